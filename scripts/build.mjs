@@ -1,0 +1,57 @@
+// Builds every bundle with esbuild: the CLI, the extension host, the KEN worker,
+// the webview (browser), the benchmarks and the unit tests. `tsc --noEmit` type-checks separately.
+import { build } from 'esbuild';
+import { readdirSync, statSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const watch = process.argv.includes('--watch');
+
+function files(dir, suffix) {
+  const out = [];
+  if (!existsSync(join(root, dir))) return out;
+  for (const name of readdirSync(join(root, dir))) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === 'e2e') continue;
+    if (statSync(join(root, p)).isDirectory()) out.push(...files(p, suffix));
+    else if (name.endsWith(suffix)) out.push(p);
+  }
+  return out;
+}
+
+const nodeEntries = {
+  cli: 'src/cli/bin.ts',
+  worker: 'src/ken/worker.ts',
+};
+if (existsSync(join(root, 'src/extension/extension.ts'))) nodeEntries.extension = 'src/extension/extension.ts';
+for (const f of files('test', '.test.ts')) nodeEntries[join('test', relative('test', f).replace(/\.ts$/, ''))] = f;
+for (const f of files('bench', '.ts')) nodeEntries[join('bench', relative('bench', f).replace(/\.ts$/, ''))] = f;
+
+const common = {
+  bundle: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+await build({
+  ...common,
+  entryPoints: nodeEntries,
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode', 'onnxruntime-node'],
+});
+
+if (existsSync(join(root, 'webview/main.ts'))) {
+  await build({
+    ...common,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  });
+}
+if (watch) console.log('watch mode is not supported; rerun the build');

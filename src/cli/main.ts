@@ -1,0 +1,103 @@
+// The `ken` command. Exit codes: 0 success, 1 bad input (one-line message), 2 usage, 130 interrupted.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CancelledError, CheckpointError, DataError, UsageError, oneLine } from '../errors';
+import { VERSION } from '../version';
+import { commands } from './commands';
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Whether stderr shows progress. */
+  progress: boolean;
+  signal: AbortSignal;
+}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(args: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io: CliIo): Promise<void>;
+}
+
+const HELP = `ken ${VERSION}: prune fine-tuned transformers with KEN, and measure what pruning did
+
+usage: ken <command> [options]   (ken <command> --help for its options)
+
+commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+`;
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`ken: unknown command '${name}' (try: ${Object.keys(commands).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...cmd.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new UsageError(oneLine(e).replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    }
+    if (parsed.values['help']) {
+      io.out(`usage: ${cmd.usage}\n`);
+      return 0;
+    }
+    await cmd.run(parsed as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`ken ${name}: ${oneLine(e)}\nusage: ${cmd.usage}\n`);
+      return 2;
+    }
+    if (e instanceof CancelledError) {
+      io.err(`ken ${name}: cancelled; nothing was written\n`);
+      return 130;
+    }
+    if (e instanceof CheckpointError || e instanceof DataError) {
+      io.err(`ken ${name}: ${oneLine(e)}\n`);
+      return 1;
+    }
+    io.err(`ken ${name}: ${oneLine(e)}${process.env['KEN_DEBUG'] ? `\n${(e as Error).stack ?? ''}` : ''}\n`);
+    return 1;
+  }
+}
+
+/** Runs `ken` as a process: argv, signals (Ctrl-C cancels cleanly; twice exits), exit code. */
+export function runCli(): void {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    controller.abort();
+    if (interrupts > 1) process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    progress: true,
+    signal: controller.signal,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`ken: ${oneLine(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,239 @@
+// ken-subnetwork.safetensors: only what KEN kept, readable with any safetensors reader.
+//
+// For each pruned tensor (KEN layout, R rows of n values):
+//   values:<name>  the kept fine-tuned values, row by row, in the tensor's dtype, shape [K]
+//   and either
+//   index:<name>   each kept value's column within its row (U8, U16 or U32, the narrowest that fits n), shape [K]
+//   counts:<name>  kept values per row (narrowest type that holds n), shape [R]
+//   or
+//   mask:<name>    a bitmask over the R*n positions, row-major, least significant bit first, shape [ceil(R*n/8)]
+//   whichever is smaller.
+// Tensors kept whole (no base, task head, excluded, every value kept): whole:<name>, as they are.
+// Each file of the pruned checkpoint folder: file:<path>, its bytes with the tensors' bytes cut out
+// (the "holes", listed in the metadata), so that `ken restore` rebuilds every file bit for bit.
+// __metadata__ holds "format": "ken-subnetwork" and "ken": a JSON document (SubnetworkMeta).
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { CheckpointError } from '../errors';
+import { encodeHeader, readRange, readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
+
+export const SUBNETWORK_FORMAT = 'ken-subnetwork';
+export const SUBNETWORK_VERSION = 1;
+
+export type PositionLayout = 'index' | 'mask' | 'whole';
+
+export interface SubnetworkTensor {
+  name: string;
+  dtype: string;
+  /** KEN layout. */
+  shape: number[];
+  layout: PositionLayout;
+  status: string;
+  kept: number;
+  total: number;
+  /** The base tensor the pruned values were merged into, with its fingerprint. */
+  base?: { name: string; format: 'safetensors' | 'onnx'; dtype: string; sha256: string };
+}
+
+export interface Hole {
+  /** Byte offset in the restored file. */
+  offset: number;
+  length: number;
+  /** Logical tensor whose (pruned) bytes fill the hole. */
+  tensor: string;
+  /** The file stores it transposed (an ONNX MatMul weight). */
+  transposed: boolean;
+  /** Stored dtype and shape in that file. */
+  dtype: string;
+  shape: number[];
+}
+
+export interface SubnetworkFile {
+  /** Path relative to the checkpoint folder. */
+  path: string;
+  size: number;
+  sha256: string;
+  holes: Hole[];
+}
+
+export interface SubnetworkMeta {
+  format: typeof SUBNETWORK_FORMAT;
+  version: number;
+  tool: string;
+  k: number;
+  scope: string;
+  include?: string;
+  exclude?: string;
+  includeHead: boolean;
+  tensors: SubnetworkTensor[];
+  files: SubnetworkFile[];
+}
+
+function indexType(max: number): { dtype: 'U8' | 'U16' | 'U32'; size: number } {
+  if (max <= 0xff) return { dtype: 'U8', size: 1 };
+  if (max <= 0xffff) return { dtype: 'U16', size: 2 };
+  return { dtype: 'U32', size: 4 };
+}
+
+function typedBytes(values: number[] | Uint32Array, type: { size: number }): Uint8Array {
+  const arr = type.size === 1 ? Uint8Array.from(values) : type.size === 2 ? Uint16Array.from(values) : Uint32Array.from(values);
+  return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+}
+
+/** Encodes a KEN-layout mask as positions: index+counts or a bitmask, whichever is smaller. */
+export function encodePositions(mask: Uint8Array, rows: number, n: number, kept: number): { layout: 'index' | 'mask'; parts: { key: string; dtype: string; shape: number[]; data: Uint8Array }[] } {
+  const idx = indexType(Math.max(0, n - 1));
+  const cnt = indexType(n);
+  const indexBytes = kept * idx.size + rows * cnt.size;
+  const maskBytes = Math.ceil((rows * n) / 8);
+  if (indexBytes < maskBytes) {
+    const index = new Uint32Array(kept);
+    const counts = new Uint32Array(rows);
+    let p = 0;
+    for (let r = 0; r < rows; r++) {
+      const base = r * n;
+      let c = 0;
+      for (let j = 0; j < n; j++) {
+        if (mask[base + j]) {
+          index[p++] = j;
+          c++;
+        }
+      }
+      counts[r] = c;
+    }
+    return {
+      layout: 'index',
+      parts: [
+        { key: 'index', dtype: idx.dtype, shape: [kept], data: typedBytes(index, idx) },
+        { key: 'counts', dtype: cnt.dtype, shape: [rows], data: typedBytes(counts, cnt) },
+      ],
+    };
+  }
+  const bits = new Uint8Array(maskBytes);
+  for (let i = 0; i < rows * n; i++) if (mask[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return { layout: 'mask', parts: [{ key: 'mask', dtype: 'U8', shape: [maskBytes], data: bits }] };
+}
+
+/** The kept values of `bytes` (KEN layout, `elem` bytes each) in mask order. */
+export function gatherKept(bytes: Uint8Array, mask: Uint8Array, kept: number, elem: number): Uint8Array {
+  const out = new Uint8Array(kept * elem);
+  let p = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
+      out.set(bytes.subarray(i * elem, (i + 1) * elem), p);
+      p += elem;
+    }
+  }
+  return out;
+}
+
+interface PendingEntry {
+  key: string;
+  dtype: string;
+  shape: number[];
+  size: number;
+}
+
+/** Streams entries to a data file, then writes header + data as the final file. */
+export class SubnetworkWriter {
+  private entries: PendingEntry[] = [];
+  private fh: FileHandle | undefined;
+  private pos = 0;
+
+  constructor(private readonly dataPath: string) {}
+
+  async add(key: string, dtype: string, shape: number[], data: Uint8Array): Promise<void> {
+    this.fh ??= await open(this.dataPath, 'wx');
+    let done = 0;
+    while (done < data.byteLength) {
+      const { bytesWritten } = await this.fh.write(data, done, data.byteLength - done, this.pos + done);
+      done += bytesWritten;
+    }
+    this.pos += data.byteLength;
+    this.entries.push({ key, dtype, shape, size: data.byteLength });
+  }
+
+  /** Writes the subnetwork file at `path` and returns its size. */
+  async finish(path: string, meta: SubnetworkMeta): Promise<number> {
+    this.fh ??= await open(this.dataPath, 'wx');
+    await this.fh.close();
+    const header = encodeHeader(
+      this.entries.map((e) => ({ name: e.key, dtype: e.dtype, shape: e.shape })),
+      this.entries.map((e) => e.size),
+      { format: SUBNETWORK_FORMAT, ken: JSON.stringify(meta) },
+    );
+    const out = createWriteStream(path, { flags: 'wx' });
+    out.write(header);
+    await pipeline(createReadStream(this.dataPath), out);
+    await rm(this.dataPath, { force: true });
+    return header.length + this.pos;
+  }
+}
+
+export interface Subnetwork {
+  path: string;
+  header: SafetensorsHeader;
+  meta: SubnetworkMeta;
+  entries: Map<string, SafetensorsEntry>;
+}
+
+/** Opens a subnetwork file; anything else is refused with a one-line error. */
+export async function readSubnetwork(path: string): Promise<Subnetwork> {
+  const header = await readSafetensorsHeader(path);
+  if (header.metadata?.['format'] !== SUBNETWORK_FORMAT || typeof header.metadata['ken'] !== 'string') {
+    throw new CheckpointError(`${path}: not a KEN subnetwork file (its __metadata__ has no "format": "${SUBNETWORK_FORMAT}")`);
+  }
+  let meta: SubnetworkMeta;
+  try {
+    meta = JSON.parse(header.metadata['ken']) as SubnetworkMeta;
+  } catch {
+    throw new CheckpointError(`${path}: the subnetwork's "ken" metadata is not JSON`);
+  }
+  if (meta.version > SUBNETWORK_VERSION) throw new CheckpointError(`${path}: subnetwork format version ${meta.version} is newer than this tool reads (${SUBNETWORK_VERSION})`);
+  const entries = new Map(header.tensors.map((t) => [t.name, t]));
+  return { path, header, meta, entries };
+}
+
+export async function readEntry(sub: Subnetwork, key: string): Promise<Uint8Array> {
+  const e = sub.entries.get(key);
+  if (!e) throw new CheckpointError(`${sub.path}: entry ${key} is missing`);
+  return readRange(sub.path, e.begin, e.end - e.begin);
+}
+
+function readUints(bytes: Uint8Array, dtype: string): ArrayLike<number> {
+  const copy = bytes.slice();
+  if (dtype === 'U8') return copy;
+  if (dtype === 'U16') return new Uint16Array(copy.buffer, 0, copy.byteLength / 2);
+  return new Uint32Array(copy.buffer, 0, copy.byteLength / 4);
+}
+
+/** The KEN-layout mask of a pruned tensor (1 = kept); all ones for a tensor kept whole. */
+export async function readMask(sub: Subnetwork, t: SubnetworkTensor): Promise<Uint8Array> {
+  const rows = t.shape.length <= 1 ? 1 : t.shape[0]!;
+  const total = t.shape.reduce((a, b) => a * b, 1);
+  const n = rows === 0 ? 0 : total / rows;
+  const mask = new Uint8Array(total);
+  if (t.layout === 'whole') return mask.fill(1);
+  if (t.layout === 'mask') {
+    const bits = await readEntry(sub, `mask:${t.name}`);
+    for (let i = 0; i < total; i++) mask[i] = (bits[i >> 3]! >> (i & 7)) & 1;
+    return mask;
+  }
+  const idxEntry = sub.entries.get(`index:${t.name}`);
+  const cntEntry = sub.entries.get(`counts:${t.name}`);
+  if (!idxEntry || !cntEntry) throw new CheckpointError(`${sub.path}: positions of ${t.name} are missing`);
+  const index = readUints(await readEntry(sub, idxEntry.name), idxEntry.dtype);
+  const counts = readUints(await readEntry(sub, cntEntry.name), cntEntry.dtype);
+  let p = 0;
+  for (let r = 0; r < rows; r++) {
+    const c = counts[r]!;
+    for (let q = 0; q < c; q++) {
+      const j = index[p++]!;
+      if (j >= n || p > index.length) throw new CheckpointError(`${sub.path}: positions of ${t.name} are corrupt (row ${r})`);
+      mask[r * n + j] = 1;
+    }
+  }
+  if (p !== index.length) throw new CheckpointError(`${sub.path}: positions of ${t.name} are corrupt (counts and index disagree)`);
+  return mask;
+}

@@ -1,0 +1,357 @@
+// Which fine-tuned tensors KEN prunes, against which base tensors. A logical tensor is one weight in
+// KEN layout (rows = output units, the torch layout); it may be stored in the fine-tuned folder's
+// safetensors, its ONNX model, or both (an ONNX MatMul weight transposed, under a generated name).
+import { basename } from 'node:path';
+import { CheckpointError, UsageError } from '../errors';
+import type { ModelFolder } from '../formats/folder';
+import { readRange } from '../formats/safetensors';
+import { columnRowInitializers, readInitializerBytes, type OnnxInitializer } from '../formats/onnx';
+import { elementSize, isFloatDType, toFloat32, type FloatDType } from './dtype';
+import { transposeBytes } from './layout';
+
+export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
+export type Scope = 'all' | 'attention';
+
+/** One stored copy of a tensor. */
+export interface TensorView {
+  format: 'safetensors' | 'onnx';
+  /** The safetensors shard or the ONNX model file. */
+  file: string;
+  /** Key or initializer name in that file. */
+  name: string;
+  dtype: string;
+  /** Stored shape. */
+  shape: number[];
+  /** Stored as the transpose of KEN layout (2-D only). */
+  transposed: boolean;
+  /** Bytes as stored (little-endian). */
+  read(): Promise<Uint8Array>;
+  onnxInit?: OnnxInitializer;
+}
+
+export interface LogicalTensor {
+  /** The checkpoint name (safetensors key, or the base's name for an ONNX weight found by content). */
+  name: string;
+  /** Shape in KEN layout. */
+  shape: number[];
+  dtype: string;
+  /** Fine-tuned copies to write (safetensors first). */
+  views: TensorView[];
+  base: TensorView | undefined;
+  status: TensorStatus;
+  /** Why it is not pruned, or how its base was found. */
+  note: string | undefined;
+}
+
+export interface PlanOptions {
+  scope: Scope;
+  include?: RegExp | undefined;
+  exclude?: RegExp | undefined;
+  includeHead?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Plan {
+  tensors: LogicalTensor[];
+  /** ONNX initializers that are not weights KEN can use (int constants, ...), reported for completeness. */
+  unmapped: string[];
+  /** Base tensors no fine-tuned tensor uses (an MLM head, ...). */
+  baseOnly: string[];
+}
+
+const HEAD = /(^|\.)(classifier|score|qa_outputs)\./;
+const IN_LAYER = /(^|\.)(layer|layers|h|block|blocks)\.\d+\./;
+
+export function isHead(name: string): boolean {
+  return HEAD.test(name);
+}
+
+export function inNumberedLayer(name: string): boolean {
+  return IN_LAYER.test(name);
+}
+
+export function kenShape(view: Pick<TensorView, 'shape' | 'transposed'>): number[] {
+  return view.transposed ? [...view.shape].reverse() : [...view.shape];
+}
+
+/** The bytes of a view in KEN layout. */
+export async function readKenLayout(view: TensorView): Promise<Uint8Array> {
+  const bytes = await view.read();
+  if (!view.transposed) return bytes;
+  const size = isFloatDType(view.dtype) ? elementSize(view.dtype) : 4;
+  return transposeBytes(bytes, view.shape[0]!, view.shape[1]!, size);
+}
+
+function safetensorsViews(folder: ModelFolder): TensorView[] {
+  const st = folder.safetensors;
+  if (!st) return [];
+  const out: TensorView[] = [];
+  for (const { entry, file } of st.tensors.values()) {
+    out.push({
+      format: 'safetensors', file: file.path, name: entry.name, dtype: entry.dtype, shape: entry.shape, transposed: false,
+      read: () => readRange(file.path, entry.begin, entry.end - entry.begin),
+    });
+  }
+  return out;
+}
+
+function onnxViews(folder: ModelFolder): TensorView[] {
+  const model = folder.onnx;
+  if (!model) return [];
+  const cols = columnRowInitializers(model);
+  return model.initializers.map((init) => ({
+    format: 'onnx' as const, file: model.path, name: init.name, dtype: init.dtype, shape: init.dims, transposed: cols.has(init.name),
+    read: () => readInitializerBytes(model, init), onnxInit: init,
+  }));
+}
+
+function normalize(name: string): string {
+  return name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+}
+
+function stripFirst(name: string): string | undefined {
+  const i = name.indexOf('.');
+  return i > 0 ? name.slice(i + 1) : undefined;
+}
+
+/** Finds a base tensor by name, tolerating a model prefix present on one side only (bert.) and gamma/beta. */
+class NameIndex {
+  private full = new Map<string, TensorView>();
+  private stripped = new Map<string, TensorView | null>();
+  constructor(views: TensorView[]) {
+    for (const v of views) this.full.set(normalize(v.name), v);
+    for (const v of views) {
+      const s = stripFirst(normalize(v.name));
+      if (s === undefined) continue;
+      this.stripped.set(s, this.stripped.has(s) ? null : v);
+    }
+  }
+  find(name: string): TensorView | undefined {
+    const n = normalize(name);
+    const exact = this.full.get(n);
+    if (exact) return exact;
+    const s = stripFirst(n);
+    if (s !== undefined && this.full.has(s)) return this.full.get(s);
+    return this.stripped.get(n) ?? undefined;
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Relative distance ||a - b|| / ||a|| over a fixed sample of positions (all when small). */
+function relDistance(a: Float32Array, b: Float32Array, sample: Int32Array | undefined): number {
+  let num = 0;
+  let den = 0;
+  if (sample) {
+    for (let s = 0; s < sample.length; s++) {
+      const i = sample[s]!;
+      const d = a[i]! - b[i]!;
+      num += d * d;
+      den += a[i]! * a[i]!;
+    }
+  } else {
+    for (let i = 0; i < a.length; i++) {
+      const d = a[i]! - b[i]!;
+      num += d * d;
+      den += a[i]! * a[i]!;
+    }
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+function samplePositions(count: number, want: number): Int32Array | undefined {
+  if (count <= want) return undefined;
+  const out = new Int32Array(want);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < want; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = (x >>> 0) % count;
+  }
+  return out;
+}
+
+/** How much closer the best base candidate must be than the runner-up to be taken. */
+const CLEAR_MARGIN = 0.6;
+
+/**
+ * Builds the logical tensors of a fine-tuned model and finds each one's base tensor:
+ * by name, else (ONNX weights under generated names) by content.
+ */
+export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOptions): Promise<Plan> {
+  const stViews = safetensorsViews(ft);
+  const oxViews = onnxViews(ft);
+  const tensors: LogicalTensor[] = stViews.map((v) => ({
+    name: v.name, shape: kenShape(v), dtype: v.dtype, views: [v], base: undefined, status: 'pruned', note: undefined,
+  }));
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const unmapped: string[] = [];
+
+  // ONNX initializers: the same name, else equal content (as stored or transposed), else their own tensor.
+  const orphanOnnx: TensorView[] = [];
+  for (const v of oxViews) {
+    if (!isFloatDType(v.dtype)) {
+      unmapped.push(v.name);
+      continue;
+    }
+    const t = byName.get(v.name);
+    if (t) {
+      if (!sameShape(kenShape(v), t.shape)) {
+        if (v.shape.length === 2 && sameShape(v.shape, t.shape)) v.transposed = false;
+        else throw new CheckpointError(`${basename(v.file)}: initializer ${v.name} has shape ${JSON.stringify(v.shape)} but model.safetensors has ${JSON.stringify(t.shape)}`);
+      }
+      t.views.push(v);
+    } else orphanOnnx.push(v);
+  }
+  if (orphanOnnx.length > 0 && stViews.length > 0) {
+    const candidates = tensors.filter((t) => t.views.length === 1);
+    const hashes = new Map<string, LogicalTensor[]>();
+    const key = (b: Uint8Array): string => `${b.byteLength}:${Buffer.from(b.buffer, b.byteOffset, Math.min(b.byteLength, 64)).toString('hex')}`;
+    for (const t of candidates) {
+      if (!orphanOnnx.some((v) => v.dtype === t.dtype && (sameShape(v.shape, t.shape) || sameShape([...v.shape].reverse(), t.shape)))) continue;
+      const b = await t.views[0]!.read();
+      const list = hashes.get(key(b)) ?? [];
+      list.push(t);
+      hashes.set(key(b), list);
+      if (t.shape.length === 2) {
+        const tb = transposeBytes(b, t.shape[0]!, t.shape[1]!, elementSize(t.dtype as FloatDType));
+        const tl = hashes.get(`T${key(tb)}`) ?? [];
+        tl.push(t);
+        hashes.set(`T${key(tb)}`, tl);
+      }
+    }
+    const still: TensorView[] = [];
+    for (const v of orphanOnnx) {
+      const b = await v.read();
+      let found: LogicalTensor | undefined;
+      for (const [prefix, transposed] of [['', false], ['T', true]] as const) {
+        for (const t of hashes.get(prefix + key(b)) ?? []) {
+          if (found || t.views.length > 1) continue;
+          const tb = await t.views[0]!.read();
+          const cmp = transposed ? transposeBytes(tb, t.shape[0]!, t.shape[1]!, elementSize(t.dtype as FloatDType)) : tb;
+          if (bytesEqual(cmp, b)) {
+            found = t;
+            v.transposed = transposed;
+          }
+        }
+      }
+      if (found) found.views.push(v);
+      else still.push(v);
+    }
+    orphanOnnx.splice(0, orphanOnnx.length, ...still);
+  }
+  for (const v of orphanOnnx) {
+    tensors.push({ name: v.name, shape: kenShape(v), dtype: v.dtype, views: [v], base: undefined, status: 'pruned', note: undefined });
+  }
+
+  // Base tensors: safetensors when the base has them (names mean something), else its ONNX initializers.
+  const baseViews = base.safetensors ? safetensorsViews(base) : onnxViews(base).filter((v) => isFloatDType(v.dtype));
+  const index = new NameIndex(baseViews);
+  const claimed = new Set<TensorView>();
+  const needContent: LogicalTensor[] = [];
+  for (const t of tensors) {
+    const candidateNames = t.views.map((v) => v.name);
+    let b: TensorView | undefined;
+    for (const n of [t.name, ...candidateNames]) {
+      b = index.find(n);
+      if (b) break;
+    }
+    if (b) {
+      if (!sameShape(kenShape(b), t.shape)) {
+        throw new CheckpointError(`tensor ${t.name}: fine-tuned shape ${JSON.stringify(t.shape)} but base ${basename(b.file)} has ${JSON.stringify(kenShape(b))}`);
+      }
+      if (!isFloatDType(b.dtype) && isFloatDType(t.dtype)) throw new CheckpointError(`tensor ${t.name}: base ${basename(b.file)} stores it as ${b.dtype}, not a float type`);
+      t.base = b;
+      claimed.add(b);
+    } else if (t.views.every((v) => v.format === 'onnx')) {
+      needContent.push(t);
+    }
+  }
+  if (needContent.length > 0) await matchByContent(needContent, baseViews.filter((v) => !claimed.has(v) && isFloatDType(v.dtype)), claimed, opts.signal);
+
+  for (const t of tensors) {
+    if (!isFloatDType(t.dtype)) {
+      t.status = 'excluded';
+      t.note = `${t.dtype} is not a floating-point type`;
+    } else if (isHead(t.name) && !opts.includeHead) {
+      t.status = 'head';
+      t.note = 'task head: kept as fine-tuned (use --include-head to prune it)';
+    } else if (opts.scope === 'attention' && !inNumberedLayer(t.name)) {
+      t.status = 'excluded';
+      t.note = 'outside the numbered encoder/decoder layers (--scope attention)';
+    } else if (opts.include && !opts.include.test(t.name)) {
+      t.status = 'excluded';
+      t.note = 'not matched by --include';
+    } else if (opts.exclude && opts.exclude.test(t.name)) {
+      t.status = 'excluded';
+      t.note = 'matched by --exclude';
+    } else if (!t.base) {
+      t.status = 'no-base';
+      t.note = t.note ?? 'no tensor of this name in the base model';
+    } else {
+      t.status = 'pruned';
+    }
+  }
+  const baseOnly = baseViews.filter((v) => !claimed.has(v)).map((v) => v.name);
+  return { tensors, unmapped, baseOnly };
+}
+
+/** ONNX weights under generated names: the base tensor of the same (KEN) shape that is clearly closest. */
+async function matchByContent(todo: LogicalTensor[], pool: TensorView[], claimed: Set<TensorView>, signal?: AbortSignal): Promise<void> {
+  const cache = new Map<TensorView, Float32Array>();
+  const kenValues = async (v: TensorView): Promise<Float32Array> => {
+    let f = cache.get(v);
+    if (!f) {
+      f = toFloat32(await readKenLayout(v), v.dtype as FloatDType);
+      cache.set(v, f);
+    }
+    return f;
+  };
+  for (const t of todo) {
+    if (signal?.aborted) return;
+    const view = t.views[0]!;
+    const cands = pool.filter((b) => !claimed.has(b) && sameShape(kenShape(b), t.shape));
+    if (cands.length === 0) {
+      t.note = 'no base tensor of the same shape';
+      continue;
+    }
+    const a = await kenValues(view);
+    const sample = samplePositions(a.length, 8192);
+    const scored: { b: TensorView; d: number }[] = [];
+    for (const b of cands) scored.push({ b, d: relDistance(a, await kenValues(b), sample) });
+    scored.sort((x, y) => x.d - y.d);
+    const best = scored[0]!;
+    const second = scored[1];
+    if (second && !(best.d < CLEAR_MARGIN * second.d)) {
+      throw new CheckpointError(
+        `${basename(view.file)}: cannot tell which base tensor initializer ${view.name} comes from: ` +
+          `${best.b.name} (distance ${best.d.toFixed(3)}) and ${second.b.name} (${second.d.toFixed(3)}) are about as close; ` +
+          `put the fine-tuned model.safetensors beside model.onnx to match by content`,
+      );
+    }
+    if (!(best.d < 1)) {
+      t.note = `no base tensor is close (nearest ${best.b.name}, distance ${best.d.toFixed(3)})`;
+      continue;
+    }
+    t.base = best.b;
+    t.name = best.b.name;
+    t.note = `${view.name} matched to base ${best.b.name} by content (distance ${best.d.toFixed(3)})`;
+    claimed.add(best.b);
+  }
+}
+
+export function parseRegex(flag: string, src: string | undefined): RegExp | undefined {
+  if (src === undefined) return undefined;
+  try {
+    return new RegExp(src);
+  } catch (e) {
+    throw new UsageError(`${flag}: not a valid regular expression (${e instanceof Error ? e.message : String(e)})`);
+  }
+}

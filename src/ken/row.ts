@@ -1,0 +1,342 @@
+// KEN on one row, with the reference's exact semantics (../../test/data/golden/README.md):
+// bandwidth, float64 grid, Gaussian KDE densities, half-to-even rounding, order, greedy nearest
+// without replacement (tie: smallest original index), value-membership keep.
+//
+// Densities on the evenly spaced grid are walked outward from each value's nearest grid point by a
+// multiplicative recurrence (three Math.exp per value, then multiply-adds); selection runs in
+// O(k log n) with "next alive" / "previous alive" union-find links over the sorted row.
+
+/** A row that holds NaN or infinity; the caller names the tensor. */
+export class NonFiniteRowError extends Error {
+  constructor(readonly row: number, readonly column: number) {
+    super(`row ${row} holds a non-finite value at column ${column}`);
+  }
+}
+
+const TWO21 = 2097152; // 2^21: room for an index below a 32-bit sort key inside a float64
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
+const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
+
+/** Densities of the reference's KDE at its k grid points for one row (float64). */
+export interface DensityProvider {
+  (row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void;
+}
+
+/** Where the reference would crash, or there is nothing to choose, the whole row is kept. */
+export function keepsWholeRow(n: number, k: number, min: number, max: number): boolean {
+  return k >= n || min === max;
+}
+
+/** Population standard deviation times the reference's rule of thumb. */
+export function bandwidth(row: Float32Array): number {
+  const n = row.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += row[i]!;
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = row[i]! - mean;
+    ss += d * d;
+  }
+  return Math.abs(1.06 * Math.sqrt(ss / n) * Math.pow(n, -1 / 5));
+}
+
+/** numpy.linspace(min, max, k) in float64: i*step + min, last point exactly max. */
+export function fillGrid(min: number, max: number, k: number, grid: Float64Array): number {
+  if (k === 1) {
+    grid[0] = min;
+    return 0;
+  }
+  const step = (max - min) / (k - 1);
+  for (let i = 0; i < k; i++) grid[i] = i * step + min;
+  grid[k - 1] = max;
+  return step;
+}
+
+/** Direct float64 densities (the definition); used by tests as the yardstick. */
+export function directDensities(row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void {
+  const n = row.length;
+  const k = out.length;
+  const inv2h2 = 1 / (2 * h * h);
+  const norm = 1 / (n * h * SQRT_2PI);
+  for (let i = 0; i < k; i++) {
+    const g = grid[i]!;
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      const d = g - row[j]!;
+      s += Math.exp(-d * d * inv2h2);
+    }
+    out[i] = s * norm;
+  }
+}
+
+/** Densities by the outward recurrence; agrees with `directDensities` to ~1e-13 relative. */
+export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void {
+  const n = row.length;
+  const k = out.length;
+  out.fill(0);
+  const lo = grid[0]!;
+  const invh = 1 / h;
+  if (k === 1) {
+    directDensities(row, grid, h, out);
+    return;
+  }
+  const step = (grid[k - 1]! - lo) / (k - 1);
+  const invStep = 1 / step;
+  const u = step * invh;
+  const halfU2 = 0.5 * u * u;
+  const c = Math.exp(-u * u);
+  const last = k - 1;
+  for (let j = 0; j < n; j++) {
+    const x = row[j]!;
+    let p = Math.round((x - lo) * invStep);
+    if (p < 0) p = 0;
+    else if (p > last) p = last;
+    const t = (grid[p]! - x) * invh;
+    const t0 = Math.exp(-0.5 * t * t);
+    out[p] += t0;
+    let term = t0;
+    let r = Math.exp(-t * u - halfU2);
+    for (let m = p + 1; m <= last; m++) {
+      term *= r;
+      if (term < TERM_FLOOR) break;
+      out[m] += term;
+      r *= c;
+    }
+    term = t0;
+    r = Math.exp(t * u - halfU2);
+    for (let m = p - 1; m >= 0; m--) {
+      term *= r;
+      if (term < TERM_FLOOR) break;
+      out[m] += term;
+      r *= c;
+    }
+  }
+  const norm = 1 / (n * h * SQRT_2PI);
+  for (let i = 0; i < k; i++) out[i]! *= norm;
+}
+
+/** Python's round(): half to even. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Reusable buffers for pruning many rows of up to `n` values with `k` grid points;
+ * one per thread, so a row costs no allocation.
+ */
+export class RowPruner {
+  private cap = 0;
+  private kcap = 0;
+  private keys = new Float64Array(0);
+  private order = new Int32Array(0);
+  private sorted = new Float64Array(0);
+  private runStart = new Int32Array(0);
+  private runEnd = new Int32Array(0);
+  private nxt = new Int32Array(0);
+  private prv = new Int32Array(0);
+  private runDone = new Uint8Array(0);
+  private grid = new Float64Array(0);
+  private dens = new Float64Array(0);
+  private gkeys = new Float64Array(0);
+  private readonly bits32 = new Uint32Array(1);
+  private readonly f32 = new Float32Array(this.bits32.buffer);
+
+  private ensure(n: number, k: number): void {
+    if (n > this.cap) {
+      this.cap = n;
+      this.keys = new Float64Array(n);
+      this.order = new Int32Array(n);
+      this.sorted = new Float64Array(n);
+      this.runStart = new Int32Array(n);
+      this.runEnd = new Int32Array(n);
+      this.nxt = new Int32Array(n + 1);
+      this.prv = new Int32Array(n + 1);
+      this.runDone = new Uint8Array(n);
+    }
+    if (k > this.kcap) {
+      this.kcap = k;
+      this.grid = new Float64Array(k);
+      this.dens = new Float64Array(k);
+      this.gkeys = new Float64Array(k);
+    }
+  }
+
+  /**
+   * Marks in `mask[offset .. offset+n)` (1 = keep the fine-tuned value) the positions KEN keeps in
+   * `row`, and returns how many. `rowIndex` only names the row in errors. `densities`, when given,
+   * replaces the built-in recurrence (the ONNX Runtime backend computes them in a graph).
+   */
+  prune(row: Float32Array, k: number, mask: Uint8Array, offset: number, rowIndex = 0, densities?: DensityProvider): number {
+    const n = row.length;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const v = row[j]!;
+      if (v !== v || v === Infinity || v === -Infinity) throw new NonFiniteRowError(rowIndex, j);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (keepsWholeRow(n, k, min, max)) {
+      mask.fill(1, offset, offset + n);
+      return n;
+    }
+    this.ensure(n, k);
+    const grid = this.grid.subarray(0, k);
+    const dens = this.dens.subarray(0, k);
+    fillGrid(min, max, k, grid);
+    const h = bandwidth(row);
+    (densities ?? recurrenceDensities)(row, grid, h, dens);
+    const gridOrder = this.orderGrid(dens, k);
+    this.sortRow(row);
+    return this.select(n, grid, gridOrder, k, mask, offset);
+  }
+
+  /** Grid indices by rounded density, highest first, equal densities by ascending index. */
+  private orderGrid(dens: Float64Array, k: number): Float64Array {
+    const keys = this.gkeys.subarray(0, k);
+    let fast = true;
+    for (let i = 0; i < k; i++) {
+      const r = roundHalfEven(dens[i]!);
+      if (!(r < 4294967296)) fast = false;
+      keys[i] = -r * TWO21 + i;
+    }
+    if (fast) {
+      keys.sort();
+      for (let i = 0; i < k; i++) {
+        const key = keys[i]!;
+        // key = -r*2^21 + i with 0 <= i < 2^21: recover i exactly
+        const idx = key - Math.floor(key / TWO21) * TWO21;
+        keys[i] = idx;
+      }
+      return keys;
+    }
+    const idx = Array.from({ length: k }, (_, i) => i);
+    const rounded = idx.map((i) => roundHalfEven(dens[i]!));
+    idx.sort((a, b) => rounded[b]! - rounded[a]! || a - b);
+    for (let i = 0; i < k; i++) keys[i] = idx[i]!;
+    return keys;
+  }
+
+  /** Sorts positions by (value, original index); -0 and +0 count as one value. */
+  private sortRow(row: Float32Array): void {
+    const n = row.length;
+    const keys = this.keys.subarray(0, n);
+    const order = this.order;
+    const sorted = this.sorted;
+    if (n < TWO21) {
+      const f32 = this.f32;
+      const bits = this.bits32;
+      for (let j = 0; j < n; j++) {
+        f32[0] = row[j]! + 0; // -0 + 0 === +0
+        const b = bits[0]!;
+        const sortable = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+        keys[j] = sortable * TWO21 + j;
+      }
+      keys.sort();
+      for (let p = 0; p < n; p++) {
+        const key = keys[p]!;
+        const j = key - Math.floor(key / TWO21) * TWO21;
+        order[p] = j;
+        sorted[p] = row[j]!;
+      }
+    } else {
+      const idx = Array.from({ length: n }, (_, j) => j);
+      idx.sort((a, b) => row[a]! - row[b]! || a - b);
+      for (let p = 0; p < n; p++) {
+        order[p] = idx[p]!;
+        sorted[p] = row[idx[p]!]!;
+      }
+    }
+    const runStart = this.runStart;
+    const runEnd = this.runEnd;
+    let s = 0;
+    for (let p = 1; p <= n; p++) {
+      if (p === n || sorted[p] !== sorted[s]) {
+        for (let q = s; q < p; q++) {
+          runStart[q] = s;
+          runEnd[q] = p;
+        }
+        s = p;
+      }
+    }
+  }
+
+  private select(n: number, grid: Float64Array, gridOrder: Float64Array, k: number, mask: Uint8Array, offset: number): number {
+    const sorted = this.sorted;
+    const order = this.order;
+    const runStart = this.runStart;
+    const runEnd = this.runEnd;
+    const nxt = this.nxt;
+    const prv = this.prv; // shifted by one: prv[p+1] is position p, prv[0] the "none" sentinel
+    const runDone = this.runDone;
+    for (let p = 0; p <= n; p++) {
+      nxt[p] = p;
+      prv[p] = p;
+    }
+    runDone.fill(0, 0, n);
+    mask.fill(0, offset, offset + n);
+    let kept = 0;
+
+    const findNext = (p: number): number => {
+      let root = p;
+      while (nxt[root] !== root) root = nxt[root]!;
+      while (nxt[p] !== root) {
+        const up = nxt[p]!;
+        nxt[p] = root;
+        p = up;
+      }
+      return root;
+    };
+    const findPrev = (p: number): number => {
+      let q = p + 1;
+      let root = q;
+      while (prv[root] !== root) root = prv[root]!;
+      while (prv[q] !== root) {
+        const up = prv[q]!;
+        prv[q] = root;
+        q = up;
+      }
+      return root - 1;
+    };
+
+    for (let s = 0; s < k; s++) {
+      const g = grid[gridOrder[s]!]!;
+      // first sorted position whose value is >= g
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid]! < g) lo = mid + 1;
+        else hi = mid;
+      }
+      const right = findNext(lo);
+      let left = lo > 0 ? findPrev(lo - 1) : -1;
+      if (left >= 0) left = findNext(runStart[left]!); // the run's alive entry with the smallest index
+      let pick: number;
+      if (right === n) pick = left;
+      else if (left < 0) pick = right;
+      else {
+        const dl = Math.abs(sorted[left]! - g);
+        const dr = Math.abs(sorted[right]! - g);
+        if (dl < dr) pick = left;
+        else if (dr < dl) pick = right;
+        else pick = order[left]! < order[right]! ? left : right;
+      }
+      nxt[pick] = pick + 1;
+      prv[pick + 1] = pick;
+      const rs = runStart[pick]!;
+      if (!runDone[rs]) {
+        runDone[rs] = 1;
+        const re = runEnd[pick]!;
+        for (let q = rs; q < re; q++) mask[offset + order[q]!] = 1;
+        kept += re - rs;
+      }
+    }
+    return kept;
+  }
+}

@@ -1,0 +1,122 @@
+// Runs KEN over a plan: tensors are read one at a time (a few in flight, bounded in bytes), their
+// rows pruned by the pool, and each outcome handed to the caller's sink in plan order.
+import { CancelledError, CheckpointError } from '../errors';
+import { elementSize, toFloat32, type FloatDType } from './dtype';
+import { convertBytes, kenRows, mergeKept } from './layout';
+import type { KenPool } from './pool';
+import { NonFiniteRowError } from './row';
+import { readKenLayout, type LogicalTensor, type Plan } from './plan';
+
+export interface TensorOutcome {
+  tensor: LogicalTensor;
+  /** Final status: 'kept-all' when KEN kept every value of a pruned tensor. */
+  status: LogicalTensor['status'];
+  rows: number;
+  n: number;
+  /** Fine-tuned values kept. */
+  kept: number;
+  total: number;
+  /** KEN layout, rows*n bytes, 1 = fine-tuned value kept; only for pruned tensors. */
+  mask: Uint8Array | undefined;
+  /** Fine-tuned bytes in KEN layout. */
+  finetuned: Uint8Array;
+  /** Pruned bytes in KEN layout (the fine-tuned bytes when nothing was pruned). */
+  pruned: Uint8Array;
+  /** Base bytes in KEN layout, converted to the tensor's dtype (pruned tensors only). */
+  base: Uint8Array | undefined;
+}
+
+export interface RunProgress {
+  rowsDone: number;
+  rowsTotal: number;
+  tensorsDone: number;
+  tensorsTotal: number;
+  tensor: string;
+}
+
+export interface RunOptions {
+  k: number;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((p: RunProgress) => void) | undefined;
+  /** Also hand over tensors that are not pruned (with their fine-tuned bytes). Default true. */
+  includeUnpruned?: boolean;
+  /** Bytes of tensors in flight at once; default 384 MB. */
+  windowBytes?: number;
+}
+
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: (o: TensorOutcome) => Promise<void>): Promise<void> {
+  const includeUnpruned = opts.includeUnpruned ?? true;
+  const todo = plan.tensors.filter((t) => includeUnpruned || t.status === 'pruned');
+  const rowsTotal = todo.reduce((s, t) => s + (t.status === 'pruned' ? kenRows(t.shape).rows : 0), 0);
+  let rowsDone = 0;
+  let tensorsDone = 0;
+  const windowBytes = opts.windowBytes ?? 384 * 1024 * 1024;
+  const sizeOf = (t: LogicalTensor): number => numel(t.shape) * (t.status === 'pruned' ? 12 : 4);
+
+  const process = async (t: LogicalTensor): Promise<TensorOutcome> => {
+    const finetuned = await readKenLayout(t.views[0]!);
+    const total = numel(t.shape);
+    const { rows, n } = kenRows(t.shape);
+    if (t.status !== 'pruned') {
+      return { tensor: t, status: t.status, rows, n, kept: total, total, mask: undefined, finetuned, pruned: finetuned, base: undefined };
+    }
+    const dtype = t.dtype as FloatDType;
+    const base = convertBytes(await readKenLayout(t.base!), t.base!.dtype as FloatDType, dtype);
+    const values = toFloat32(finetuned, dtype);
+    let result;
+    try {
+      result = await pool.pruneRows(values, rows, n, opts.k, opts.signal, (count) => {
+        rowsDone += count;
+        opts.onProgress?.({ rowsDone, rowsTotal, tensorsDone, tensorsTotal: todo.length, tensor: t.name });
+      });
+    } catch (e) {
+      if (e instanceof NonFiniteRowError) {
+        throw new CheckpointError(`tensor ${t.name}: row ${e.row} holds NaN or infinity (column ${e.column}); KEN cannot estimate its density`);
+      }
+      throw e;
+    }
+    const status = result.kept === total ? 'kept-all' : 'pruned';
+    const pruned = status === 'kept-all' ? finetuned : mergeKept(finetuned, base, result.mask, elementSize(dtype));
+    return { tensor: t, status, rows, n, kept: result.kept, total, mask: result.mask, finetuned, pruned, base };
+  };
+
+  // A sliding window: start tensors while the bytes in flight allow, hand outcomes over in order.
+  const inFlight: { t: LogicalTensor; p: Promise<TensorOutcome>; bytes: number }[] = [];
+  let bytesInFlight = 0;
+  let next = 0;
+  let failure: unknown;
+  const start = (): void => {
+    while (next < todo.length && (inFlight.length === 0 || (bytesInFlight + sizeOf(todo[next]!) <= windowBytes && inFlight.length < 8))) {
+      const t = todo[next++]!;
+      const bytes = sizeOf(t);
+      const p = process(t);
+      p.catch((e: unknown) => {
+        failure ??= e;
+      });
+      inFlight.push({ t, p, bytes });
+      bytesInFlight += bytes;
+    }
+  };
+  start();
+  while (inFlight.length > 0) {
+    if (opts.signal?.aborted) throw new CancelledError();
+    const head = inFlight.shift()!;
+    let outcome: TensorOutcome;
+    try {
+      outcome = await head.p;
+    } catch (e) {
+      // let the others settle before reporting, so no worker writes after we return
+      await Promise.allSettled(inFlight.map((f) => f.p));
+      throw failure ?? e;
+    }
+    bytesInFlight -= head.bytes;
+    start();
+    await sink(outcome);
+    tensorsDone++;
+    opts.onProgress?.({ rowsDone, rowsTotal, tensorsDone, tensorsTotal: todo.length, tensor: head.t.name });
+  }
+}

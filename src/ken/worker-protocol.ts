@@ -1,0 +1,17 @@
+// Messages between the KEN pool (main thread) and its worker threads.
+
+export type Backend = 'js' | 'ort';
+export type BackendChoice = Backend | 'auto';
+export type Device = 'cuda' | 'cpu';
+export type DeviceChoice = Device | 'auto';
+
+export type WorkerRequest =
+  | { type: 'init'; backend: Backend; device: DeviceChoice; threads: number }
+  | { type: 'prune'; id: number; k: number; n: number; rows: number; values: Float32Array };
+
+export type WorkerResponse =
+  | { type: 'ready'; backend: Backend; executionProvider: Device }
+  | { type: 'init-failed'; message: string }
+  | { type: 'pruned'; id: number; mask: Uint8Array; kept: number }
+  | { type: 'row-error'; id: number; row: number; column: number }
+  | { type: 'failed'; id: number; message: string };

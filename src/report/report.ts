@@ -1,0 +1,110 @@
+// ken-report.json: what a prune did, tensor by tensor. The CLI writes it, the extension and the
+// HTML report read it; the webview receives it through the protocol.
+
+export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
+
+export interface TensorReport {
+  /** Checkpoint name (the safetensors key, or the base's name for an ONNX weight matched by content). */
+  name: string;
+  /** Shape in KEN layout (rows = output units). */
+  shape: number[];
+  dtype: string;
+  rows: number;
+  /** Fine-tuned values kept. */
+  kept: number;
+  total: number;
+  status: TensorStatus;
+  /** Names of this tensor in the fine-tuned files (an ONNX initializer may be `onnx::MatMul_606`). */
+  stored?: { format: 'safetensors' | 'onnx'; name: string; transposed: boolean }[];
+  /** The base tensor used, or why none was. */
+  base?: string;
+  note?: string;
+}
+
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface EvalResult {
+  /** Fraction of samples classified right. */
+  accuracy: number;
+  macroF1: number;
+  perClass: Record<string, ClassMetrics>;
+  /** confusion[true][predicted], in `labels` order. */
+  confusion: number[][];
+  labels: string[];
+  samples: number;
+  skipped?: number;
+  executionProvider: string;
+  seconds: number;
+  model?: string;
+  data?: string;
+}
+
+export interface SweepPoint {
+  k: number;
+  keptParams: number;
+  keptRatio: number;
+  accuracy: number;
+  macroF1: number;
+}
+
+export interface KenReport {
+  k: number;
+  backend: string;
+  executionProvider: string;
+  seconds: number;
+  totalParams: number;
+  keptParams: number;
+  keptRatio: number;
+  tensors: TensorReport[];
+  bytes?: { checkpoint: number; subnetwork: number };
+  accuracy?: { before: EvalResult; after: EvalResult };
+  sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
+  /** ONNX initializers that are no weight KEN can use (integer constants), left as they are. */
+  unmappedInitializers?: string[];
+  /** Provenance, for people and for the panel. */
+  tool?: string;
+  scope?: string;
+  finetuned?: string;
+  base?: string;
+  formats?: string[];
+  threads?: number;
+  createdAt?: string;
+}
+
+/** The numbered layer a tensor belongs to (`...layer.3...` -> 3), or undefined. */
+export function layerOf(name: string): number | undefined {
+  const m = /(?:^|\.)(?:layer|layers|h|block|blocks)\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The tensor's name with its layer number replaced by `*`: the same matrix across layers. */
+export function layerPattern(name: string): string {
+  return name.replace(/((?:^|\.)(?:layer|layers|h|block|blocks)\.)\d+\./, '$1*.');
+}
+
+export interface LayerSummary {
+  layer: number | undefined;
+  kept: number;
+  total: number;
+  keptRatio: number;
+}
+
+/** Kept values per numbered layer (tensors outside layers grouped under `undefined`). */
+export function perLayer(tensors: readonly TensorReport[]): LayerSummary[] {
+  const map = new Map<number | undefined, { kept: number; total: number }>();
+  for (const t of tensors) {
+    const l = layerOf(t.name);
+    const s = map.get(l) ?? { kept: 0, total: 0 };
+    s.kept += t.kept;
+    s.total += t.total;
+    map.set(l, s);
+  }
+  return [...map.entries()]
+    .sort((a, b) => (a[0] ?? -1) - (b[0] ?? -1))
+    .map(([layer, s]) => ({ layer, kept: s.kept, total: s.total, keptRatio: s.total ? s.kept / s.total : 1 }));
+}

@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+export const VERSION: string = pkg.version;
+export const TOOL = `ken ${pkg.version}`;

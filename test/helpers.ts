@@ -1,0 +1,149 @@
+// Shared test helpers: fixture paths, temporary folders, synthetic checkpoints, in-process CLI runs.
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after } from 'node:test';
+import { main } from '../src/cli/main';
+import { writeSafetensors } from '../src/formats/safetensors';
+
+/** The repository root (tests run from dist/test/...). */
+export const ROOT = (() => {
+  let d = __dirname;
+  while (!require('node:fs').existsSync(join(d, 'package.json'))) d = resolve(d, '..');
+  return d;
+})();
+
+export const DEMO = join(ROOT, 'demo', 'debdesc-bert-mini');
+export const EXTRA = join(ROOT, 'test', 'data', 'debdesc-bert-mini');
+export const GOLDEN = join(ROOT, 'test', 'data', 'golden', 'ken-rows.jsonl');
+
+export interface Expected {
+  finetunedAccuracy: number;
+  ken: Record<string, { accuracy: number; keptParams: number; totalParams: number; keptRatio: number }>;
+}
+export const EXPECTED: Expected = JSON.parse(readFileSync(join(DEMO, 'expected.json'), 'utf8')) as Expected;
+
+const tmpRoots: string[] = [];
+after(() => {
+  for (const d of tmpRoots) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed after the test file. */
+export function tmp(prefix = 'ken-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tmpRoots.push(d);
+  return d;
+}
+
+const FT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
+
+/**
+ * A folder of the fixture pair holding the formats asked for (files linked, not copied):
+ * finetuned: safetensors and/or onnx; pretrained: safetensors and/or onnx.
+ */
+export function fixture(which: 'finetuned' | 'pretrained', formats: ('safetensors' | 'onnx')[]): string {
+  const d = join(tmp('ken-fixture-'), which);
+  mkdirSync(d);
+  const src = (f: string): string => {
+    const inDemo = join(DEMO, which, f);
+    return require('node:fs').existsSync(inDemo) ? inDemo : join(EXTRA, which, f);
+  };
+  for (const f of which === 'finetuned' ? FT_FILES : ['config.json']) symlinkSync(src(f), join(d, f));
+  if (formats.includes('safetensors')) symlinkSync(src('model.safetensors'), join(d, 'model.safetensors'));
+  if (formats.includes('onnx')) symlinkSync(src('model.onnx'), join(d, 'model.onnx'));
+  return d;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ken ...args` in this process. */
+export async function ken(args: string[], signal: AbortSignal = new AbortController().signal): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (s) => (stdout += s), err: (s) => (stderr += s), progress: false, signal });
+  return { code, stdout, stderr };
+}
+
+/** Deterministic pseudo-random normal values. */
+export function normals(count: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0 || 1;
+  const uni = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(uni())) * Math.cos(2 * Math.PI * uni()) * scale;
+  return out;
+}
+
+export interface SynthTensor {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+  dtype?: 'F32' | 'F16' | 'BF16';
+}
+
+/** Writes a model.safetensors (and config.json) into a new folder. */
+export async function synthModel(dir: string, tensors: SynthTensor[]): Promise<string> {
+  const { fromFloat32 } = await import('../src/ken/dtype');
+  mkdirSync(dir, { recursive: true });
+  await writeSafetensors(
+    join(dir, 'model.safetensors'),
+    tensors.map((t) => ({ name: t.name, dtype: t.dtype ?? 'F32', shape: t.shape, data: fromFloat32(t.values, t.dtype ?? 'F32') })),
+    { format: 'pt' },
+  );
+  require('node:fs').writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+  return dir;
+}
+
+/** A small base / fine-tuned pair: base ~ N(0, 0.02), fine-tuned = base + noise. */
+export async function synthPair(root: string, opts: { dtype?: 'F32' | 'F16' | 'BF16' } = {}): Promise<{ ft: string; base: string }> {
+  const shapes: [string, number[]][] = [
+    ['bert.embeddings.word_embeddings.weight', [50, 16]],
+    ['bert.encoder.layer.0.attention.self.query.weight', [16, 16]],
+    ['bert.encoder.layer.0.attention.self.query.bias', [16]],
+    ['bert.encoder.layer.1.attention.self.query.weight', [16, 16]],
+    ['bert.encoder.layer.1.output.LayerNorm.weight', [16]],
+    ['classifier.weight', [3, 16]],
+  ];
+  const base: SynthTensor[] = [];
+  const ft: SynthTensor[] = [];
+  shapes.forEach(([name, shape], i) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const b = normals(n, 100 + i, 0.02);
+    const noise = normals(n, 900 + i, 0.005);
+    const f = b.map((v, j) => v + noise[j]!);
+    if (!name.startsWith('classifier')) base.push({ name, shape, values: b, dtype: opts.dtype });
+    ft.push({ name, shape, values: f, dtype: opts.dtype });
+  });
+  base.push({ name: 'cls.predictions.bias', shape: [50], values: normals(50, 7, 0.02), dtype: opts.dtype });
+  return { ft: await synthModel(join(root, 'ft'), ft), base: await synthModel(join(root, 'base'), base) };
+}
+
+export interface GoldenRow {
+  id: string;
+  source: string;
+  k: number;
+  n: number;
+  values_f32_b64: string;
+  kept: number[];
+  bandwidth: number;
+}
+
+export function goldenRows(): GoldenRow[] {
+  return readFileSync(GOLDEN, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as GoldenRow);
+}
+
+export function rowValues(g: GoldenRow): Float32Array {
+  const b = Buffer.from(g.values_f32_b64, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+

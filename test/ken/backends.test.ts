@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KenPool } from '../../src/ken/pool';
+import { NonFiniteRowError } from '../../src/ken/row';
+import { goldenRows, rowValues } from '../helpers';
+
+/** Runs every golden row through a pool (grouped by n and k, as whole tensors would be). */
+async function goldenThrough(pool: KenPool): Promise<string[]> {
+  const groups = new Map<string, ReturnType<typeof goldenRows>>();
+  for (const g of goldenRows()) {
+    const key = `${g.n}:${g.k}`;
+    groups.set(key, [...(groups.get(key) ?? []), g]);
+  }
+  const wrong: string[] = [];
+  for (const rows of groups.values()) {
+    const { n, k } = rows[0]!;
+    const values = new Float32Array(rows.length * n);
+    rows.forEach((g, r) => values.set(rowValues(g), r * n));
+    const { mask } = await pool.pruneRows(values, rows.length, n, k);
+    rows.forEach((g, r) => {
+      const kept: number[] = [];
+      for (let j = 0; j < n; j++) if (mask[r * n + j]) kept.push(j);
+      if (JSON.stringify(kept) !== JSON.stringify(g.kept)) wrong.push(g.id);
+    });
+  }
+  return wrong;
+}
+
+test('js backend (worker threads) keeps the reference set on 100% of golden rows', async () => {
+  const pool = await KenPool.open({ backend: 'js', device: 'cpu', threads: 2 });
+  try {
+    assert.equal(pool.backend, 'js');
+    assert.deepEqual(await goldenThrough(pool), []);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('ort backend (ONNX density graph, CPU provider) keeps the reference set on 100% of golden rows', async () => {
+  const pool = await KenPool.open({ backend: 'ort', device: 'auto' });
+  try {
+    assert.equal(pool.backend, 'ort');
+    assert.ok(['cpu', 'cuda'].includes(pool.executionProvider));
+    assert.deepEqual(await goldenThrough(pool), []);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('auto on a machine without the CUDA provider runs js and says so', async () => {
+  const pool = await KenPool.open({ backend: 'auto', device: 'auto' });
+  try {
+    const { cudaProviderInstalled } = await import('../../src/ken/ort-densities');
+    if (!cudaProviderInstalled()) assert.deepEqual([pool.backend, pool.executionProvider], ['js', 'cpu']);
+    else assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'cuda']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a non-finite value comes back as an error with its absolute row', async () => {
+  for (const backend of ['js', 'ort'] as const) {
+    const pool = await KenPool.open({ backend, device: 'cpu', threads: 2 });
+    try {
+      const values = new Float32Array(40 * 8).map((_, i) => Math.sin(i));
+      values[33 * 8 + 5] = NaN;
+      await assert.rejects(pool.pruneRows(values, 40, 8, 3), (e: unknown) => {
+        assert.ok(e instanceof NonFiniteRowError);
+        assert.equal(e.row, 33);
+        assert.equal(e.column, 5);
+        return true;
+      });
+    } finally {
+      await pool.close();
+    }
+  }
+});
+
+test('asking for CUDA with the js backend is a usage error', async () => {
+  await assert.rejects(KenPool.open({ backend: 'js', device: 'cuda' }), { name: 'UsageError' });
+});

@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
+import { goldenRows, normals, rowValues } from '../helpers';
+
+function keptIndices(mask: Uint8Array, offset = 0, n = mask.length): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < n; j++) if (mask[offset + j]) out.push(j);
+  return out;
+}
+
+test('every golden row keeps exactly the reference set (TypeScript recurrence)', () => {
+  const rows = goldenRows();
+  assert.equal(rows.length, 902);
+  const pruner = new RowPruner();
+  const wrong: string[] = [];
+  for (const g of rows) {
+    const values = rowValues(g);
+    assert.equal(values.length, g.n, g.id);
+    const mask = new Uint8Array(g.n);
+    const kept = pruner.prune(values, g.k, mask, 0);
+    const got = keptIndices(mask);
+    assert.equal(kept, got.length);
+    if (JSON.stringify(got) !== JSON.stringify(g.kept)) wrong.push(g.id);
+  }
+  assert.deepEqual(wrong, [], `${wrong.length} rows differ from the reference`);
+});
+
+test('bandwidth agrees with the reference to 1e-6 relative on every golden row', () => {
+  for (const g of goldenRows()) {
+    const h = bandwidth(rowValues(g));
+    assert.ok(Math.abs(h - g.bandwidth) <= 1e-6 * g.bandwidth, `${g.id}: ${h} vs ${g.bandwidth}`);
+  }
+});
+
+test('the density recurrence agrees with direct Math.exp to 1e-11 relative', () => {
+  for (const [n, k] of [[768, 384], [3072, 96], [128, 8], [50, 2]] as const) {
+    const row = normals(n, n + k, 0.02);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of row) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const grid = new Float64Array(k);
+    fillGrid(min, max, k, grid);
+    const h = bandwidth(row);
+    const a = new Float64Array(k);
+    const b = new Float64Array(k);
+    directDensities(row, grid, h, a);
+    recurrenceDensities(row, grid, h, b);
+    const peak = Math.max(...a);
+    for (let i = 0; i < k; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-11 * peak, `n=${n} k=${k} i=${i}: ${a[i]} vs ${b[i]}`);
+  }
+});
+
+test('rounding is half to even, like Python round()', () => {
+  assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, 2.5001, 3].map(roundHalfEven), [0, 2, 2, 0, -2, 2, 3, 3]);
+});
+
+test('the grid is numpy.linspace: i*step + min, last point exactly max', () => {
+  const g = new Float64Array(4);
+  fillGrid(0.1, 0.7, 4, g);
+  assert.deepEqual([...g], [0.1, 0 * 0 + 1 * 0.19999999999999998 + 0.1, 2 * 0.19999999999999998 + 0.1, 0.7]);
+  fillGrid(-1, 2, 1, g);
+  assert.equal(g[0], -1);
+});
+
+test('k >= n and rows with fewer than two distinct values keep the whole row', () => {
+  const pruner = new RowPruner();
+  const mask = new Uint8Array(5);
+  assert.equal(pruner.prune(new Float32Array([1, 2, 3, 4, 5]), 5, mask, 0), 5);
+  assert.deepEqual([...mask], [1, 1, 1, 1, 1]);
+  mask.fill(0);
+  assert.equal(pruner.prune(new Float32Array([2, 2, 2, 2, 2]), 2, mask, 0), 5);
+  assert.equal(pruner.prune(new Float32Array([7]), 1, new Uint8Array(1), 0), 1);
+});
+
+test('duplicated values are all kept, so a row can keep more than k entries', () => {
+  const pruner = new RowPruner();
+  const row = new Float32Array([0, 0, 0, 1, 5, 5, 9, 9, 9, 9]);
+  const mask = new Uint8Array(row.length);
+  const kept = pruner.prune(row, 2, mask, 0);
+  // two picks, each value's duplicates all kept
+  const keptValues = new Set([...mask].flatMap((m, i) => (m ? [row[i]] : [])));
+  assert.equal(keptValues.size, 2);
+  assert.ok(kept > 2);
+  for (let i = 0; i < row.length; i++) if (keptValues.has(row[i])) assert.equal(mask[i], 1);
+});
+
+test('k = 1 keeps the values equal to the minimum', () => {
+  const pruner = new RowPruner();
+  const row = new Float32Array([3, -1, 2, -1, 8]);
+  const mask = new Uint8Array(5);
+  assert.equal(pruner.prune(row, 1, mask, 0), 2);
+  assert.deepEqual([...mask], [0, 1, 0, 1, 0]);
+});
+
+test('-0 and +0 are one value (the reference compares numerically)', () => {
+  const pruner = new RowPruner();
+  const row = new Float32Array([-0, 1, 0, 2, 3, 4, 5, 6]);
+  const mask = new Uint8Array(row.length);
+  pruner.prune(row, 2, mask, 0);
+  assert.equal(mask[0], mask[2]);
+});
+
+test('NaN and infinity are an error naming the row and column', () => {
+  const pruner = new RowPruner();
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    assert.throws(() => pruner.prune(new Float32Array([1, 2, bad, 4]), 2, new Uint8Array(4), 0, 17), (e: unknown) => {
+      assert.ok(e instanceof NonFiniteRowError);
+      assert.equal(e.row, 17);
+      assert.equal(e.column, 2);
+      return true;
+    });
+  }
+});
+
+test('the pruner writes only its own row of a shared mask', () => {
+  const pruner = new RowPruner();
+  const mask = new Uint8Array(30).fill(7);
+  pruner.prune(normals(10, 3), 3, mask, 10);
+  assert.deepEqual([...mask.subarray(0, 10)], new Array(10).fill(7));
+  assert.deepEqual([...mask.subarray(20)], new Array(10).fill(7));
+  assert.ok(mask.subarray(10, 20).every((m) => m === 0 || m === 1));
+});
