@@ -6,6 +6,7 @@ import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { KenReport } from '../report/report';
 import type { Command } from './main';
 import { progressBar } from './progress';
+import { restore } from './restore';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -137,4 +138,4 @@ const prune: Command = {
   },
 };
 
-export const commands: Record<string, Command> = { prune };
+export const commands: Record<string, Command> = { prune, restore };

@@ -82,7 +82,7 @@ export async function readKenLayout(view: TensorView): Promise<Uint8Array> {
   return transposeBytes(bytes, view.shape[0]!, view.shape[1]!, size);
 }
 
-function safetensorsViews(folder: ModelFolder): TensorView[] {
+export function safetensorsViews(folder: ModelFolder): TensorView[] {
   const st = folder.safetensors;
   if (!st) return [];
   const out: TensorView[] = [];
@@ -95,7 +95,7 @@ function safetensorsViews(folder: ModelFolder): TensorView[] {
   return out;
 }
 
-function onnxViews(folder: ModelFolder): TensorView[] {
+export function onnxViews(folder: ModelFolder): TensorView[] {
   const model = folder.onnx;
   if (!model) return [];
   const cols = columnRowInitializers(model);
