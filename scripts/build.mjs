@@ -22,9 +22,11 @@ function files(dir, suffix) {
 const nodeEntries = {
   cli: 'src/cli/bin.ts',
   worker: 'src/ken/worker.ts',
+  'job-worker': 'src/jobs/worker.ts',
 };
 if (existsSync(join(root, 'src/extension/extension.ts'))) nodeEntries.extension = 'src/extension/extension.ts';
-for (const f of files('test', '.test.ts')) nodeEntries[join('test', relative('test', f).replace(/\.ts$/, ''))] = f;
+const testEntries = {};
+for (const f of files('test', '.test.ts')) testEntries[join('test', relative('test', f).replace(/\.ts$/, ''))] = f;
 for (const f of files('bench', '.ts')) nodeEntries[join('bench', relative('bench', f).replace(/\.ts$/, ''))] = f;
 
 const common = {
@@ -42,6 +44,18 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: ['vscode', 'onnxruntime-node'],
+});
+
+// Unit tests: the extension host logic runs against a small fake of the vscode API.
+await build({
+  ...common,
+  entryPoints: testEntries,
+  outdir: 'dist',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['onnxruntime-node'],
+  alias: { vscode: './test/fake-vscode.ts' },
 });
 
 if (existsSync(join(root, 'webview/main.ts'))) {

@@ -1,0 +1,193 @@
+// The commands: each asks only what it cannot find out, runs the core in a worker with progress and
+// cancel, logs to the KEN output channel and shows one notification on failure.
+import * as vscode from 'vscode';
+import { basename, dirname, join } from 'node:path';
+import { LOOKED_FOR } from '../formats/folder';
+import { REPORT_FILE } from '../ken/prune';
+import type { KenReport } from '../report/report';
+import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFolder } from './detect';
+import { JobError, runJobWithProgress } from './jobs';
+import { readSettings } from './settings';
+import type { ProviderStatus } from './status';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  status: ProviderStatus;
+}
+
+/** Options that skip the prompts (for keybindings, tasks and tests). */
+export interface PruneOptions {
+  k?: number;
+  base?: string;
+  /** A labelled data set to evaluate before/after, or null for none. */
+  dataset?: string | null;
+  out?: string;
+  openPanel?: boolean;
+}
+
+export interface PruneOutcome {
+  out: string;
+  report: KenReport;
+}
+
+const RECENT_BASES = 'ken.recentBases';
+
+export function requireTrust(): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage('KEN runs models only in a trusted workspace. Trust this workspace to prune or evaluate.', 'Manage Workspace Trust').then((a) => {
+    if (a) void vscode.commands.executeCommand('workbench.trust.manage');
+  });
+  return false;
+}
+
+/** One notification per failure, with the log a click away; cancellation is not a failure. */
+export function reportFailure(s: Services, what: string, e: unknown): void {
+  if (e instanceof JobError && e.kind === 'CancelledError') {
+    s.log.info(`${what}: cancelled; nothing was written`);
+    void vscode.window.showInformationMessage(`KEN: ${what} cancelled; nothing was written.`);
+    return;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  s.log.error(`${what}: ${message}`);
+  void vscode.window.showErrorMessage(`KEN: ${what} failed: ${message}`, 'Open log').then((a) => {
+    if (a) s.log.show(true);
+  });
+}
+
+async function pickFolderOrFile(title: string, opts: { files?: Record<string, string[]>; folders?: boolean; defaultUri?: vscode.Uri }): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    title,
+    canSelectFolders: opts.folders ?? true,
+    canSelectFiles: opts.files !== undefined,
+    canSelectMany: false,
+    ...(opts.files ? { filters: opts.files } : {}),
+    ...(opts.defaultUri ? { defaultUri: opts.defaultUri } : {}),
+  });
+  return picked?.[0]?.fsPath;
+}
+
+/** The model the command acts on: the explorer selection, else a picker. Says what was looked for when there is none. */
+export async function resolveModel(uri: vscode.Uri | undefined, verb: string): Promise<string | undefined> {
+  const path = uri?.fsPath ?? (await pickFolderOrFile(`Model to ${verb}`, { files: { Models: ['safetensors', 'onnx'] }, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri }));
+  if (!path) return undefined;
+  if (!(await looksLikeModel(path))) {
+    void vscode.window.showErrorMessage(`KEN: no model in ${basename(path)}. Looked for ${LOOKED_FOR}.`);
+    return undefined;
+  }
+  return path;
+}
+
+async function askK(defaultK: number): Promise<number | undefined> {
+  const v = await vscode.window.showInputBox({
+    title: 'KEN: k (values kept per row)',
+    prompt: 'KEN keeps the k values of each row that its kernel density estimate points at',
+    value: String(defaultK),
+    validateInput: (s) => (/^\s*[1-9]\d*\s*$/.test(s) ? undefined : 'a whole number >= 1'),
+  });
+  return v === undefined ? undefined : Number(v);
+}
+
+async function askBase(s: Services, finetuned: string): Promise<string | undefined> {
+  const recent = s.context.globalState.get<string[]>(RECENT_BASES, []);
+  const candidates = await baseCandidates(finetuned, recent);
+  const browse = { label: '$(folder-opened) Browse…', description: '', path: '' };
+  const items = [
+    ...candidates.map((c) => ({ label: basename(c.path), description: c.detail, detail: c.path, path: c.path })),
+    browse,
+  ];
+  const pick = candidates.length
+    ? await vscode.window.showQuickPick(items, { title: 'KEN: the pre-trained (base) model', placeHolder: 'The model it was fine-tuned from' })
+    : browse;
+  if (!pick) return undefined;
+  const path = pick.path || (await pickFolderOrFile('Pre-trained (base) model', { files: { Models: ['safetensors', 'onnx'] }, defaultUri: vscode.Uri.file(dirname(await modelDir(finetuned))) }));
+  if (!path) return undefined;
+  if (!(await looksLikeModel(path))) {
+    void vscode.window.showErrorMessage(`KEN: no model in ${basename(path)}. Looked for ${LOOKED_FOR}.`);
+    return undefined;
+  }
+  await s.context.globalState.update(RECENT_BASES, [path, ...recent.filter((r) => r !== path)].slice(0, 8));
+  return path;
+}
+
+async function askDataset(finetuned: string, configured: string): Promise<string | null | undefined> {
+  const none = { label: 'No evaluation', description: 'prune only', path: null as string | null };
+  const browse = { label: '$(folder-opened) Browse…', description: 'JSONL, CSV or TSV with a label column', path: '' };
+  const near = await datasetCandidates(finetuned);
+  const items = [
+    ...(configured ? [{ label: basename(configured), description: 'ken.evalDataset', path: configured as string | null }] : []),
+    ...near.filter((p) => p !== configured).map((p) => ({ label: basename(p), description: dirname(p), path: p as string | null })),
+    none,
+    browse,
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'KEN: evaluate accuracy before and after?', placeHolder: 'A labelled data set, or none' });
+  if (!pick) return undefined;
+  if (pick.path === '') return (await pickFolderOrFile('Labelled data set', { folders: false, files: { Data: ['jsonl', 'csv', 'tsv'] } })) ?? undefined;
+  return pick.path;
+}
+
+export async function pruneCommand(s: Services, uri?: vscode.Uri, options: PruneOptions = {}): Promise<PruneOutcome | undefined> {
+  if (!requireTrust()) return undefined;
+  const finetuned = await resolveModel(uri, 'prune');
+  if (!finetuned) return undefined;
+  const settings = readSettings(vscode.Uri.file(finetuned));
+  const k = options.k ?? (await askK(settings.k));
+  if (k === undefined) return undefined;
+  const base = options.base ?? (await askBase(s, finetuned));
+  if (!base) return undefined;
+  const dataset = options.dataset !== undefined ? options.dataset : await askDataset(finetuned, settings.evalDataset);
+  if (dataset === undefined) return undefined;
+  const workspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(finetuned))?.uri.fsPath;
+  const out = options.out ?? (await outputFolder(finetuned, k, settings.outputFolder, workspace));
+  s.log.info(`prune ${finetuned} against ${base}, k=${k}, scope ${settings.scope}, backend ${settings.backend}, device ${settings.executionProvider} -> ${out}`);
+  try {
+    const report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
+      finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
+      backend: settings.backend, device: settings.executionProvider,
+      ...(dataset ? { evalData: dataset, evalBatchSize: settings.evalBatchSize } : {}),
+    }, s.log);
+    s.status.ran(report.backend, report.executionProvider);
+    const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;
+    s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${report.executionProvider} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
+    if (report.accuracy) s.log.info(`accuracy ${report.accuracy.before.accuracy.toFixed(4)} -> ${report.accuracy.after.accuracy.toFixed(4)}`);
+    if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+    else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${report.executionProvider}). Wrote ${basename(out)}.`);
+    return { out, report };
+  } catch (e) {
+    reportFailure(s, 'prune', e);
+    return undefined;
+  }
+}
+
+export async function restoreCommand(s: Services, uri?: vscode.Uri, options: { base?: string; out?: string } = {}): Promise<string | undefined> {
+  if (!requireTrust()) return undefined;
+  const sub = uri?.fsPath ?? (await pickFolderOrFile('KEN subnetwork file', { folders: false, files: { 'KEN subnetwork': ['safetensors'] } }));
+  if (!sub) return undefined;
+  const file = sub.endsWith('.safetensors') ? sub : join(sub, 'ken-subnetwork.safetensors');
+  const base = options.base ?? (await pickFolderOrFile('Pre-trained (base) model it was pruned against', { files: { Models: ['safetensors', 'onnx'] } }));
+  if (!base) return undefined;
+  const out = options.out ?? (await outputFolder(dirname(file), 0, '', undefined)).replace(/-ken-k0(-\d+)?$/, '-restored$1');
+  try {
+    const result = await runJobWithProgress(s.context.extensionPath, `KEN: restoring ${basename(file)}`, 'restore', { subnetwork: file, base, out }, s.log);
+    s.log.info(`restored ${result.files.length} files into ${out}; every file matches its recorded sha256`);
+    void vscode.window.showInformationMessage(`KEN restored ${result.files.length} files into ${basename(out)}, bit for bit.`);
+    return out;
+  } catch (e) {
+    reportFailure(s, 'restore', e);
+    return undefined;
+  }
+}
+
+/** The report of a KEN output folder (or the folder holding the given file). */
+export async function findReport(uri: vscode.Uri | undefined): Promise<string | undefined> {
+  const path = uri?.fsPath ?? (await pickFolderOrFile('KEN output folder (holding ken-report.json)', {}));
+  if (!path) return undefined;
+  const dir = path.endsWith(REPORT_FILE) || path.endsWith('.safetensors') ? dirname(path) : path;
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(join(dir, REPORT_FILE)));
+    return dir;
+  } catch {
+    void vscode.window.showErrorMessage(`KEN: ${basename(dir)} holds no ${REPORT_FILE}; prune a model first (KEN: Prune Model…).`);
+    return undefined;
+  }
+}

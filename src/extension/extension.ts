@@ -1,0 +1,36 @@
+// Activation: the KEN log, the provider status item, the commands and the panel serializer.
+// The extension is a thin shell: every piece of work is a core job run in a worker thread.
+import * as vscode from 'vscode';
+import { pruneCommand, restoreCommand, type PruneOptions, type Services } from './commands';
+import { enableCudaCommand } from './cuda';
+import { ProviderStatus } from './status';
+
+export interface KenApi {
+  services: Services;
+}
+
+export function activate(context: vscode.ExtensionContext): KenApi {
+  const log = vscode.window.createOutputChannel('KEN', { log: true });
+  const status = new ProviderStatus();
+  context.subscriptions.push(log, status);
+  const services: Services = { context, log, status };
+  const register = (id: string, fn: (...args: never[]) => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown));
+  };
+  register('ken.prune', (uri?: vscode.Uri, options?: PruneOptions) => pruneCommand(services, uri, options));
+  register('ken.pruneWithKen', (uri?: vscode.Uri, options?: PruneOptions) => pruneCommand(services, uri, options));
+  register('ken.restore', (uri?: vscode.Uri, options?: { base?: string; out?: string }) => restoreCommand(services, uri, options));
+  register('ken.enableCuda', (options?: { env?: Record<string, string> }) => enableCudaCommand(services, options));
+  register('ken.showLog', () => log.show(true));
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ken')) status.refresh();
+    }),
+  );
+  log.info(`KEN activated (${context.extension.packageJSON.version as string})`);
+  return { services };
+}
+
+export function deactivate(): void {
+  // everything is disposed through context.subscriptions
+}

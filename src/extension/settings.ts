@@ -1,0 +1,30 @@
+// The extension's settings (package.json `contributes.configuration`), read in one place.
+import * as vscode from 'vscode';
+import type { Scope } from '../ken/plan';
+import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+
+export interface KenSettings {
+  k: number;
+  scope: Scope;
+  executionProvider: DeviceChoice;
+  backend: BackendChoice;
+  outputFolder: string;
+  evalDataset: string;
+  includeHead: boolean;
+  evalBatchSize: number;
+}
+
+export function readSettings(scope?: vscode.Uri): KenSettings {
+  const c = vscode.workspace.getConfiguration('ken', scope);
+  const k = c.get<number>('k', 96);
+  return {
+    k: Number.isInteger(k) && k >= 1 ? k : 96,
+    scope: c.get<Scope>('scope', 'all') === 'attention' ? 'attention' : 'all',
+    executionProvider: (['auto', 'cuda', 'cpu'] as const).find((v) => v === c.get('executionProvider')) ?? 'auto',
+    backend: (['auto', 'js', 'ort'] as const).find((v) => v === c.get('backend')) ?? 'auto',
+    outputFolder: c.get<string>('outputFolder', ''),
+    evalDataset: c.get<string>('evalDataset', ''),
+    includeHead: c.get<boolean>('includeHead', false),
+    evalBatchSize: Math.max(1, c.get<number>('evalBatchSize', 32)),
+  };
+}

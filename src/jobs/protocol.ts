@@ -1,0 +1,35 @@
+// Long work that the extension runs in a worker thread, off the extension host's main thread:
+// what each job takes and returns, and the messages between the host and the job worker.
+import type { PruneRequest } from '../ken/prune';
+import type { RestoreRequest, RestoreResult } from '../ken/restore';
+import type { KenReport } from '../report/report';
+
+type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend'>;
+
+export interface JobParams {
+  prune: Plain<PruneRequest>;
+  restore: Plain<RestoreRequest>;
+}
+
+export interface JobResults {
+  prune: KenReport;
+  restore: RestoreResult;
+}
+
+export type JobKind = keyof JobParams & keyof JobResults;
+
+export interface JobProgress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+export type ToJobWorker =
+  | { type: 'start'; kind: JobKind; params: JobParams[JobKind] }
+  | { type: 'cancel' };
+
+export type FromJobWorker =
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'done'; result: JobResults[JobKind] }
+  | { type: 'failed'; error: { name: string; message: string } };

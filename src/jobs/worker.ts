@@ -1,0 +1,32 @@
+// Entry of dist/job-worker.js: runs one job per worker thread and reports progress, logs and the result.
+import { parentPort } from 'node:worker_threads';
+import { jobs, type JobContext } from './registry';
+import type { FromJobWorker, JobKind, JobParams, ToJobWorker } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('job-worker.js must run as a worker thread');
+const controller = new AbortController();
+const post = (m: FromJobWorker): void => port.postMessage(m);
+let lastProgress = 0;
+
+port.on('message', (msg: ToJobWorker) => {
+  if (msg.type === 'cancel') {
+    controller.abort();
+    return;
+  }
+  const ctx: JobContext = {
+    signal: controller.signal,
+    progress: (p) => {
+      const now = Date.now();
+      if (now - lastProgress < 100 && p.done < p.total) return; // at most ten updates a second
+      lastProgress = now;
+      post({ type: 'progress', progress: p });
+    },
+    log: (level, message) => post({ type: 'log', level, message }),
+  };
+  const run = jobs[msg.kind] as (p: JobParams[JobKind], c: JobContext) => Promise<unknown>;
+  run(msg.params, ctx).then(
+    (result) => post({ type: 'done', result: result as never }),
+    (e: unknown) => post({ type: 'failed', error: { name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) } }),
+  );
+});
