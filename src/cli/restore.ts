@@ -1,6 +1,6 @@
 // `ken restore`: the pruned checkpoint from a subnetwork file and its base.
 import { restoreSubnetwork } from '../ken/restore';
-import { formatBytes, onePositional, required } from './commands';
+import { formatBytes, onePositional, required } from './args';
 import type { Command } from './main';
 import { progressBar } from './progress';
 

@@ -12,7 +12,9 @@ export interface PoolOptions {
   backend: BackendChoice;
   device: DeviceChoice;
   /** Worker threads for the js backend, intra-op threads for ort; default: every core. */
-  threads?: number;
+  threads?: number | undefined;
+  /** Run the worker threads at the lowest scheduling priority (a watcher beside a training run). */
+  lowPriority?: boolean;
 }
 
 export interface RowsResult {
@@ -62,7 +64,7 @@ export class KenPool {
     if (opts.backend === 'ort' || (opts.backend === 'auto' && opts.device !== 'cpu')) {
       const device: DeviceChoice = opts.backend === 'auto' ? 'cuda' : opts.device;
       const worker = new Worker(workerScript());
-      const ready = await KenPool.init(worker, { type: 'init', backend: 'ort', device, threads });
+      const ready = await KenPool.init(worker, { type: 'init', backend: 'ort', device, threads, lowPriority: opts.lowPriority ?? false });
       if (ready.type === 'ready') {
         const pool = new KenPool('ort', ready.executionProvider, threads);
         pool.adopt(worker);
@@ -73,7 +75,7 @@ export class KenPool {
     }
     const pool = new KenPool('js', 'cpu', threads);
     const workers = Array.from({ length: threads }, () => new Worker(workerScript()));
-    await Promise.all(workers.map((w) => KenPool.init(w, { type: 'init', backend: 'js', device: 'cpu', threads: 1 })));
+    await Promise.all(workers.map((w) => KenPool.init(w, { type: 'init', backend: 'js', device: 'cpu', threads: 1, lowPriority: opts.lowPriority ?? false })));
     workers.forEach((w) => pool.adopt(w));
     return pool;
   }

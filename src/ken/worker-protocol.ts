@@ -6,7 +6,7 @@ export type Device = 'cuda' | 'cpu';
 export type DeviceChoice = Device | 'auto';
 
 export type WorkerRequest =
-  | { type: 'init'; backend: Backend; device: DeviceChoice; threads: number }
+  | { type: 'init'; backend: Backend; device: DeviceChoice; threads: number; lowPriority: boolean }
   | { type: 'prune'; id: number; k: number; n: number; rows: number; values: Float32Array };
 
 export type WorkerResponse =

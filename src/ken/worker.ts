@@ -2,6 +2,7 @@
 // the `ort` backend computes them with the ONNX density graph in an onnxruntime-node session
 // (whose run() blocks this thread, not the caller's).
 import { parentPort } from 'node:worker_threads';
+import { constants, setPriority } from 'node:os';
 import { NonFiniteRowError, RowPruner, bandwidth, fillGrid, keepsWholeRow, type DensityProvider } from './row';
 import { densityModel, openSession, type OpenedSession } from './ort-densities';
 import type { Backend, WorkerRequest, WorkerResponse } from './worker-protocol';
@@ -103,6 +104,13 @@ port.on('message', (msg: WorkerRequest) => {
   chain = chain.then(async () => {
     if (msg.type === 'init') {
       backend = msg.backend;
+      if (msg.lowPriority) {
+        try {
+          setPriority(0, constants.priority.PRIORITY_LOW); // 0: this thread, on Linux
+        } catch {
+          // not permitted here: run at normal priority
+        }
+      }
       if (backend === 'ort') {
         try {
           ortSession = await openSession(densityModel(), msg.device, { intraOpThreads: msg.threads });

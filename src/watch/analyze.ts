@@ -1,0 +1,114 @@
+// What KEN says about one checkpoint of a fine-tuning run: kept ratio at k against the base,
+// per-layer drift from the base, and per-tensor overlap of the kept set with the previous checkpoint.
+import { openModel, type ModelFolder } from '../formats/folder';
+import { toFloat32, type FloatDType } from '../ken/dtype';
+import { planPrune, type PlanOptions } from '../ken/plan';
+import type { KenPool } from '../ken/pool';
+import { runKen } from '../ken/run';
+import { layerOf } from '../report/report';
+
+export interface LayerDrift {
+  /** Numbered layer, or null for tensors outside layers (embeddings, pooler). */
+  layer: number | null;
+  /** Mean |fine-tuned - base| over the layer's pruned tensors. */
+  meanAbsDelta: number;
+  /** Fraction of the layer's values that differ from the base at all. */
+  fractionMoved: number;
+  keptRatio: number;
+}
+
+export interface CheckpointAnalysis {
+  keptParams: number;
+  totalParams: number;
+  keptRatio: number;
+  layers: LayerDrift[];
+  /** Jaccard overlap of each tensor's kept set with the previous checkpoint's (absent for the first). */
+  jaccard: Record<string, number>;
+  /** Mean of `jaccard` over tensors, weighted by size; null for the first checkpoint. */
+  meanJaccard: number | null;
+}
+
+/** Kept sets of a checkpoint, bit-packed, for the next one's Jaccard overlap. */
+export type KeptSets = Map<string, Uint8Array>;
+
+function pack(mask: Uint8Array): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(mask.length / 8));
+  for (let i = 0; i < mask.length; i++) if (mask[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+const POPCOUNT = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) t[i] = (i & 1) + t[i >> 1]!;
+  return t;
+})();
+
+export function jaccard(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    inter += POPCOUNT[a[i]! & b[i]!]!;
+    union += POPCOUNT[a[i]! | b[i]!]!;
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+export interface AnalyzeOptions extends PlanOptions {
+  k: number;
+  signal?: AbortSignal | undefined;
+}
+
+export async function analyzeCheckpoint(
+  checkpoint: string | ModelFolder,
+  base: ModelFolder,
+  pool: KenPool,
+  previous: KeptSets | undefined,
+  opts: AnalyzeOptions,
+): Promise<{ analysis: CheckpointAnalysis; kept: KeptSets }> {
+  const ft = typeof checkpoint === 'string' ? await openModel(checkpoint, 'checkpoint') : checkpoint;
+  const plan = await planPrune(ft, base, opts);
+  const layers = new Map<number | null, { sumAbs: number; moved: number; count: number; kept: number }>();
+  const kept: KeptSets = new Map();
+  const jac: Record<string, number> = {};
+  let jWeighted = 0;
+  let jWeight = 0;
+  let keptParams = 0;
+  let totalParams = 0;
+  await runKen(plan, pool, { k: opts.k, signal: opts.signal }, async (o) => {
+    keptParams += o.kept;
+    totalParams += o.total;
+    if (!o.mask || !o.base) return;
+    const dtype = o.tensor.dtype as FloatDType;
+    const f = toFloat32(o.finetuned, dtype);
+    const b = toFloat32(o.base, dtype);
+    const key = layerOf(o.tensor.name) ?? null;
+    const acc = layers.get(key) ?? { sumAbs: 0, moved: 0, count: 0, kept: 0 };
+    for (let i = 0; i < f.length; i++) {
+      const d = Math.abs(f[i]! - b[i]!);
+      acc.sumAbs += d;
+      if (d !== 0) acc.moved++;
+    }
+    acc.count += f.length;
+    acc.kept += o.kept;
+    layers.set(key, acc);
+    const bits = pack(o.mask);
+    kept.set(o.tensor.name, bits);
+    const prev = previous?.get(o.tensor.name);
+    if (prev && prev.length === bits.length) {
+      const j = jaccard(prev, bits);
+      jac[o.tensor.name] = j;
+      jWeighted += j * o.total;
+      jWeight += o.total;
+    }
+  });
+  const layerList = [...layers.entries()]
+    .sort((a, b) => (a[0] ?? -1) - (b[0] ?? -1))
+    .map(([layer, a]) => ({ layer, meanAbsDelta: a.count ? a.sumAbs / a.count : 0, fractionMoved: a.count ? a.moved / a.count : 0, keptRatio: a.count ? a.kept / a.count : 1 }));
+  return {
+    analysis: {
+      keptParams, totalParams, keptRatio: totalParams ? keptParams / totalParams : 1, layers: layerList, jaccard: jac,
+      meanJaccard: jWeight ? jWeighted / jWeight : null,
+    },
+    kept,
+  };
+}

@@ -1,0 +1,193 @@
+// Watches a fine-tuning run's output folder and analyses each checkpoint once it is complete:
+// Hugging Face Trainer `checkpoint-<step>/` folders (complete when trainer_state.json is there and the
+// weights' size is stable), or a folder whose weights file is rewritten in place (complete when it is
+// stable and its safetensors header accounts for every byte). One checkpoint at a time, at low
+// priority, skipping to the newest when behind; stops when aborted or when the folder disappears.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { CancelledError, CheckpointError, oneLine } from '../errors';
+import { openModel, type ModelFolder } from '../formats/folder';
+import { readSafetensorsHeader } from '../formats/safetensors';
+import { KenPool } from '../ken/pool';
+import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+import { analyzeCheckpoint, type CheckpointAnalysis, type KeptSets } from './analyze';
+import type { PlanOptions } from '../ken/plan';
+
+export interface WatchUpdate extends CheckpointAnalysis {
+  step: number;
+  /** The checkpoint folder (or the weights file rewritten in place). */
+  path: string;
+  /** Older complete checkpoints skipped to keep up with the run. */
+  skipped: number[];
+  seconds: number;
+  accuracy?: number;
+}
+
+export interface WatchOptions extends PlanOptions {
+  base: string;
+  k: number;
+  backend?: BackendChoice;
+  device?: DeviceChoice;
+  /** Worker threads for KEN (default 1: the run keeps the other cores). */
+  threads?: number;
+  pollMs?: number;
+  signal: AbortSignal;
+  onUpdate: (u: WatchUpdate) => void | Promise<void>;
+  onLog?: (level: 'info' | 'warn', message: string) => void;
+  /** Optional accuracy of a checkpoint that has an ONNX export (given the checkpoint folder). */
+  evaluate?: ((checkpoint: ModelFolder, signal: AbortSignal) => Promise<number | undefined>) | undefined;
+}
+
+export interface Candidate {
+  step: number;
+  path: string;
+  /** What must stay the same between two polls for the checkpoint to count as complete. */
+  fingerprint: string;
+  complete: boolean;
+}
+
+const CHECKPOINT = /^checkpoint-(\d+)$/;
+const WEIGHTS = ['model.safetensors', 'model.safetensors.index.json'];
+
+async function fileSig(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A safetensors file (or index with shards) whose header accounts for every byte: not half-written. */
+async function weightsComplete(dir: string): Promise<boolean> {
+  try {
+    const names = await readdir(dir);
+    const shards = names.includes('model.safetensors.index.json')
+      ? [...new Set(Object.values((JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
+      : names.includes('model.safetensors') ? ['model.safetensors'] : [];
+    if (shards.length === 0) return false;
+    for (const shard of shards) {
+      const h = await readSafetensorsHeader(join(dir, shard));
+      const end = h.tensors.reduce((m, t) => Math.max(m, t.end), h.dataStart);
+      if (end !== h.fileSize) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The checkpoints in a run folder as they are now (Trainer subfolders, else the folder itself). */
+export async function scanRun(runDir: string, revision: number): Promise<Candidate[]> {
+  const names = await readdir(runDir);
+  const subs = names.map((n) => CHECKPOINT.exec(n)).filter((m): m is RegExpExecArray => m !== null);
+  if (subs.length > 0) {
+    const out: Candidate[] = [];
+    for (const m of subs) {
+      const dir = join(runDir, m[0]);
+      const state = await fileSig(join(dir, 'trainer_state.json'));
+      const sigs = await Promise.all(WEIGHTS.map((w) => fileSig(join(dir, w))));
+      let inner = '';
+      try {
+        for (const n of (await readdir(dir)).filter((x) => x.endsWith('.safetensors')).sort()) inner += `${n}=${await fileSig(join(dir, n))};`;
+      } catch {
+        continue;
+      }
+      out.push({ step: Number(m[1]), path: dir, fingerprint: `${state}|${sigs.join('|')}|${inner}`, complete: state !== undefined && (await weightsComplete(dir)) });
+    }
+    return out.sort((a, b) => a.step - b.step);
+  }
+  if (names.some((n) => WEIGHTS.includes(n))) {
+    const sig = (await fileSig(join(runDir, 'model.safetensors'))) ?? (await fileSig(join(runDir, 'model.safetensors.index.json')));
+    let step = revision;
+    try {
+      const state = JSON.parse(await readFile(join(runDir, 'trainer_state.json'), 'utf8')) as { global_step?: unknown };
+      if (typeof state.global_step === 'number') step = state.global_step;
+    } catch {
+      // no trainer_state.json: number the rewrites
+    }
+    return [{ step, path: runDir, fingerprint: sig ?? '', complete: await weightsComplete(runDir) }];
+  }
+  return [];
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Watches until `signal` aborts or the folder disappears. A checkpoint counts once it is complete and
+ * unchanged across two polls; each counts once (a rewritten in-place file counts again).
+ */
+export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ updates: number; reason: 'stopped' | 'folder-removed' }> {
+  const log = opts.onLog ?? (() => undefined);
+  const base = await openModel(opts.base, 'base');
+  try {
+    await stat(runDir);
+  } catch {
+    throw new CheckpointError(`${runDir}: no such folder to watch`);
+  }
+  let pool: KenPool | undefined;
+  let previous: KeptSets | undefined;
+  const seen = new Map<string, string>(); // path -> fingerprint analysed
+  const lastSeen = new Map<string, string>(); // path -> fingerprint at the previous poll
+  let revision = 0;
+  let updates = 0;
+  const pollMs = opts.pollMs ?? 1000;
+  try {
+    for (;;) {
+      if (opts.signal.aborted) return { updates, reason: 'stopped' };
+      let candidates: Candidate[];
+      try {
+        candidates = await scanRun(runDir, revision + 1);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          log('warn', `${runDir} was removed; stopped watching`);
+          return { updates, reason: 'folder-removed' };
+        }
+        throw e;
+      }
+      const ready = candidates.filter((c) => {
+        const stable = c.complete && lastSeen.get(c.path) === c.fingerprint;
+        return stable && seen.get(c.path) !== c.fingerprint;
+      });
+      for (const c of candidates) lastSeen.set(c.path, c.fingerprint);
+      if (ready.length > 0) {
+        const newest = ready[ready.length - 1]!;
+        for (const r of ready) seen.set(r.path, r.fingerprint);
+        const skipped = ready.slice(0, -1).map((r) => r.step);
+        if (skipped.length) log('info', `behind the run: skipping to step ${newest.step} (skipped ${skipped.join(', ')})`);
+        pool ??= await KenPool.open({ backend: opts.backend ?? 'js', device: opts.device ?? 'cpu', threads: opts.threads ?? 1, lowPriority: true });
+        const started = performance.now();
+        try {
+          const folder = await openModel(newest.path, 'checkpoint');
+          const { analysis, kept } = await analyzeCheckpoint(folder, base, pool, previous, { ...opts, signal: opts.signal });
+          previous = kept;
+          revision++;
+          const update: WatchUpdate = { ...analysis, step: newest.step, path: newest.path, skipped, seconds: (performance.now() - started) / 1000 };
+          if (opts.evaluate && folder.onnx) {
+            const acc = await opts.evaluate(folder, opts.signal);
+            if (acc !== undefined) update.accuracy = acc;
+          }
+          updates++;
+          await opts.onUpdate(update);
+        } catch (e) {
+          if (e instanceof CancelledError || opts.signal.aborted) return { updates, reason: 'stopped' };
+          log('warn', `${basename(newest.path)}: ${oneLine(e)}`);
+        }
+        continue; // look again at once: more may have completed meanwhile
+      }
+      await sleep(pollMs, opts.signal);
+    }
+  } finally {
+    await pool?.close();
+  }
+}

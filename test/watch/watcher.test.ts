@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeHeader } from '../../src/formats/safetensors';
+import { fromFloat32 } from '../../src/ken/dtype';
+import { watchRun, type WatchUpdate } from '../../src/watch/watcher';
+import { jaccard } from '../../src/watch/analyze';
+import { ken, normals, synthModel, tmp } from '../helpers';
+
+const SHAPES: [string, number[]][] = [
+  ['bert.embeddings.word_embeddings.weight', [40, 16]],
+  ['bert.encoder.layer.0.attention.self.query.weight', [16, 16]],
+  ['bert.encoder.layer.1.attention.self.query.weight', [16, 16]],
+  ['bert.encoder.layer.1.output.LayerNorm.bias', [16]],
+  ['classifier.weight', [3, 16]],
+];
+
+function baseValues(i: number, n: number): Float32Array {
+  return normals(n, 300 + i, 0.02);
+}
+
+async function makeBase(dir: string): Promise<string> {
+  return synthModel(dir, SHAPES.filter(([n]) => !n.startsWith('classifier')).map(([name, shape], i) => ({ name, shape, values: baseValues(i, shape.reduce((a, b) => a * b, 1)) })));
+}
+
+/** The bytes of a checkpoint at `step`: the base plus noise that grows with the step; layer 0 frozen. */
+function checkpointBytes(step: number): Buffer {
+  const tensors = SHAPES.map(([name, shape], i) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const b = name.startsWith('classifier') ? normals(n, 77, 0.02) : baseValues(i, n);
+    const frozen = name.includes('layer.0.');
+    const noise = normals(n, 1000 * step + i, 0.002 * step);
+    return { name, dtype: 'F32', shape, data: fromFloat32(frozen ? b : b.map((v, j) => v + noise[j]!), 'F32') };
+  });
+  const header = encodeHeader(tensors, tensors.map((t) => t.data.byteLength), { format: 'pt' });
+  return Buffer.concat([header, ...tensors.map((t) => Buffer.from(t.data))]);
+}
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Writes a Trainer checkpoint folder the way a training run does: weights in chunks, trainer_state.json last. */
+async function writeCheckpoint(runDir: string, step: number, chunks = 4, pauseMs = 80): Promise<number> {
+  const dir = join(runDir, `checkpoint-${step}`);
+  mkdirSync(dir);
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+  const bytes = checkpointBytes(step);
+  const fh = await open(join(dir, 'model.safetensors'), 'w');
+  const size = Math.ceil(bytes.length / chunks);
+  for (let c = 0; c < chunks; c++) {
+    await fh.write(bytes, c * size, Math.min(size, bytes.length - c * size), c * size);
+    await delay(pauseMs);
+  }
+  await fh.close();
+  await delay(pauseMs);
+  await writeFile(join(dir, 'trainer_state.json'), JSON.stringify({ global_step: step }));
+  return performance.now();
+}
+
+test('a trainer writing three checkpoints in chunks gets exactly three updates, each after its checkpoint completed, in order', async () => {
+  const root = tmp();
+  const base = await makeBase(join(root, 'base'));
+  const runDir = join(root, 'run');
+  mkdirSync(runDir);
+  const controller = new AbortController();
+  const updates: { u: WatchUpdate; at: number }[] = [];
+  let notify: (() => void) | undefined;
+  const watching = watchRun(runDir, {
+    base, k: 4, scope: 'all', pollMs: 40, signal: controller.signal,
+    onUpdate: (u) => {
+      updates.push({ u, at: performance.now() });
+      notify?.();
+    },
+  });
+  const completedAt: number[] = [];
+  for (const step of [100, 200, 300]) {
+    const got = new Promise<void>((r) => (notify = r));
+    completedAt.push(await writeCheckpoint(runDir, step));
+    await Promise.race([got, delay(20000)]);
+  }
+  await delay(300); // no late or repeated updates
+  controller.abort();
+  const result = await watching;
+  assert.equal(result.reason, 'stopped');
+  assert.deepEqual(updates.map((x) => x.u.step), [100, 200, 300]);
+  updates.forEach((x, i) => assert.ok(x.at > completedAt[i]!, `update ${i} came before its checkpoint completed`));
+  const [first, second, third] = updates.map((x) => x.u);
+  assert.equal(first!.meanJaccard, null);
+  assert.ok(second!.meanJaccard !== null && second!.meanJaccard > 0 && second!.meanJaccard <= 1);
+  assert.ok(Object.keys(third!.jaccard).length > 0);
+  // layer 0 is frozen: nothing moved there; layer 1 drifts more as training goes on
+  const layer = (u: WatchUpdate, l: number) => u.layers.find((x) => x.layer === l)!;
+  assert.equal(layer(first!, 0).fractionMoved, 0);
+  assert.equal(layer(first!, 0).meanAbsDelta, 0);
+  assert.ok(layer(first!, 1).fractionMoved > 0.9);
+  assert.ok(layer(third!, 1).meanAbsDelta > layer(first!, 1).meanAbsDelta);
+  assert.ok(first!.keptRatio > 0 && first!.keptRatio < 1);
+});
+
+test('behind the run, the watcher skips to the newest complete checkpoint', async () => {
+  const root = tmp();
+  const base = await makeBase(join(root, 'base'));
+  const runDir = join(root, 'run');
+  mkdirSync(runDir);
+  for (const step of [1, 2, 3]) await writeCheckpoint(runDir, step, 1, 0);
+  const controller = new AbortController();
+  const updates: WatchUpdate[] = [];
+  const watching = watchRun(runDir, { base, k: 4, scope: 'all', pollMs: 30, signal: controller.signal, onUpdate: (u) => void updates.push(u) });
+  await delay(800);
+  controller.abort();
+  await watching;
+  assert.deepEqual(updates.map((u) => [u.step, u.skipped]), [[3, [1, 2]]]);
+});
+
+test('a folder whose weights file is rewritten in place counts each complete rewrite once; removing the folder stops the watcher', async () => {
+  const root = tmp();
+  const base = await makeBase(join(root, 'base'));
+  const runDir = join(root, 'run');
+  mkdirSync(runDir);
+  const updates: WatchUpdate[] = [];
+  const controller = new AbortController();
+  let notify: (() => void) | undefined;
+  const watching = watchRun(runDir, {
+    base, k: 4, scope: 'all', pollMs: 40, signal: controller.signal,
+    onUpdate: (u) => {
+      updates.push(u);
+      notify?.();
+    },
+  });
+  for (const step of [1, 2]) {
+    const got = new Promise<void>((r) => (notify = r));
+    const bytes = checkpointBytes(step);
+    // write half, pause (a half-written file must not count), then the rest
+    const fh = await open(join(runDir, 'model.safetensors'), 'w');
+    await fh.write(bytes, 0, bytes.length >> 1, 0);
+    await delay(200);
+    await fh.write(bytes, bytes.length >> 1, bytes.length - (bytes.length >> 1), bytes.length >> 1);
+    await fh.close();
+    await Promise.race([got, delay(20000)]);
+  }
+  assert.deepEqual(updates.map((u) => u.step), [1, 2]);
+  rmSync(runDir, { recursive: true, force: true });
+  const result = await Promise.race([watching, delay(5000).then(() => undefined)]);
+  assert.deepEqual(result, { updates: 2, reason: 'folder-removed' });
+  controller.abort();
+});
+
+test('jaccard of bit-packed kept sets', () => {
+  assert.equal(jaccard(Uint8Array.from([0b1011]), Uint8Array.from([0b0011])), 2 / 3);
+  assert.equal(jaccard(Uint8Array.from([0]), Uint8Array.from([0])), 1);
+  assert.equal(jaccard(Uint8Array.from([0b1]), Uint8Array.from([0b10])), 0);
+});
+
+test('ken watch prints one line per checkpoint and stops cleanly on Ctrl-C', async () => {
+  const root = tmp();
+  const base = await makeBase(join(root, 'base'));
+  const runDir = join(root, 'run');
+  mkdirSync(runDir);
+  await writeCheckpoint(runDir, 50, 1, 0);
+  const controller = new AbortController();
+  const running = ken(['watch', runDir, '--base', base, '-k', '4', '--poll-ms', '30'], controller.signal);
+  await delay(1500);
+  controller.abort();
+  const r = await running;
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /^step +50 {2}kept \d+\.\d% {2}drift \d\.\d\de-\d+ \(moved \d+\.\d%\) {2}overlap +- +\(\d+\.\d s\)$/);
+  assert.match(r.stderr, /stopped after 1 checkpoint/);
+});
