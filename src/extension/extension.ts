@@ -4,9 +4,11 @@ import * as vscode from 'vscode';
 import { pruneCommand, restoreCommand, type PruneOptions, type Services } from './commands';
 import { enableCudaCommand } from './cuda';
 import { ProviderStatus } from './status';
+import { RunWatcher, TrainerCodeLens, watchCommand } from './watch';
 
 export interface KenApi {
   services: Services;
+  watcher: RunWatcher;
 }
 
 export function activate(context: vscode.ExtensionContext): KenApi {
@@ -22,13 +24,18 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   register('ken.restore', (uri?: vscode.Uri, options?: { base?: string; out?: string }) => restoreCommand(services, uri, options));
   register('ken.enableCuda', (options?: { env?: Record<string, string> }) => enableCudaCommand(services, options));
   register('ken.showLog', () => log.show(true));
+  const watcher = new RunWatcher(services);
+  context.subscriptions.push(watcher);
+  register('ken.watch', (uri?: vscode.Uri, options?: { base?: string; k?: number }) => watchCommand(services, watcher, uri, options));
+  register('ken.stopWatch', () => watcher.stop());
+  context.subscriptions.push(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new TrainerCodeLens()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ken')) status.refresh();
     }),
   );
   log.info(`KEN activated (${context.extension.packageJSON.version as string})`);
-  return { services };
+  return { services, watcher };
 }
 
 export function deactivate(): void {

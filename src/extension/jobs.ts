@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { FromJobWorker, JobKind, JobParams, JobResults, ToJobWorker } from '../jobs/protocol';
+import type { FromJobWorker, JobEvent, JobKind, JobParams, JobResults, ToJobWorker } from '../jobs/protocol';
 
 /** An error from the job, with the core's error class name (UsageError, CheckpointError, CancelledError...). */
 export class JobError extends Error {
@@ -16,6 +16,7 @@ export class JobError extends Error {
 export interface JobHooks {
   log: vscode.LogOutputChannel;
   onProgress?: (done: number, total: number, label: string) => void;
+  onEvent?: (event: JobEvent) => void;
 }
 
 export function runJob<K extends JobKind>(
@@ -40,6 +41,7 @@ export function runJob<K extends JobKind>(
     worker.on('message', (m: FromJobWorker) => {
       if (m.type === 'progress') hooks.onProgress?.(m.progress.done, m.progress.total, m.progress.label);
       else if (m.type === 'log') hooks.log[m.level](m.message);
+      else if (m.type === 'event') hooks.onEvent?.(m.event);
       else if (m.type === 'done') finish(() => resolve(m.result as JobResults[K]));
       else finish(() => reject(new JobError(m.error.name, m.error.message)));
     });

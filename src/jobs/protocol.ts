@@ -3,18 +3,24 @@
 import type { PruneRequest } from '../ken/prune';
 import type { RestoreRequest, RestoreResult } from '../ken/restore';
 import type { KenReport } from '../report/report';
+import type { WatchOptions, WatchUpdate } from '../watch/watcher';
 
 type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend'>;
 
 export interface JobParams {
   prune: Plain<PruneRequest>;
   restore: Plain<RestoreRequest>;
+  watch: Omit<WatchOptions, 'signal' | 'onUpdate' | 'onLog' | 'evaluate' | 'include' | 'exclude'> & { runDir: string; include?: string; exclude?: string };
 }
 
 export interface JobResults {
   prune: KenReport;
   restore: RestoreResult;
+  watch: { updates: number; reason: 'stopped' | 'folder-removed' };
 }
+
+/** Events a long job streams while it runs (the watcher's checkpoints). */
+export type JobEvent = { type: 'watch-update'; update: WatchUpdate };
 
 export type JobKind = keyof JobParams & keyof JobResults;
 
@@ -31,5 +37,6 @@ export type ToJobWorker =
 export type FromJobWorker =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'event'; event: JobEvent }
   | { type: 'done'; result: JobResults[JobKind] }
   | { type: 'failed'; error: { name: string; message: string } };

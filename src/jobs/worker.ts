@@ -23,6 +23,7 @@ port.on('message', (msg: ToJobWorker) => {
       post({ type: 'progress', progress: p });
     },
     log: (level, message) => post({ type: 'log', level, message }),
+    emit: (event) => post({ type: 'event', event }),
   };
   const run = jobs[msg.kind] as (p: JobParams[JobKind], c: JobContext) => Promise<unknown>;
   run(msg.params, ctx).then(

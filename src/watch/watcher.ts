@@ -130,11 +130,11 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ updates: number; reason: 'stopped' | 'folder-removed' }> {
   const log = opts.onLog ?? (() => undefined);
   const base = await openModel(opts.base, 'base');
-  try {
-    await stat(runDir);
-  } catch {
-    throw new CheckpointError(`${runDir}: no such folder to watch`);
-  }
+  let existed = await stat(runDir).then((s) => {
+    if (!s.isDirectory()) throw new CheckpointError(`${runDir}: not a folder to watch`);
+    return true;
+  }, () => false);
+  if (!existed) log('info', `waiting for ${runDir} to appear`);
   let pool: KenPool | undefined;
   let previous: KeptSets | undefined;
   const seen = new Map<string, string>(); // path -> fingerprint analysed
@@ -149,12 +149,15 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
       try {
         candidates = await scanRun(runDir, revision + 1);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        if (existed) {
           log('warn', `${runDir} was removed; stopped watching`);
           return { updates, reason: 'folder-removed' };
         }
-        throw e;
+        await sleep(pollMs, opts.signal);
+        continue;
       }
+      existed = true;
       const ready = candidates.filter((c) => {
         const stable = c.complete && lastSeen.get(c.path) === c.fingerprint;
         return stable && seen.get(c.path) !== c.fingerprint;
