@@ -5,6 +5,7 @@ import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { KenReport } from '../report/report';
 import type { Command } from './main';
 import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str } from './args';
+import { evalCommand } from './eval';
 import { progressBar } from './progress';
 import { restore } from './restore';
 import { watch } from './watch';
@@ -91,4 +92,4 @@ const prune: Command = {
   },
 };
 
-export const commands: Record<string, Command> = { prune, restore, watch };
+export const commands: Record<string, Command> = { prune, restore, watch, eval: evalCommand };

@@ -1,0 +1,218 @@
+// A text classifier in an onnxruntime-node session (CUDA when installed, else CPU), opened from a
+// model folder, an .onnx file, or ONNX bytes held in memory (a pruned model that was never written).
+// Inputs are fed as the graph declares them: int64 or int32, and only those it has.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { CheckpointError, UsageError } from '../errors';
+import { openSession } from '../ken/ort-densities';
+import type { Device, DeviceChoice } from '../ken/worker-protocol';
+import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
+
+type Ort = typeof import('onnxruntime-node');
+type Session = import('onnxruntime-node').InferenceSession;
+type Tensor = import('onnxruntime-node').Tensor;
+
+export interface ClassifierOptions {
+  device?: DeviceChoice;
+  /** Intra-op threads of the session (default: onnxruntime's, one per physical core). */
+  threads?: number | undefined;
+}
+
+type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids' | 'position_ids';
+const ROLES: readonly InputRole[] = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
+
+interface GraphInput {
+  name: string;
+  role: InputRole;
+  type: 'int64' | 'int32';
+}
+
+export interface Classifier {
+  /** The .onnx file, or "(in memory)". */
+  readonly model: string;
+  /** The Hugging Face folder its tokenizer and labels come from. */
+  readonly folder: string;
+  /** Class names in id order (config.json id2label, else LABEL_i). */
+  readonly labels: readonly string[];
+  readonly tokenizer: ModelTokenizer;
+  readonly executionProvider: Device;
+  /** Logits for a batch, row-major [batch.length, labels.length]; padded right with `padId`. */
+  logits(batch: readonly EncodedText[], padId?: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+const EXPORT_HINT = 'export one, e.g. `optimum-cli export onnx --model <dir> --task text-classification <out-dir>` (or torch.onnx.export with inputs input_ids, attention_mask, token_type_ids and output logits)';
+
+/** The ONNX model of a folder: model.onnx, onnx/model.onnx, or its only .onnx file. */
+export async function findOnnx(path: string): Promise<{ file: string; folder: string }> {
+  const abs = resolve(path);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(abs)).isDirectory();
+  } catch {
+    throw new CheckpointError(`${path}: no such file or folder`);
+  }
+  if (!isDir) {
+    if (abs.endsWith('.onnx')) return { file: abs, folder: dirname(abs) };
+    throw new CheckpointError(`${path}: not an ONNX model; evaluation runs ONNX models: ${EXPORT_HINT}`);
+  }
+  const names = await readdir(abs);
+  if (names.includes('model.onnx')) return { file: join(abs, 'model.onnx'), folder: abs };
+  try {
+    if ((await readdir(join(abs, 'onnx'))).includes('model.onnx')) return { file: join(abs, 'onnx', 'model.onnx'), folder: abs };
+  } catch {
+    // no onnx/ subfolder
+  }
+  const onnx = names.filter((n) => n.endsWith('.onnx'));
+  if (onnx.length === 1) return { file: join(abs, onnx[0]!), folder: abs };
+  if (onnx.length > 1) throw new CheckpointError(`${path}: holds several .onnx files (${onnx.slice(0, 4).join(', ')}) and no model.onnx; name the file to evaluate`);
+  const has = names.filter((n) => n.endsWith('.safetensors') || /^pytorch_model.*\.bin$/.test(n));
+  throw new CheckpointError(`${path}: no ONNX model to evaluate (looked for model.onnx, onnx/model.onnx, *.onnx${has.length ? `; found ${has[0]}` : ''}); ${EXPORT_HINT.replace('<dir>', path)}`);
+}
+
+/** config.json's class names in id order, or undefined when it names none. */
+export function configLabels(config: Record<string, unknown> | undefined, where: string): string[] | undefined {
+  const id2label = config?.['id2label'];
+  const label2id = config?.['label2id'];
+  const pairs: [number, string][] = [];
+  if (id2label && typeof id2label === 'object') {
+    for (const [k, v] of Object.entries(id2label)) pairs.push([Number(k), String(v)]);
+  } else if (label2id && typeof label2id === 'object') {
+    for (const [k, v] of Object.entries(label2id)) pairs.push([Number(v), k]);
+  } else {
+    const n = config?.['num_labels'];
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Array.from({ length: n }, (_, i) => `LABEL_${i}`) : undefined;
+  }
+  const labels: string[] = [];
+  for (const [id, name] of pairs) {
+    if (!Number.isInteger(id) || id < 0 || id >= pairs.length || labels[id] !== undefined) {
+      throw new CheckpointError(`${where}: id2label/label2id must number the classes 0..${pairs.length - 1} once each (found id ${JSON.stringify(id)})`);
+    }
+    labels[id] = name;
+  }
+  if (new Set(labels).size !== labels.length) throw new CheckpointError(`${where}: two classes share a name in id2label`);
+  return labels;
+}
+
+async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
+  const file = join(folder, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new CheckpointError(`${file}: not valid JSON`);
+  }
+}
+
+function graphInputs(session: Session, model: string): GraphInput[] {
+  const inputs: GraphInput[] = [];
+  for (const meta of session.inputMetadata) {
+    const role = ROLES.find((r) => r === meta.name);
+    if (!role) throw new CheckpointError(`${model}: graph input "${meta.name}" is not one a text classifier takes (${ROLES.join(', ')})`);
+    const type = meta.isTensor ? meta.type : undefined;
+    if (type !== 'int64' && type !== 'int32') throw new CheckpointError(`${model}: graph input "${meta.name}" is ${type ?? 'not a tensor'}; expected int64 or int32`);
+    inputs.push({ name: meta.name, role, type });
+  }
+  if (!inputs.some((i) => i.role === 'input_ids')) throw new CheckpointError(`${model}: the graph has no input_ids input`);
+  return inputs;
+}
+
+class OrtClassifier implements Classifier {
+  constructor(
+    readonly model: string,
+    readonly folder: string,
+    readonly labels: readonly string[],
+    readonly tokenizer: ModelTokenizer,
+    readonly executionProvider: Device,
+    private readonly ort: Ort,
+    private readonly session: Session,
+    private readonly inputs: GraphInput[],
+    private readonly output: string,
+  ) {}
+
+  async logits(batch: readonly EncodedText[], padId = this.tokenizer.padId): Promise<Float32Array> {
+    const rows = batch.length;
+    let len = 1;
+    for (const s of batch) len = Math.max(len, s.ids.length);
+    const values: Record<InputRole, Int32Array> = {
+      input_ids: new Int32Array(rows * len).fill(padId),
+      attention_mask: new Int32Array(rows * len),
+      token_type_ids: new Int32Array(rows * len),
+      position_ids: new Int32Array(rows * len),
+    };
+    batch.forEach((s, r) => {
+      const at = r * len;
+      values.input_ids.set(s.ids, at);
+      values.attention_mask.fill(1, at, at + s.ids.length);
+      values.token_type_ids.set(s.typeIds, at);
+      for (let i = 0; i < len; i++) values.position_ids[at + i] = i;
+    });
+    const feeds: Record<string, Tensor> = {};
+    for (const input of this.inputs) {
+      const v = values[input.role];
+      const data = input.type === 'int32' ? v : BigInt64Array.from(v, (x) => BigInt(x));
+      feeds[input.name] = new this.ort.Tensor(input.type, data, [rows, len]);
+    }
+    const out = await this.session.run(feeds);
+    const logits = out[this.output];
+    for (const t of Object.values(out)) if (t !== logits) t.dispose();
+    if (!logits) throw new CheckpointError(`${this.model}: the graph gave no ${this.output}`);
+    try {
+      const dims = logits.dims;
+      if (dims.length !== 2 || dims[0] !== rows || dims[1] !== this.labels.length) {
+        throw new CheckpointError(`${this.model}: output ${this.output} has shape [${dims.join(', ')}]; expected [${rows}, ${this.labels.length}] for the ${this.labels.length} labels of ${join(this.folder, 'config.json')}`);
+      }
+      if (logits.type !== 'float32') throw new CheckpointError(`${this.model}: output ${this.output} is ${logits.type}; expected float32`);
+      return Float32Array.from(logits.data as Float32Array);
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Opens a classifier: `model` is a folder, an .onnx file, or ONNX bytes; `folder` is the Hugging
+ * Face folder with its tokenizer.json and config.json (default: the model's folder; required for bytes).
+ */
+export async function openClassifier(model: string | Uint8Array, folder?: string, opts: ClassifierOptions = {}): Promise<Classifier> {
+  let source: string | Uint8Array;
+  let modelName: string;
+  if (typeof model === 'string') {
+    const found = await findOnnx(model);
+    source = found.file;
+    modelName = found.file;
+    folder ??= found.folder;
+  } else {
+    if (folder === undefined) throw new UsageError('a model given as bytes needs the folder holding its tokenizer.json and config.json');
+    source = model;
+    modelName = `${basename(folder)} (in memory)`;
+  }
+  const config = await readConfig(folder);
+  const tokenizer = await loadTokenizer(folder);
+  const { session, executionProvider, ort } = await openSession(source, opts.device ?? 'auto', { intraOpThreads: opts.threads });
+  try {
+    const inputs = graphInputs(session, modelName);
+    const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+    if (output === undefined) throw new CheckpointError(`${modelName}: the graph has no outputs`);
+    const meta = session.outputMetadata.find((m) => m.name === output);
+    const width = meta?.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
+    let labels = configLabels(config, join(folder, 'config.json'));
+    if (!labels) labels = Array.from({ length: typeof width === 'number' ? width : 2 }, (_, i) => `LABEL_${i}`);
+    if (typeof width === 'number' && width !== labels.length) {
+      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(folder, 'config.json')} names ${labels.length} labels`);
+    }
+    return new OrtClassifier(modelName, folder, labels, tokenizer, executionProvider, ort, session, inputs, output);
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+}
