@@ -1,5 +1,5 @@
 // `ken eval`: a classifier's accuracy, macro-F1, per-class figures and confusion matrix on a labelled data set.
-import { DEFAULT_BATCH_SIZE, evaluate, loadDataset, openClassifier } from '../eval';
+import { DEFAULT_BATCH_SIZE, encodeDataset, evaluate, loadDataset, openClassifier } from '../eval';
 import type { EvalResult } from '../report/report';
 import { choice, fmt, intOption, onePositional, pct, required, str } from './args';
 import type { Command } from './main';
@@ -56,16 +56,21 @@ export const evalCommand: Command = {
         skipBadLines: values['skip-bad-lines'] === true,
         signal: io.signal,
       });
+      const encoded = encodeDataset(classifier.tokenizer, data, io.signal);
       const bar = progressBar('eval', 'samples', io.progress);
       let result: EvalResult;
       try {
-        result = await evaluate(classifier, data, { batchSize, signal: io.signal, onProgress: (p) => bar.update(p.done, p.total) });
+        result = await evaluate(classifier, encoded, { batchSize, signal: io.signal, onProgress: (p) => bar.update(p.done, p.total) });
       } finally {
         bar.stop();
       }
-      if (data.skipped && !values['json']) io.err(`skipped ${data.skipped} bad lines; first: ${data.skippedReasons.join('; ')}\n`);
-      io.out(values['json'] ? JSON.stringify(result, null, 2) + '\n'
-        : evalSummary(result));
+      if (values['json']) {
+        io.out(JSON.stringify(result, null, 2) + '\n');
+        return;
+      }
+      if (data.skipped) io.err(`skipped ${data.skipped} bad lines; first: ${data.skippedReasons.join('; ')}\n`);
+      const cut = encoded.truncated ? `\n${fmt(encoded.truncated)} of ${fmt(encoded.samples.length)} samples were cut to the model's ${encoded.maxLength} tokens\n` : '';
+      io.out(evalSummary(result) + cut);
     } finally {
       await classifier.close();
     }

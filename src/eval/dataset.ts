@@ -135,6 +135,9 @@ export async function loadDataset(path: string, opts: DatasetOptions): Promise<D
     },
   };
 
+  if (format === 'jsonl' && content.trimStart().startsWith('[')) {
+    throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
+  }
   if (format === 'jsonl') readJsonl(content, collector, opts.signal);
   else {
     const fieldFlags: [string, string][] = [[textField, '--text-field'], [labelField, '--label-field']];

@@ -116,3 +116,7 @@ test('loading stops on an aborted signal', async () => {
   await assert.rejects(load(file('a.jsonl', '{"text": "a", "label": 1}\n'), { signal: c.signal }), CancelledError);
   await assert.rejects(load(file('a.csv', 'text,label\na,1\n'), { signal: c.signal }), CancelledError);
 });
+
+test('a JSON array file is refused with a hint to write JSONL', async () => {
+  await assert.rejects(load(file('arr.json', '[{"text": "a", "label": 1}]')), { name: 'DataError', message: /arr\.json: holds a JSON array; write one JSON object per line \(JSONL\)$/ });
+});

@@ -117,6 +117,13 @@ test('ken eval prints a table; bad data exits 1 with the line, bad options exit 
   assert.equal((await ken(['eval', FT])).code, 2);
   assert.equal((await ken(['eval', FT, '--data', TEST, '--batch-size', '0'])).code, 2);
   assert.equal((await ken(['eval', FT, '--data', TEST, '--device', 'tpu'])).code, 2);
+  const long = join(tmp(), 'long.jsonl');
+  const words = readFileSync(TEST, 'utf8').trim().split('\n').slice(0, 30).map((l) => (JSON.parse(l) as { text: string }).text).join(' ');
+  writeFileSync(long, `${JSON.stringify({ text: words, label: 'net' })}\n${JSON.stringify({ text: 'short', label: 'net' })}\n`);
+  const t = await ken(['eval', FT, '--data', long, '--device', 'cpu']);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /\n1 of 2 samples were cut to the model's 64 tokens\n$/);
+
   const noOnnx = fixture('finetuned', ['safetensors']);
   const m = await ken(['eval', noOnnx, '--data', TEST]);
   assert.equal(m.code, 1);
