@@ -229,6 +229,7 @@ async function panel() {
     extras: () => ({ title: 'big-out', source: bigOut, timeline: { points: [] } }),
     onExportPng: async (m, png) => { exported.push([m.suggestedName, png.length]); return `saved ${m.suggestedName}`; },
     onExportJson: async (m, json) => { exported.push([m.suggestedName, json.length]); return `saved ${m.suggestedName}`; },
+    onOpenFile: (path) => { exported.push([`open ${path}`, 0]); },
     onLog: (m) => problems.push(`${label}: webview log ${m.level}: ${m.message}`),
     onInvalid: (raw) => problems.push(`${label}: invalid message ${JSON.stringify(raw).slice(0, 200)}`),
   });
@@ -297,10 +298,12 @@ async function panel() {
   await clickTab(page, 'Matrix', 'matrix');
   await page.click('vscode-button:has-text("Export PNG")');
   await page.click('vscode-button:has-text("Export JSON")');
+  await page.click('vscode-button:has-text("Open JSON")');
   await page.waitForFunction(() => document.querySelector('.ken-note')?.textContent?.startsWith('saved'), null, { timeout: 10000 }).catch(() => undefined);
   await page.waitForTimeout(500);
   if (!exported.some(([n]) => n.endsWith('.png'))) problems.push('panel: Export PNG did not reach the host');
-  if (!exported.some(([n]) => n.endsWith('.json'))) problems.push('panel: Export JSON did not reach the host');
+  if (!exported.some(([n]) => n === 'ken-report.json')) problems.push('panel: Export JSON did not reach the host');
+  if (!exported.some(([n]) => n === `open ${join(bigOut, 'ken-report.json')}`)) problems.push('panel: Open JSON did not reach the host');
   timings['panel: exports'] = exported.map(([n, b]) => `${n} ${b} B`);
   await page.close();
 }

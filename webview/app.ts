@@ -169,6 +169,11 @@ export class App implements ViewContext {
       this.transport.post({ type: 'export-json', requestId, suggestedName: 'ken-report.json' });
     });
     const actions = h('div', { class: 'ken-actions' }, this.note, exportPng, exportJson);
+    if (!this.staticMode) {
+      const open = h('vscode-button', { secondary: true, title: 'Open ken-report.json in an editor' }, 'Open JSON');
+      open.addEventListener('click', () => this.transport.post({ type: 'open-file', path: 'ken-report.json' }));
+      actions.insertBefore(open, exportPng);
+    }
     if (this.staticMode) {
       const toggle = h('vscode-button', { secondary: true, title: 'Switch between the light and the dark theme' }, 'Light / Dark');
       toggle.addEventListener('click', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { TensorInfo } from '../../src/protocol';
 import { layerOf, layerPattern, type EvalResult, type KenReport } from '../../src/report/report';
 import { divergingScale, flatten, luminance, mix, neighbourScale, parseColor, robustAbsMax, toCss } from '../../webview/logic/colors';
-import { backendBadge, fmtBytes, fmtValue, pct, points, shortName } from '../../webview/logic/format';
+import { backendBadge, fmtBytes, fmtValue, pct, points, shortName, tensorLabel } from '../../webview/logic/format';
 import { Requests } from '../../webview/logic/requests';
 import { classRows, defaultPattern, gridFor, layerRatios, normaliseConfusion, patternGroups, patternOptions, sweepSeries, tensorAt, timelineSeries } from '../../webview/logic/shape';
 import { filterRows, naturalCompare, nextSort, sortRows, tensorRows } from '../../webview/logic/table';
@@ -65,6 +65,8 @@ test('formatting', () => {
   assert.equal(backendBadge('ort', 'CUDAExecutionProvider'), 'ort · CUDA');
   assert.equal(backendBadge('js', 'cpu'), 'js · cpu');
   assert.equal(shortName('bert.encoder.layer.3.attention.self.query.weight', 2), '…query.weight');
+  assert.equal(tensorLabel('bert.encoder.layer.3.attention.self.query.weight', 3), 'L3 self.query.weight');
+  assert.equal(tensorLabel('classifier.weight', undefined), 'classifier.weight');
 });
 
 test('patterns group the same matrix across any number of layers, in layer order', () => {

@@ -42,6 +42,12 @@ export function shortName(name: string, parts = 3): string {
   return p.length <= parts ? name : '…' + p.slice(-parts).join('.');
 }
 
+/** An axis label for a tensor: its layer and the end of its name (L3 output.dense.weight). */
+export function tensorLabel(name: string, layer: number | undefined, parts = 3): string {
+  const tail = name.split('.').slice(-parts).join('.');
+  return layer === undefined ? shortName(name, parts) : `L${layer} ${tail}`;
+}
+
 export function shapeLabel(shape: readonly number[]): string {
   return shape.length ? shape.join('×') : 'scalar';
 }

@@ -3,7 +3,7 @@
 import { Chart } from '../chart';
 import type { View, ViewContext } from '../context';
 import { clear, debounce, h } from '../dom';
-import { fmtBytes, fmtInt, pct, shapeLabel, shortName } from '../logic/format';
+import { fmtBytes, fmtInt, pct, shapeLabel, tensorLabel } from '../logic/format';
 import { layerRatios, statusCounts } from '../logic/shape';
 import { SORT_KEYS, filterRows, nextSort, sortRows, tensorRows, type SortKey } from '../logic/table';
 
@@ -108,8 +108,9 @@ export class RatiosView implements View {
   }
 
   private async drawTensors(): Promise<void> {
-    const { report } = this.ctx.data();
+    const { report, tensors } = this.ctx.data();
     const theme = this.ctx.theme();
+    const layers = new Map(tensors.map((t) => [t.name, t.layer]));
     const rows = tensorRows(report).filter((r) => r.status === 'pruned');
     await this.tensorChart.draw([{
       type: 'bar', x: rows.map((r) => r.name), y: rows.map((r) => r.ratio), marker: { color: theme.colorway[2] ?? theme.colorway[0] },
@@ -117,7 +118,7 @@ export class RatiosView implements View {
       hovertemplate: '%{x}<br>%{customdata[0]}: kept %{customdata[1]} of %{customdata[2]} (%{y:.2%})<extra></extra>',
     }], {
       margin: { l: 56, r: 12, t: 8, b: 48 }, showlegend: false, bargap: 0.15,
-      xaxis: { tickvals: rows.map((r) => r.name), ticktext: rows.map((r) => shortName(r.name, 2)), showticklabels: rows.length <= 24, tickangle: -45, automargin: true },
+      xaxis: { tickvals: rows.map((r) => r.name), ticktext: rows.map((r) => tensorLabel(r.name, layers.get(r.name))), showticklabels: rows.length <= 24, tickangle: -45, automargin: true },
       yaxis: { tickformat: '.1%', title: { text: 'kept ratio' }, rangemode: 'tozero' },
     });
   }
