@@ -1,0 +1,156 @@
+// Accuracy view: before/after cards, per-class figures, confusion matrices and the k sweep curve.
+import type { EvalResult } from '../../src/report/report';
+import { Chart } from '../chart';
+import type { View, ViewContext } from '../context';
+import { clear, h } from '../dom';
+import { fmtInt, pct, points } from '../logic/format';
+import { classRows, normaliseConfusion, sweepSeries } from '../logic/shape';
+import { colorbarTheme } from '../logic/theme-layout';
+import { mix, toCss } from '../logic/colors';
+
+export class AccuracyView implements View {
+  readonly id = 'accuracy' as const;
+  readonly label = 'Accuracy';
+  readonly el: HTMLElement;
+  private charts: Chart[] = [];
+  private sweepChart: Chart | undefined;
+  private dirty = true;
+
+  constructor(private readonly ctx: ViewContext) {
+    this.el = h('div', { class: 'ken-view ken-scroll' });
+  }
+
+  update(): void {
+    this.dirty = true;
+    if (this.el.offsetParent !== null) this.show();
+  }
+
+  show(): void {
+    if (!this.dirty) {
+      for (const c of this.charts) c.resize();
+      this.ctx.rendered(this.id, { why: 'shown', ms: 0 });
+      return;
+    }
+    this.dirty = false;
+    const started = performance.now();
+    for (const c of this.charts) c.dispose();
+    this.charts = [];
+    this.sweepChart = undefined;
+    clear(this.el);
+    const { accuracy, sweep } = this.ctx.data();
+    if (!accuracy && !sweep) {
+      this.el.append(h('div', { class: 'ken-empty-state' },
+        h('div', { class: 'ken-empty-title' }, 'No accuracy figures in this report'),
+        h('p', {}, 'Evaluate the fine-tuned and the pruned model on a labelled data set (JSON lines of text and label) to compare them here: accuracy, per-class precision, recall and F1, and confusion matrices.'),
+        h('p', {}, 'A sweep over several k values draws the accuracy against the share of parameters kept.')));
+      this.ctx.rendered(this.id, { ms: performance.now() - started, empty: true });
+      return;
+    }
+    const draws: Promise<unknown>[] = [];
+    if (accuracy) {
+      this.el.append(this.cards(accuracy.before, accuracy.after));
+      this.el.append(h('section', { class: 'ken-section' }, h('h3', {}, 'Per class'), this.classTable(accuracy.before, accuracy.after)));
+      const row = h('div', { class: 'ken-row2' });
+      for (const [title, r] of [['Confusion before (fine-tuned)', accuracy.before], ['Confusion after (KEN)', accuracy.after]] as const) {
+        const plot = h('div', { class: 'ken-plot ken-plot-confusion' });
+        row.append(h('section', { class: 'ken-section' }, h('h3', {}, title), plot));
+        const chart = new Chart(plot, () => this.ctx.theme());
+        this.charts.push(chart);
+        draws.push(this.drawConfusion(chart, r));
+      }
+      this.el.append(row);
+    }
+    if (sweep && sweep.points.length) {
+      const plot = h('div', { class: 'ken-plot ken-plot-small' });
+      this.el.append(h('section', { class: 'ken-section' }, h('h3', {}, 'Accuracy against parameters kept (k sweep)'), plot));
+      this.sweepChart = new Chart(plot, () => this.ctx.theme());
+      this.charts.push(this.sweepChart);
+      draws.push(this.drawSweep(this.sweepChart));
+    }
+    void Promise.all(draws).then(() => this.ctx.rendered(this.id, { ms: performance.now() - started }));
+  }
+
+  private cards(before: EvalResult, after: EvalResult): HTMLElement {
+    const card = (label: string, b: number, a: number): HTMLElement => {
+      const d = a - b;
+      return h('div', { class: 'ken-card' },
+        h('div', { class: 'ken-card-label' }, label),
+        h('div', { class: 'ken-card-value' }, pct(a, 2), h('span', { class: `ken-delta ${d < 0 ? 'ken-neg' : d > 0 ? 'ken-pos' : ''}` }, points(d))),
+        h('div', { class: 'ken-card-sub' }, `before ${pct(b, 2)}`));
+    };
+    return h('div', { class: 'ken-cards' },
+      card('Accuracy after KEN', before.accuracy, after.accuracy),
+      card('Macro F1 after KEN', before.macroF1, after.macroF1),
+      h('div', { class: 'ken-card' }, h('div', { class: 'ken-card-label' }, 'Samples'), h('div', { class: 'ken-card-value' }, fmtInt(after.samples)),
+        h('div', { class: 'ken-card-sub' }, `${after.skipped ? `${fmtInt(after.skipped)} skipped · ` : ''}${after.data ?? ''}`)),
+      h('div', { class: 'ken-card' }, h('div', { class: 'ken-card-label' }, 'Evaluated on'), h('div', { class: 'ken-card-value ken-card-value-sm' }, after.executionProvider),
+        h('div', { class: 'ken-card-sub' }, `${before.seconds.toFixed(1)} s before · ${after.seconds.toFixed(1)} s after`)),
+    );
+  }
+
+  private classTable(before: EvalResult, after: EvalResult): HTMLElement {
+    const rows = classRows(before, after);
+    const cell = (b: number | undefined, a: number | undefined): HTMLElement => {
+      if (a === undefined) return h('td', { class: 'ken-num' }, '–');
+      const d = b === undefined ? 0 : a - b;
+      return h('td', { class: 'ken-num' }, pct(a, 1), b === undefined ? '' : h('span', { class: `ken-delta ${d < 0 ? 'ken-neg' : d > 0 ? 'ken-pos' : ''}` }, points(d, 1)));
+    };
+    return h('div', { class: 'ken-table-wrap' }, h('table', { class: 'ken-table' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Class'), h('th', { class: 'ken-num' }, 'Support'), h('th', { class: 'ken-num' }, 'Precision'), h('th', { class: 'ken-num' }, 'Recall'), h('th', { class: 'ken-num' }, 'F1'))),
+      h('tbody', {}, ...rows.map((r) => h('tr', {},
+        h('td', {}, r.label), h('td', { class: 'ken-num' }, fmtInt(r.support)),
+        cell(r.before?.precision, r.after?.precision), cell(r.before?.recall, r.after?.recall), cell(r.before?.f1, r.after?.f1)))),
+    ));
+  }
+
+  private async drawConfusion(chart: Chart, r: EvalResult): Promise<void> {
+    const theme = this.ctx.theme();
+    const norm = normaliseConfusion(r.confusion);
+    const lo = toCss(mix(theme.background, theme.foreground, 0.06));
+    await chart.draw([{
+      type: 'heatmap', z: norm, x: r.labels, y: r.labels, text: r.confusion.map((row) => row.map(String)), texttemplate: '%{text}',
+      textfont: { color: theme.text }, colorscale: [[0, lo], [1, theme.colorway[0]]], zmin: 0, zmax: 1, showscale: true,
+      colorbar: { ...colorbarTheme(theme), tickformat: '.0%', title: { text: 'of true', font: { color: theme.muted } } },
+      hovertemplate: 'true %{y}<br>predicted %{x}<br>%{text} samples (%{z:.1%} of true)<extra></extra>', xgap: 1, ygap: 1,
+    }], {
+      margin: { l: 80, r: 12, t: 8, b: 56 },
+      xaxis: { title: { text: 'predicted' }, type: 'category', showgrid: false, automargin: true },
+      yaxis: { title: { text: 'true' }, type: 'category', autorange: 'reversed', showgrid: false, automargin: true },
+    });
+  }
+
+  private async drawSweep(chart: Chart): Promise<void> {
+    const { sweep, report } = this.ctx.data();
+    if (!sweep) return;
+    const s = sweepSeries(sweep);
+    const theme = this.ctx.theme();
+    const current = sweep.points.find((p) => p.k === report.k);
+    const data: object[] = [
+      { type: 'scatter', mode: 'lines+markers+text', name: 'accuracy', x: s.keptRatio, y: s.accuracy, text: s.k.map((k) => `k=${k}`), textposition: 'top center',
+        textfont: { color: theme.muted, size: theme.fontSize - 2 }, customdata: s.k, hovertemplate: 'k=%{customdata}<br>kept %{x:.2%}<br>accuracy %{y:.2%}<extra></extra>' },
+      { type: 'scatter', mode: 'lines+markers', name: 'macro F1', x: s.keptRatio, y: s.macroF1, customdata: s.k, line: { dash: 'dot' },
+        hovertemplate: 'k=%{customdata}<br>kept %{x:.2%}<br>macro F1 %{y:.2%}<extra></extra>' },
+    ];
+    if (current) {
+      data.push({ type: 'scatter', mode: 'markers', name: `this report (k=${current.k})`, x: [current.keptRatio], y: [current.accuracy],
+        marker: { size: 14, symbol: 'circle-open', line: { width: 2, color: theme.accent } }, hoverinfo: 'skip' });
+    }
+    await chart.draw(data, {
+      margin: { l: 60, r: 16, t: 8, b: 48 },
+      xaxis: { title: { text: 'parameters kept' }, tickformat: '.1%', type: s.keptRatio.length > 1 && s.keptRatio[s.keptRatio.length - 1]! / Math.max(1e-9, s.keptRatio[0]!) > 20 ? 'log' : 'linear' },
+      yaxis: { title: { text: 'score' }, tickformat: '.0%' },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: sweep.finetunedAccuracy, y1: sweep.finetunedAccuracy, line: { dash: 'dash', color: theme.muted, width: 1 } }],
+      annotations: [{ xref: 'paper', x: 1, y: sweep.finetunedAccuracy, xanchor: 'right', yanchor: 'bottom', showarrow: false, text: `fine-tuned ${pct(sweep.finetunedAccuracy, 2)}`, font: { color: theme.muted } }],
+      legend: { orientation: 'h', y: -0.25 },
+    });
+  }
+
+  retheme(): void {
+    this.dirty = true;
+    if (this.el.offsetParent !== null) this.show();
+  }
+
+  exportChart(): Chart | undefined {
+    return this.sweepChart ?? this.charts[0];
+  }
+}
