@@ -76,6 +76,12 @@ export enum StatusBarAlignment {
   Left = 1,
   Right = 2,
 }
+export enum ColorThemeKind {
+  Light = 1,
+  Dark = 2,
+  HighContrast = 3,
+  HighContrastLight = 4,
+}
 export enum ViewColumn {
   Active = -1,
   Beside = -2,
@@ -97,6 +103,41 @@ export class CodeLens {
 export class RelativePattern {
   constructor(readonly base: unknown, readonly pattern: string) {}
 }
+
+/** A webview panel that records what the host posts and lets a test play the webview. */
+export class FakeWebviewPanel {
+  readonly posted: unknown[] = [];
+  private readonly fromWebview = new EventEmitter<unknown>();
+  private readonly disposeEmitter = new EventEmitter<void>();
+  html = '';
+  iconPath: unknown;
+  disposed = false;
+  readonly webview = {
+    cspSource: 'vscode-webview://fake',
+    options: {} as Record<string, unknown>,
+    html: '',
+    asWebviewUri: (u: Uri) => Uri.file(`/webview${u.fsPath}`),
+    postMessage: async (m: unknown) => {
+      this.posted.push(m);
+      return true;
+    },
+    onDidReceiveMessage: this.fromWebview.event,
+  };
+  readonly onDidDispose = this.disposeEmitter.event;
+  constructor(readonly viewType: string, readonly title: string, readonly options: Record<string, unknown>) {}
+  /** The webview sends a message to the host. */
+  send(m: unknown): void {
+    this.fromWebview.fire(m);
+  }
+  reveal(): void {}
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.disposeEmitter.fire();
+  }
+}
+export const panels: FakeWebviewPanel[] = [];
+export const opened: string[] = [];
 
 /** What the extension showed, for assertions. */
 export const shown: { level: 'info' | 'warn' | 'error'; message: string; actions: string[] }[] = [];
@@ -178,10 +219,18 @@ export const window = {
     return task({ report: (v) => { if (v.increment !== undefined) rec.increments.push(v.increment); if (v.message) rec.messages.push(v.message); } }, source.token);
   },
   registerWebviewPanelSerializer: (_type: string, _s: unknown) => new Disposable(),
-  createWebviewPanel: () => {
-    throw new Error('createWebviewPanel is not faked');
+  createWebviewPanel: (viewType: string, title: string, _column: unknown, options: Record<string, unknown>) => {
+    const panel = new FakeWebviewPanel(viewType, title, options);
+    panels.push(panel);
+    return panel;
   },
   activeTextEditor: undefined,
+  activeColorTheme: { kind: ColorThemeKind.Dark },
+  onDidChangeActiveColorTheme: (_l: unknown) => new Disposable(),
+  showTextDocument: async (uri: Uri) => {
+    opened.push(uri.fsPath);
+    return undefined;
+  },
 };
 
 const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();

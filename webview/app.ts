@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION, type HostMessage, type InitMessage, type ReportUpdate
 import type { ChartTheme } from './logic/theme-layout';
 import type { AppData, PersistedState, TabId, TileQuery, View, ViewContext } from './context';
 import { clear, h } from './dom';
-import { backendBadge } from './logic/format';
+import { backendBadge, fmtBytes, fmtInt, pct } from './logic/format';
 import { Requests } from './logic/requests';
 import { patternGroups } from './logic/shape';
 import { readTheme, watchTheme } from './theme';
@@ -104,6 +104,8 @@ export class App implements ViewContext {
       this.firstView = false;
       performance.mark('ken-first-view');
     }
+    document.body.dataset['readyView'] = view;
+    document.body.dataset['ready'] = 'true';
     document.dispatchEvent(new CustomEvent('ken:rendered', { detail: { view, at, ...detail } }));
   }
 
@@ -152,6 +154,7 @@ export class App implements ViewContext {
       accuracy: m.accuracy ?? report.accuracy, sweep: m.sweep ?? report.sweep,
       timeline: m.type === 'init' ? m.timeline?.points : prev?.timeline,
     };
+    if (this.persisted.source !== this.dataValue.source) this.setState({ source: this.dataValue.source });
     this.renderHeader();
     if (first || !this.tabs) this.buildTabs();
     else for (const v of this.views) v.update();
@@ -187,10 +190,27 @@ export class App implements ViewContext {
       h('div', { class: 'ken-title-block' },
         h('div', { class: 'ken-title-row' },
           h('h1', { class: 'ken-title' }, d.title),
-          h('vscode-badge', { class: 'ken-ep', title: `KEN ran on backend ${d.backend} with ${d.executionProvider}` }, backendBadge(d.backend, d.executionProvider)),
+          h('vscode-badge', { class: 'ken-ep', 'data-testid': 'provider', title: `KEN ran on backend ${d.backend} with ${d.executionProvider}` }, backendBadge(d.backend, d.executionProvider)),
           h('vscode-badge', { class: 'ken-k', title: 'values kept per row' }, `k = ${d.report.k}`)),
+        this.summaryLine(),
         h('div', { class: 'ken-source', title: d.source }, d.source)),
       actions);
+  }
+
+  /** Kept ratio, subnetwork size and accuracy before/after: the figures a user looks for first. */
+  private summaryLine(): HTMLElement {
+    const d = this.data();
+    const r = d.report;
+    const parts: (HTMLElement | string)[] = [
+      'kept ', h('strong', { 'data-testid': 'kept-ratio' }, pct(r.keptRatio)),
+      ` (${fmtInt(r.keptParams)} of ${fmtInt(r.totalParams)} parameters)`,
+    ];
+    if (r.bytes) parts.push(` · subnetwork ${fmtBytes(r.bytes.subnetwork)} of ${fmtBytes(r.bytes.checkpoint)}`);
+    if (d.accuracy) {
+      parts.push(' · accuracy ', h('strong', { 'data-testid': 'accuracy-before' }, pct(d.accuracy.before.accuracy, 2)), ' → ',
+        h('strong', { 'data-testid': 'accuracy-after' }, pct(d.accuracy.after.accuracy, 2)));
+    }
+    return h('div', { class: 'ken-summary' }, ...parts);
   }
 
   private applyStaticTheme(theme: 'light' | 'dark'): void {
@@ -212,7 +232,7 @@ export class App implements ViewContext {
     this.views = views;
     const tabs = h('vscode-tabs', { panel: true, class: 'ken-tabs' });
     for (const v of views) {
-      tabs.append(h('vscode-tab-header', { slot: 'header', 'data-view': v.id }, v.label));
+      tabs.append(h('vscode-tab-header', { slot: 'header', 'data-view': v.id, 'data-testid': `tab-${v.id}` }, v.label));
       tabs.append(h('vscode-tab-panel', { class: 'ken-panel', 'data-view': v.id }, v.el));
     }
     const wanted = this.persisted.tab && views.some((v) => v.id === this.persisted.tab) ? this.persisted.tab : 'matrix';
@@ -223,6 +243,7 @@ export class App implements ViewContext {
       const v = this.views[i];
       if (!v) return;
       this.setState({ tab: v.id });
+      document.body.dataset['ready'] = 'false';
       requestAnimationFrame(() => v.show());
     });
     clear(this.main);

@@ -33,6 +33,8 @@ export interface PersistedState {
   sort?: { key: SortKey; dir: SortDir };
   filter?: string;
   theme?: 'light' | 'dark';
+  /** The report's folder (the panel's source), so a restored panel reopens it. */
+  source?: string;
 }
 
 export type TileQuery = Omit<RequestTileMessage, 'type' | 'requestId'>;

@@ -1,95 +1,9 @@
 // The `ken` subcommands: argument checks, then one call into the core each.
-import type { Scope } from '../ken/plan';
-import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
-import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
-import type { KenReport } from '../report/report';
-import type { Command } from './main';
-import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str } from './args';
 import { evalCommand } from './eval';
-import { progressBar } from './progress';
+import type { Command } from './main';
+import { prune } from './prune';
 import { restore } from './restore';
+import { sweepCommand } from './sweep';
 import { watch } from './watch';
 
-export const PRUNE_OPTIONS = {
-  base: { type: 'string', short: 'b' },
-  k: { type: 'string', short: 'k' },
-  scope: { type: 'string' },
-  include: { type: 'string' },
-  exclude: { type: 'string' },
-  'include-head': { type: 'boolean' },
-  backend: { type: 'string' },
-  device: { type: 'string' },
-  threads: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-export interface CommonPrune {
-  base: string;
-  k: number;
-  scope: Scope;
-  include: string | undefined;
-  exclude: string | undefined;
-  includeHead: boolean;
-  backend: BackendChoice;
-  device: DeviceChoice;
-  threads: number | undefined;
-}
-
-export function commonPrune(values: Record<string, string | boolean | string[] | undefined>): CommonPrune {
-  return {
-    base: required(values, 'base', 'the pre-trained model folder or file'),
-    k: intOption(values, 'k', '-k'),
-    scope: choice(values, 'scope', ['all', 'attention'] as const, 'all'),
-    include: str(values, 'include'),
-    exclude: str(values, 'exclude'),
-    includeHead: values['include-head'] === true,
-    backend: choice(values, 'backend', ['auto', 'js', 'ort'] as const, 'auto'),
-    device: choice(values, 'device', ['auto', 'cuda', 'cpu'] as const, 'auto'),
-    threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
-  };
-}
-
-export function pruneSummary(report: KenReport, out: string): string {
-  const counts = new Map<string, number>();
-  for (const t of report.tensors) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
-  const whole = [...counts.entries()].filter(([s]) => s !== 'pruned').map(([s, c]) => `${c} ${s}`);
-  const lines = [
-    `KEN k=${report.k}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
-    `kept ${fmt(report.keptParams)} of ${fmt(report.totalParams)} parameters (${pct(report.keptRatio)})`,
-    `backend ${report.backend} on ${report.executionProvider}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
-  ];
-  if (report.bytes) {
-    const b = report.bytes;
-    lines.push(`subnetwork ${formatBytes(b.subnetwork)} = ${pct(b.subnetwork / b.checkpoint)} of the ${formatBytes(b.checkpoint)} checkpoint (saves ${formatBytes(b.checkpoint - b.subnetwork)})`);
-  }
-  if (report.accuracy) {
-    const { before, after } = report.accuracy;
-    lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples`);
-  }
-  lines.push(`wrote ${out}/ (${SUBNETWORK_FILE}, ${REPORT_FILE})`);
-  return lines.join('\n') + '\n';
-}
-
-const prune: Command = {
-  summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
-  options: { ...PRUNE_OPTIONS, out: { type: 'string', short: 'o' } },
-  async run({ values, positionals }, io) {
-    const finetuned = onePositional(positionals, 'fine-tuned model folder or file');
-    const common = commonPrune(values);
-    const out = required(values, 'out', 'the folder to write');
-    const bar = progressBar('KEN', 'rows', io.progress);
-    let report: KenReport;
-    try {
-      report = await pruneToFolder({
-        finetuned, out, ...common, signal: io.signal,
-        onProgress: (p) => bar.update(p.rowsDone, p.rowsTotal, p.tensor),
-      });
-    } finally {
-      bar.stop();
-    }
-    io.out(values['json'] ? JSON.stringify(report, null, 2) + '\n' : pruneSummary(report, out));
-  },
-};
-
-export const commands: Record<string, Command> = { prune, restore, watch, eval: evalCommand };
+export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, watch };

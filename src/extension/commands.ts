@@ -144,7 +144,7 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
     const report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
       finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
       backend: settings.backend, device: settings.executionProvider,
-      ...(dataset ? { evalData: dataset, evalBatchSize: settings.evalBatchSize } : {}),
+      ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
     }, s.log);
     s.status.ran(report.backend, report.executionProvider);
     const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;

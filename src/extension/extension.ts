@@ -1,7 +1,8 @@
 // Activation: the KEN log, the provider status item, the commands and the panel serializer.
 // The extension is a thin shell: every piece of work is a core job run in a worker thread.
 import * as vscode from 'vscode';
-import { pruneCommand, restoreCommand, type PruneOptions, type Services } from './commands';
+import { findReport, pruneCommand, reportFailure, restoreCommand, type PruneOptions, type Services } from './commands';
+import { KenPanels, VIEW_TYPE } from './panel';
 import { enableCudaCommand } from './cuda';
 import { ProviderStatus } from './status';
 import { RunWatcher, TrainerCodeLens, watchCommand } from './watch';
@@ -9,6 +10,7 @@ import { RunWatcher, TrainerCodeLens, watchCommand } from './watch';
 export interface KenApi {
   services: Services;
   watcher: RunWatcher;
+  panels: KenPanels;
 }
 
 export function activate(context: vscode.ExtensionContext): KenApi {
@@ -24,8 +26,24 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   register('ken.restore', (uri?: vscode.Uri, options?: { base?: string; out?: string }) => restoreCommand(services, uri, options));
   register('ken.enableCuda', (options?: { env?: Record<string, string> }) => enableCudaCommand(services, options));
   register('ken.showLog', () => log.show(true));
+  const panels = new KenPanels(services);
+  context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, panels));
+  register('ken.openVisualization', async (uri?: vscode.Uri) => {
+    const folder = await findReport(uri);
+    if (!folder) return undefined;
+    try {
+      await panels.open(folder);
+      return folder;
+    } catch (e) {
+      reportFailure(services, 'open visualization', e);
+      return undefined;
+    }
+  });
   const watcher = new RunWatcher(services);
   context.subscriptions.push(watcher);
+  context.subscriptions.push(watcher.onDidUpdate(({ runDir, update }) => {
+    panels.watchUpdate(runDir, update).catch((e: unknown) => services.log.warn(`watch panel: ${e instanceof Error ? e.message : String(e)}`));
+  }));
   register('ken.watch', (uri?: vscode.Uri, options?: { base?: string; k?: number }) => watchCommand(services, watcher, uri, options));
   register('ken.stopWatch', () => watcher.stop());
   context.subscriptions.push(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new TrainerCodeLens()));
@@ -35,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): KenApi {
     }),
   );
   log.info(`KEN activated (${context.extension.packageJSON.version as string})`);
-  return { services, watcher };
+  return { services, watcher, panels };
 }
 
 export function deactivate(): void {

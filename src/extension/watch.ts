@@ -2,7 +2,10 @@
 // checkpoint at a time); each checkpoint's figures go to the status bar, the log and any listener
 // (the KEN_viz timeline). The CodeLens offers it above TrainingArguments(...) / Trainer(...) calls.
 import * as vscode from 'vscode';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { WatchUpdate } from '../watch/watcher';
 import { baseCandidates } from './detect';
 import { JobError, runJob } from './jobs';
@@ -26,6 +29,9 @@ export class RunWatcher implements vscode.Disposable {
   /** Each checkpoint's figures, as they come. */
   readonly onDidUpdate = this.emitter.event;
   readonly onDidStop = this.stopEmitter.event;
+
+  /** Where each checkpoint's report and subnetwork are kept for the panel (removed on dispose). */
+  private readonly recordRoot = join(tmpdir(), `ken-watch-${process.pid}`);
 
   constructor(private readonly s: Services) {
     this.item.name = 'KEN watcher';
@@ -52,6 +58,7 @@ export class RunWatcher implements vscode.Disposable {
     try {
       const result = await runJob(this.s.context.extensionPath, 'watch', {
         runDir, base, k, scope: settings.scope, includeHead: settings.includeHead, backend: 'js', device: 'cpu', threads: 1, pollMs: 1000,
+        recordDir: join(this.recordRoot, createHash('sha1').update(runDir).digest('hex').slice(0, 12)),
       }, cancel.token, {
         log: this.s.log,
         onEvent: (e) => {
@@ -93,6 +100,7 @@ export class RunWatcher implements vscode.Disposable {
 
   dispose(): void {
     this.stop();
+    void rm(this.recordRoot, { recursive: true, force: true });
     this.item.dispose();
     this.emitter.dispose();
     this.stopEmitter.dispose();
@@ -113,7 +121,6 @@ export async function watchCommand(s: Services, watcher: RunWatcher, uri?: vscod
   }
   if (!base) return undefined;
   const k = options.k ?? readSettings(vscode.Uri.file(runDir)).k;
-  void vscode.commands.executeCommand('ken.openVisualization', undefined, { watch: runDir });
   return watcher.start(runDir, base, k);
 }
 

@@ -5,7 +5,7 @@ import type { RestoreRequest, RestoreResult } from '../ken/restore';
 import type { KenReport } from '../report/report';
 import type { WatchOptions, WatchUpdate } from '../watch/watcher';
 
-type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend'>;
+type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress'>;
 
 export interface JobParams {
   prune: Plain<PruneRequest>;

@@ -15,13 +15,26 @@ export interface JobContext {
 type Runner<K extends JobKind> = (params: JobParams[K], ctx: JobContext) => Promise<JobResults[K]>;
 
 export const jobs: { [K in JobKind]: Runner<K> } = {
-  prune: (params, ctx) =>
-    pruneToFolder({
+  prune: (params, ctx) => {
+    // One percentage over the phases: evaluation before (15%), KEN (70% or all), evaluation after (15%).
+    const evals = params.eval ? (params.evalBefore ? 1 : 2) : 0;
+    const kenShare = 1 - 0.15 * evals;
+    const scale = 10000;
+    const at = (start: number, share: number, done: number, total: number): number => Math.round(scale * (start + share * (total ? done / total : 1)));
+    const beforeShare = params.eval && !params.evalBefore ? 0.15 : 0;
+    return pruneToFolder({
       ...params,
       signal: ctx.signal,
       onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
-      onProgress: (p) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: p.tensor }),
-    }),
+      onProgress: (p) => ctx.progress({ done: at(beforeShare, kenShare, p.rowsDone, p.rowsTotal), total: scale, label: p.tensor }),
+      onEvalProgress: (phase, done, total) =>
+        ctx.progress({
+          done: phase === 'before' ? at(0, 0.15, done, total) : at(beforeShare + kenShare, 0.15, done, total),
+          total: scale,
+          label: phase === 'before' ? 'evaluating the fine-tuned model' : 'evaluating the pruned model',
+        }),
+    });
+  },
   watch: ({ runDir, include, exclude, ...params }, ctx) =>
     watchRun(runDir, {
       ...params,

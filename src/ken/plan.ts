@@ -76,7 +76,11 @@ export function kenShape(view: Pick<TensorView, 'shape' | 'transposed'>): number
 
 /** The bytes of a view in KEN layout. */
 export async function readKenLayout(view: TensorView): Promise<Uint8Array> {
-  const bytes = await view.read();
+  return kenLayoutOf(view, await view.read());
+}
+
+/** A view's stored bytes put in KEN layout (transposed back where the file stores the transpose). */
+export function kenLayoutOf(view: TensorView, bytes: Uint8Array): Uint8Array {
   if (!view.transposed) return bytes;
   const size = isFloatDType(view.dtype) ? elementSize(view.dtype) : 4;
   return transposeBytes(bytes, view.shape[0]!, view.shape[1]!, size);

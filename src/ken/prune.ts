@@ -8,17 +8,16 @@ import { UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
 import { readRange } from '../formats/safetensors';
-import {
-  SUBNETWORK_FORMAT, SUBNETWORK_VERSION, SubnetworkWriter, encodePositions, gatherKept,
-  type Hole, type SubnetworkFile, type SubnetworkMeta, type SubnetworkTensor,
-} from '../formats/subnetwork';
-import type { KenReport, TensorReport } from '../report/report';
+import type { Hole, SubnetworkFile } from '../formats/subnetwork';
+import { EvalBench, type EvalSpec } from '../eval/bench';
+import type { EvalResult, KenReport } from '../report/report';
 import { TOOL } from '../version';
 import { elementSize, type FloatDType } from './dtype';
 import { convertBytes, transposeBytes } from './layout';
 import { parseRegex, planPrune, type LogicalTensor, type Plan, type Scope, type TensorView } from './plan';
 import { KenPool } from './pool';
-import { runKen, type RunProgress, type TensorOutcome } from './run';
+import { KenRecorder, summarize } from './record';
+import { runKen, type RunProgress } from './run';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
 
 export interface PruneRequest {
@@ -37,6 +36,13 @@ export interface PruneRequest {
   onProgress?: ((p: RunProgress) => void) | undefined;
   /** Called once the pool is open: which backend and provider run. */
   onBackend?: ((backend: string, executionProvider: string) => void) | undefined;
+  /** Evaluate the fine-tuned and the pruned ONNX model on this labelled data set. */
+  eval?: EvalSpec | undefined;
+  /** The fine-tuned model's figures when already measured (a sweep): not evaluated again. */
+  evalBefore?: EvalResult | undefined;
+  onEvalProgress?: ((phase: 'before' | 'after', done: number, total: number) => void) | undefined;
+  /** A sweep's figures to keep in the report (the panel draws the curve). */
+  sweep?: KenReport['sweep'] | undefined;
 }
 
 export const SUBNETWORK_FILE = 'ken-subnetwork.safetensors';
@@ -136,23 +142,6 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-export function tensorReport(o: Pick<TensorOutcome, 'tensor' | 'status' | 'rows' | 'kept' | 'total'>): TensorReport {
-  const t = o.tensor;
-  const r: TensorReport = {
-    name: t.name, shape: t.shape, dtype: t.dtype, rows: o.rows, kept: o.kept, total: o.total, status: o.status,
-    stored: t.views.map((v) => ({ format: v.format, name: v.name, transposed: v.transposed })),
-  };
-  if (t.base) r.base = t.base.name;
-  if (t.note) r.note = t.note;
-  return r;
-}
-
-export function summarize(tensors: TensorReport[]): Pick<KenReport, 'totalParams' | 'keptParams' | 'keptRatio'> {
-  const totalParams = tensors.reduce((s, t) => s + t.total, 0);
-  const keptParams = tensors.reduce((s, t) => s + t.kept, 0);
-  return { totalParams, keptParams, keptRatio: totalParams ? keptParams / totalParams : 1 };
-}
-
 /** Opens both models and plans the prune (validating k, regexes and the output first). */
 export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: string }): Promise<{ ft: ModelFolder; base: ModelFolder; plan: Plan; out: string | undefined }> {
   checkK(req.k);
@@ -169,6 +158,11 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   const started = performance.now();
   const { ft, plan, out } = await preparePrune(req);
   throwIfAborted(req.signal);
+  // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
+  const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
+  const before = bench
+    ? req.evalBefore ?? (await bench.evaluate(ft.onnx?.path ?? ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
+    : undefined;
   const staging = new Staging(out!);
   let pool: KenPool | undefined;
   const handles = new Map<string, FileHandle>();
@@ -193,37 +187,19 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
 
     pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
     req.onBackend?.(pool.backend, pool.executionProvider);
-    const writer = new SubnetworkWriter(join(staging.dir, '.subnetwork.data'));
-    const subTensors: SubnetworkTensor[] = [];
-    const reports: TensorReport[] = [];
+    const recorder = new KenRecorder(join(staging.dir, '.subnetwork.data'));
     const onnxRewrites = new Map<string, Uint8Array>();
-    const baseHashes = new Map<string, string>();
 
-    await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress }, async (o) => {
-      const t = o.tensor;
-      reports.push(tensorReport(o));
-      const elem = elementSize(t.dtype as FloatDType);
+    await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true }, async (o) => {
       if (o.status === 'pruned') {
-        for (const view of t.views) {
-          const bytes = toStored(o.pruned, t, view);
+        for (const view of o.tensor.views) {
+          const bytes = toStored(o.pruned, o.tensor, view);
           const range = viewRange(view, ft);
           if (range) await (await handle(range.file)).write(bytes, 0, bytes.byteLength, range.begin);
           else onnxRewrites.set(view.name, bytes);
         }
-        const positions = encodePositions(o.mask!, o.rows, o.n, o.kept);
-        await writer.add(`values:${t.name}`, t.dtype, [o.kept], gatherKept(o.finetuned, o.mask!, o.kept, elem));
-        for (const p of positions.parts) await writer.add(`${p.key}:${t.name}`, p.dtype, p.shape, p.data);
-        const b = t.base!;
-        const sha = createHash('sha256').update(await b.read()).digest('hex');
-        baseHashes.set(b.name, sha);
-        subTensors.push({
-          name: t.name, dtype: t.dtype, shape: t.shape, layout: positions.layout, status: o.status, kept: o.kept, total: o.total,
-          base: { name: b.name, format: b.format, dtype: b.dtype, sha256: sha },
-        });
-      } else {
-        await writer.add(`whole:${t.name}`, t.dtype, t.shape, o.finetuned);
-        subTensors.push({ name: t.name, dtype: t.dtype, shape: t.shape, layout: 'whole', status: o.status, kept: o.kept, total: o.total });
       }
+      await recorder.add(o);
     });
     for (const fh of handles.values()) await fh.close();
     handles.clear();
@@ -259,18 +235,13 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
         cursor = Math.max(cursor, h.offset + h.length);
       }
       if (cursor < size) pieces.push(await readRange(path, cursor, size - cursor));
-      const skeleton = Buffer.concat(pieces);
-      await writer.add(`file:${rel}`, 'U8', [skeleton.length], skeleton);
+      await recorder.addFile(rel, Buffer.concat(pieces));
       fileEntries.push({ path: rel, size, sha256: await sha256File(path), holes });
     }
 
-    const meta: SubnetworkMeta = {
-      format: SUBNETWORK_FORMAT, version: SUBNETWORK_VERSION, tool: TOOL, k: req.k, scope: req.scope ?? 'all',
-      includeHead: req.includeHead ?? false, tensors: subTensors, files: fileEntries,
-    };
-    if (req.include !== undefined) meta.include = req.include;
-    if (req.exclude !== undefined) meta.exclude = req.exclude;
-    const subnetworkBytes = await writer.finish(join(staging.dir, SUBNETWORK_FILE), meta);
+    const subnetworkBytes = await recorder.finish(join(staging.dir, SUBNETWORK_FILE), {
+      k: req.k, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
+    }, fileEntries);
     let checkpointBytes = 0;
     for (const rel of files.weights) checkpointBytes += (await stat(join(staging.dir, rel))).size;
 
@@ -279,8 +250,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       backend: pool.backend,
       executionProvider: pool.executionProvider,
       seconds: (performance.now() - started) / 1000,
-      ...summarize(reports),
-      tensors: reports,
+      ...summarize(recorder.reports),
+      tensors: recorder.reports,
       bytes: { checkpoint: checkpointBytes, subnetwork: subnetworkBytes },
       tool: TOOL,
       scope: req.scope ?? 'all',
@@ -291,6 +262,13 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       createdAt: new Date().toISOString(),
     };
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
+    if (bench && before) {
+      const prunedOnnx = ft.onnx ? join(staging.dir, relative(ft.dir, ft.onnx.path)) : staging.dir;
+      const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });
+      after.model = join(out!, relative(staging.dir, prunedOnnx));
+      report.accuracy = { before, after };
+    }
+    if (req.sweep) report.sweep = req.sweep;
     await writeFile(join(staging.dir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n', { flag: 'wx' });
     throwIfAborted(req.signal);
     await staging.commit();

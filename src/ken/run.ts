@@ -5,7 +5,8 @@ import { elementSize, toFloat32, type FloatDType } from './dtype';
 import { convertBytes, kenRows, mergeKept } from './layout';
 import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
-import { readKenLayout, type LogicalTensor, type Plan } from './plan';
+import { kenLayoutOf, readKenLayout, type LogicalTensor, type Plan } from './plan';
+import { createHash } from 'node:crypto';
 
 export interface TensorOutcome {
   tensor: LogicalTensor;
@@ -24,6 +25,8 @@ export interface TensorOutcome {
   pruned: Uint8Array;
   /** Base bytes in KEN layout, converted to the tensor's dtype (pruned tensors only). */
   base: Uint8Array | undefined;
+  /** sha256 of the base tensor's stored bytes (pruned tensors, when asked for). */
+  baseSha256?: string;
 }
 
 export interface RunProgress {
@@ -42,6 +45,8 @@ export interface RunOptions {
   includeUnpruned?: boolean;
   /** Bytes of tensors in flight at once; default 384 MB. */
   windowBytes?: number;
+  /** Fingerprint each base tensor used (sha256 of its stored bytes), for the subnetwork file. */
+  hashBase?: boolean;
 }
 
 function numel(shape: readonly number[]): number {
@@ -65,7 +70,9 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
       return { tensor: t, status: t.status, rows, n, kept: total, total, mask: undefined, finetuned, pruned: finetuned, base: undefined };
     }
     const dtype = t.dtype as FloatDType;
-    const base = convertBytes(await readKenLayout(t.base!), t.base!.dtype as FloatDType, dtype);
+    const stored = await t.base!.read();
+    const baseSha256 = opts.hashBase ? createHash('sha256').update(stored).digest('hex') : undefined;
+    const base = convertBytes(kenLayoutOf(t.base!, stored), t.base!.dtype as FloatDType, dtype);
     const values = toFloat32(finetuned, dtype);
     let result;
     try {
@@ -81,7 +88,9 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
     }
     const status = result.kept === total ? 'kept-all' : 'pruned';
     const pruned = status === 'kept-all' ? finetuned : mergeKept(finetuned, base, result.mask, elementSize(dtype));
-    return { tensor: t, status, rows, n, kept: result.kept, total, mask: result.mask, finetuned, pruned, base };
+    const outcome: TensorOutcome = { tensor: t, status, rows, n, kept: result.kept, total, mask: result.mask, finetuned, pruned, base };
+    if (baseSha256) outcome.baseSha256 = baseSha256;
+    return outcome;
   };
 
   // A sliding window: start tensors while the bytes in flight allow, hand outcomes over in order.

@@ -5,7 +5,12 @@ import { toFloat32, type FloatDType } from '../ken/dtype';
 import { planPrune, type PlanOptions } from '../ken/plan';
 import type { KenPool } from '../ken/pool';
 import { runKen } from '../ken/run';
-import { layerOf } from '../report/report';
+import { layerOf, type KenReport } from '../report/report';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KenRecorder, summarize } from '../ken/record';
+import { REPORT_FILE, SUBNETWORK_FILE } from '../ken/prune';
+import { TOOL } from '../version';
 
 export interface LayerDrift {
   /** Numbered layer, or null for tensors outside layers (embeddings, pooler). */
@@ -56,6 +61,8 @@ export function jaccard(a: Uint8Array, b: Uint8Array): number {
 export interface AnalyzeOptions extends PlanOptions {
   k: number;
   signal?: AbortSignal | undefined;
+  /** Also write ken-report.json + ken-subnetwork.safetensors for this checkpoint here (for the panel). */
+  recordTo?: string | undefined;
 }
 
 export async function analyzeCheckpoint(
@@ -74,9 +81,13 @@ export async function analyzeCheckpoint(
   let jWeight = 0;
   let keptParams = 0;
   let totalParams = 0;
+  const recorder = opts.recordTo ? new KenRecorder(join(opts.recordTo, '.subnetwork.data')) : undefined;
+  if (opts.recordTo) await mkdir(opts.recordTo, { recursive: true });
+  const started = performance.now();
   await runKen(plan, pool, { k: opts.k, signal: opts.signal }, async (o) => {
     keptParams += o.kept;
     totalParams += o.total;
+    await recorder?.add(o);
     if (!o.mask || !o.base) return;
     const dtype = o.tensor.dtype as FloatDType;
     const f = toFloat32(o.finetuned, dtype);
@@ -101,6 +112,15 @@ export async function analyzeCheckpoint(
       jWeight += o.total;
     }
   });
+  if (recorder && opts.recordTo) {
+    await recorder.finish(join(opts.recordTo, SUBNETWORK_FILE), { k: opts.k, scope: opts.scope, include: opts.include?.source, exclude: opts.exclude?.source, includeHead: opts.includeHead ?? false }, []);
+    const report: KenReport = {
+      k: opts.k, backend: pool.backend, executionProvider: pool.executionProvider, seconds: (performance.now() - started) / 1000,
+      ...summarize(recorder.reports), tensors: recorder.reports, tool: TOOL, scope: opts.scope, finetuned: ft.path, base: base.path,
+      threads: pool.threads, createdAt: new Date().toISOString(),
+    };
+    await writeFile(join(opts.recordTo, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
+  }
   const layerList = [...layers.entries()]
     .sort((a, b) => (a[0] ?? -1) - (b[0] ?? -1))
     .map(([layer, a]) => ({ layer, meanAbsDelta: a.count ? a.sumAbs / a.count : 0, fractionMoved: a.count ? a.moved / a.count : 0, keptRatio: a.count ? a.kept / a.count : 1 }));

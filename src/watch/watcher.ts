@@ -3,7 +3,7 @@
 // weights' size is stable), or a folder whose weights file is rewritten in place (complete when it is
 // stable and its safetensors header accounts for every byte). One checkpoint at a time, at low
 // priority, skipping to the newest when behind; stops when aborted or when the folder disappears.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CancelledError, CheckpointError, oneLine } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
@@ -21,6 +21,8 @@ export interface WatchUpdate extends CheckpointAnalysis {
   skipped: number[];
   seconds: number;
   accuracy?: number;
+  /** A KEN output folder (report + subnetwork) for this checkpoint, when `recordDir` was given. */
+  record?: string;
 }
 
 export interface WatchOptions extends PlanOptions {
@@ -34,6 +36,8 @@ export interface WatchOptions extends PlanOptions {
   signal: AbortSignal;
   onUpdate: (u: WatchUpdate) => void | Promise<void>;
   onLog?: (level: 'info' | 'warn', message: string) => void;
+  /** Keep each checkpoint's report and subnetwork in a subfolder of this (the newest few), for the panel. */
+  recordDir?: string | undefined;
   /** Optional accuracy of a checkpoint that has an ONNX export (given the checkpoint folder). */
   evaluate?: ((checkpoint: ModelFolder, signal: AbortSignal) => Promise<number | undefined>) | undefined;
 }
@@ -141,6 +145,7 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
   const lastSeen = new Map<string, string>(); // path -> fingerprint at the previous poll
   let revision = 0;
   let updates = 0;
+  const records: string[] = [];
   const pollMs = opts.pollMs ?? 1000;
   try {
     for (;;) {
@@ -172,10 +177,17 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
         const started = performance.now();
         try {
           const folder = await openModel(newest.path, 'checkpoint');
-          const { analysis, kept } = await analyzeCheckpoint(folder, base, pool, previous, { ...opts, signal: opts.signal });
+          const record = opts.recordDir ? join(opts.recordDir, `step-${newest.step}-${revision + 1}`) : undefined;
+          const { analysis, kept } = await analyzeCheckpoint(folder, base, pool, previous, { ...opts, signal: opts.signal, recordTo: record });
           previous = kept;
           revision++;
           const update: WatchUpdate = { ...analysis, step: newest.step, path: newest.path, skipped, seconds: (performance.now() - started) / 1000 };
+          if (record) {
+            update.record = record;
+            records.push(record);
+            // keep the newest few: the panel may still be reading the previous one
+            while (records.length > 3) await rm(records.shift()!, { recursive: true, force: true });
+          }
           if (opts.evaluate && folder.onnx) {
             const acc = await opts.evaluate(folder, opts.signal);
             if (acc !== undefined) update.accuracy = acc;

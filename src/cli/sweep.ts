@@ -1,0 +1,72 @@
+// `ken sweep`: kept ratio and accuracy at several k, and the smallest k within an accuracy budget.
+import { pruneToFolder } from '../ken/prune';
+import { parseKs, sweep, type SweepResult } from '../ken/sweep';
+import type { KenReport } from '../report/report';
+import { fmt, onePositional, pct, required, str } from './args';
+import { EVAL_OPTIONS, PRUNE_OPTIONS, commonPrune, evalSpec, pruneSummary } from './prune';
+import type { Command } from './main';
+import { progressBar } from './progress';
+import { UsageError } from '../errors';
+
+export function sweepTable(r: SweepResult, maxDrop: number | undefined): string {
+  const lines = [
+    `fine-tuned accuracy ${pct(r.finetunedAccuracy, 2)} on ${fmt(r.before.samples)} samples (KEN: ${r.backend} on ${r.executionProvider}; eval on ${r.evalProvider}; ${r.seconds.toFixed(1)} s)`,
+    '',
+    '     k     kept   kept params   accuracy   change',
+  ];
+  for (const p of r.points) {
+    const d = (p.accuracy - r.finetunedAccuracy) * 100;
+    const mark = r.recommended === p.k ? '  <- smallest k within the budget' : '';
+    lines.push(`${String(p.k).padStart(6)}  ${pct(p.keptRatio).padStart(7)}  ${fmt(p.keptParams).padStart(12)}  ${pct(p.accuracy, 2).padStart(9)}  ${(d >= 0 ? '+' : '') + d.toFixed(2)}${mark}`);
+  }
+  if (maxDrop !== undefined) {
+    lines.push('');
+    const rec = r.points.find((p) => p.k === r.recommended);
+    lines.push(rec
+      ? `use k=${rec.k}: the smallest k whose accuracy stays within ${maxDrop} points (${pct(rec.accuracy, 2)}, keeps ${pct(rec.keptRatio)} of the parameters)`
+      : (r.note ?? 'no recommendation'));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const sweepCommand: Command = {
+  summary: 'prune and evaluate at several k (in memory); find the smallest k within an accuracy budget',
+  usage: 'ken sweep <finetuned> --base <pretrained> --data <file> -k 8,16,32,64 [--max-drop POINTS] [--out DIR] [--text-field text] [--label-field label] [--batch-size N] [--scope ..] [--backend ..] [--device ..] [--json]',
+  options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, data: { type: 'string', short: 'd' }, 'max-drop': { type: 'string' }, out: { type: 'string', short: 'o' } },
+  async run({ values, positionals }, io) {
+    const finetuned = onePositional(positionals, 'fine-tuned model folder');
+    const ksText = required(values, 'k', 'the k values, e.g. -k 8,16,32,64');
+    const ks = parseKs(ksText);
+    const common = commonPrune({ ...values, k: String(ks[0]) });
+    const data = required(values, 'data', 'the labelled data set: .jsonl, .csv or .tsv');
+    const dropText = str(values, 'max-drop');
+    const maxDrop = dropText === undefined ? undefined : Number(dropText);
+    if (maxDrop !== undefined && !(Number.isFinite(maxDrop) && maxDrop >= 0)) throw new UsageError(`--max-drop must be a number of accuracy points >= 0 (got '${dropText}')`);
+    const out = str(values, 'out');
+    const spec = evalSpec(values, data, common.device, common.threads);
+    const bar = progressBar('sweep', 'steps', io.progress);
+    let result: SweepResult;
+    try {
+      result = await sweep({
+        finetuned, ...common, ks, maxDrop, eval: spec, signal: io.signal,
+        onProgress: (p) => bar.update(p.done, p.total, `${p.phase}${p.k ? ` k=${p.k}` : ''}`),
+      });
+    } finally {
+      bar.stop();
+    }
+    let report: KenReport | undefined;
+    if (out !== undefined) {
+      const k = result.recommended ?? ks[ks.length - 1]!;
+      report = await pruneToFolder({
+        finetuned, out, ...common, k, signal: io.signal, eval: spec, evalBefore: result.before,
+        sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
+      });
+    }
+    if (values['json']) {
+      io.out(JSON.stringify({ ...result, ...(report ? { out, report } : {}) }, null, 2) + '\n');
+      return;
+    }
+    io.out(sweepTable(result, maxDrop));
+    if (report && out) io.out(`\n${pruneSummary(report, out)}`);
+  },
+};

@@ -1,0 +1,149 @@
+// `ken sweep`: KEN at several k, each pruned model evaluated in memory (the fine-tuned ONNX bytes
+// patched in place; no checkpoint written per k). With a maximum accuracy drop it searches (grid,
+// then bisection) for the smallest k whose accuracy stays within it.
+import { open } from 'node:fs/promises';
+import { CheckpointError, UsageError, throwIfAborted } from '../errors';
+import { EvalBench, type EvalSpec } from '../eval/bench';
+import type { EvalResult, SweepPoint } from '../report/report';
+import { kenRows } from './layout';
+import { checkK, preparePrune, toStored, type PruneRequest } from './prune';
+import { KenPool } from './pool';
+import { runKen } from './run';
+
+export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgress' | 'eval' | 'evalBefore' | 'sweep' | 'onEvalProgress'> {
+  ks: number[];
+  /** Largest accepted accuracy drop, in accuracy points (1 = one percentage point). */
+  maxDrop?: number | undefined;
+  eval: EvalSpec;
+  onProgress?: ((p: SweepProgress) => void) | undefined;
+  onPoint?: ((p: SweepPoint) => void) | undefined;
+}
+
+export interface SweepProgress {
+  phase: 'evaluate fine-tuned' | 'prune' | 'evaluate';
+  k?: number;
+  done: number;
+  total: number;
+}
+
+export interface SweepResult {
+  finetunedAccuracy: number;
+  before: EvalResult;
+  /** Every k evaluated, by k. */
+  points: SweepPoint[];
+  /** The smallest k within maxDrop, when asked for and found. */
+  recommended?: number;
+  /** Why there is no recommendation, when maxDrop was given. */
+  note?: string;
+  backend: string;
+  executionProvider: string;
+  evalProvider: string;
+  seconds: number;
+}
+
+export function parseKs(text: string): number[] {
+  const ks = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (ks.length === 0) throw new UsageError('-k needs one or more values, e.g. -k 8,16,32,64');
+  for (const k of ks) checkK(k);
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+export async function sweep(req: SweepRequest): Promise<SweepResult> {
+  const started = performance.now();
+  if (req.ks.length === 0) throw new UsageError('-k needs one or more values');
+  for (const k of req.ks) checkK(k);
+  if (req.maxDrop !== undefined && !(req.maxDrop >= 0)) throw new UsageError(`--max-drop must be a number of accuracy points >= 0 (got ${req.maxDrop})`);
+  const { ft, plan } = await preparePrune({
+    finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
+    includeHead: req.includeHead, signal: req.signal,
+  });
+  const onnx = ft.onnx;
+  if (!onnx) {
+    // EvalBench.open says how to export one
+    await EvalBench.open(ft.dir, req.eval, req.signal);
+    throw new CheckpointError(`${ft.path}: no ONNX model to evaluate`);
+  }
+  if (onnx.externalFiles.length > 0) throw new CheckpointError(`${onnx.path}: sweep evaluates in memory and needs the weights inside model.onnx (this one keeps them in ${onnx.externalFiles[0]}); prune at each k with ken prune --eval instead`);
+  const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
+  const progress = req.onProgress ?? (() => undefined);
+  const before = await bench.evaluate(onnx.path, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
+
+  // The working copy of the model: every pruned initializer is overwritten at each k, the rest never changes.
+  const fh = await open(onnx.path, 'r');
+  let model: Buffer;
+  try {
+    model = await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+  const targets = plan.tensors.flatMap((t) => t.views.filter((v) => v.format === 'onnx').map((v) => ({ t, v })));
+  for (const { v } of targets) {
+    const s = v.onnxInit!.storage;
+    if (s.kind !== 'bytes' && plan.tensors.find((t) => t.views.includes(v))?.status === 'pruned') {
+      throw new CheckpointError(`${onnx.path}: initializer ${v.name} is not stored as raw bytes (${s.kind}); sweep needs raw_data or float_data initializers — prune at each k with ken prune --eval instead`);
+    }
+  }
+  const unprunedTotal = plan.tensors.filter((t) => t.status !== 'pruned').reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  const rowsPerK = plan.tensors.filter((t) => t.status === 'pruned').reduce((s, t) => s + kenRows(t.shape).rows, 0);
+
+  const pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
+  req.onBackend?.(pool.backend, pool.executionProvider);
+  const points = new Map<number, SweepPoint>();
+  try {
+    const at = async (k: number): Promise<SweepPoint> => {
+      const known = points.get(k);
+      if (known) return known;
+      throwIfAborted(req.signal);
+      let kept = unprunedTotal;
+      let total = unprunedTotal;
+      await runKen(plan, pool, {
+        k, signal: req.signal, includeUnpruned: false,
+        onProgress: (p) => progress({ phase: 'prune', k, done: p.rowsDone, total: rowsPerK }),
+      }, async (o) => {
+        kept += o.kept;
+        total += o.total;
+        // pruned and kept-all alike: a smaller k may have left other bytes in the working copy
+        for (const v of o.tensor.views) {
+          if (v.format !== 'onnx' || !o.mask) continue;
+          const s = v.onnxInit!.storage;
+          if (s.kind === 'bytes') model.set(toStored(o.pruned, o.tensor, v), s.begin);
+        }
+      });
+      const result = await bench.evaluate(new Uint8Array(model.buffer, model.byteOffset, model.byteLength), {
+        signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate', k, done: p.done, total: p.total }),
+      });
+      const point: SweepPoint = { k, keptParams: kept, keptRatio: total ? kept / total : 1, accuracy: result.accuracy, macroF1: result.macroF1 };
+      points.set(k, point);
+      req.onPoint?.(point);
+      return point;
+    };
+    for (const k of req.ks) await at(k);
+    const sweepResult: SweepResult = {
+      finetunedAccuracy: before.accuracy, before, points: [], backend: pool.backend, executionProvider: pool.executionProvider,
+      evalProvider: before.executionProvider, seconds: 0,
+    };
+    if (req.maxDrop !== undefined) {
+      const floor = before.accuracy - req.maxDrop / 100;
+      const ok = (p: SweepPoint): boolean => p.accuracy >= floor - 1e-12;
+      const grid = req.ks.map((k) => points.get(k)!);
+      const firstOk = grid.findIndex(ok);
+      if (firstOk < 0) {
+        sweepResult.note = `no k up to ${req.ks[req.ks.length - 1]} keeps accuracy within ${req.maxDrop} points of ${(before.accuracy * 100).toFixed(2)}%; try larger k`;
+      } else {
+        let hi = grid[firstOk]!.k;
+        let lo = firstOk > 0 ? grid[firstOk - 1]!.k : 0;
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if (ok(await at(mid))) hi = mid;
+          else lo = mid;
+        }
+        sweepResult.recommended = hi;
+      }
+    }
+    sweepResult.points = [...points.values()].sort((a, b) => a.k - b.k);
+    sweepResult.seconds = (performance.now() - started) / 1000;
+    return sweepResult;
+  } finally {
+    await pool.close();
+  }
+}

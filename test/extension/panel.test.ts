@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { activate } from '../../src/extension/extension';
+import { PROTOCOL_VERSION, type HostMessage, type InitMessage, type TileMessage } from '../../src/protocol';
+import { checkCsp } from '../../src/report/webview-html';
+import type { KenReport } from '../../src/report/report';
+import { answers, fakeContext, logLines, panels, resetFake } from '../fake-vscode';
+import { ROOT, fixture, ken, tmp } from '../helpers';
+
+const api = activate(fakeContext(ROOT) as unknown as vscode.ExtensionContext);
+
+async function prunedFolder(): Promise<string> {
+  const out = join(tmp(), 'pruned');
+  const r = await ken(['prune', fixture('finetuned', ['safetensors']), '--base', fixture('pretrained', ['safetensors']), '-k', '32', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  return out;
+}
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  for (let t = 0; t < ms && !cond(); t += 20) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(cond(), 'timed out');
+};
+
+test('the panel: strict CSP, resources from dist/ only, init after ready, tiles on request, one panel per folder', async () => {
+  resetFake();
+  const out = await prunedFolder();
+  const folder = await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+  assert.equal(folder, out);
+  const panel = panels.at(-1)!;
+  assert.equal(panel.viewType, 'kenViz');
+  assert.deepEqual((panel.webview.options['localResourceRoots'] as vscode.Uri[]).map((u) => u.fsPath), [join(ROOT, 'dist')]);
+  assert.equal(panel.webview.options['enableScripts'], true);
+  assert.deepEqual(checkCsp(panel.webview.html), []);
+  assert.doesNotMatch(panel.webview.html, /unsafe-eval|https?:\/\//);
+  assert.equal(panel.posted.length, 0, 'nothing is posted before the webview is ready');
+
+  panel.send({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+  await until(() => panel.posted.length > 0);
+  const init = panel.posted[0] as InitMessage;
+  assert.equal(init.type, 'init');
+  const report = JSON.parse(readFileSync(join(out, 'ken-report.json'), 'utf8')) as KenReport;
+  assert.equal(init.report.keptRatio, report.keptRatio);
+  assert.equal(init.executionProvider, 'cpu');
+  assert.ok(init.tensors.length > 0);
+
+  const name = 'bert.encoder.layer.0.intermediate.dense.weight';
+  panel.send({ type: 'request-tile', requestId: 7, tensor: name, kind: 'values', maxRows: 64, maxCols: 64 });
+  await until(() => panel.posted.some((m) => (m as HostMessage).type === 'tile'));
+  const tile = panel.posted.find((m) => (m as HostMessage).type === 'tile') as TileMessage;
+  assert.equal(tile.inReplyTo, 7);
+  assert.ok(tile.tile.values instanceof Float32Array);
+
+  panel.send({ type: 'no-such-message', evil: true });
+  await until(() => logLines.some((l) => /ignored a malformed message/.test(l)));
+
+  await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+  assert.equal(panels.filter((p) => !p.disposed).length, 1, 'the same folder reuses its panel');
+  panel.dispose();
+  assert.equal(api.panels.panelFor(out), undefined);
+});
+
+test('export JSON asks where and writes the report; a restored panel reopens its folder', async () => {
+  resetFake();
+  const out = await prunedFolder();
+  await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+  const panel = panels.at(-1)!;
+  panel.send({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+  const target = join(tmp(), 'saved.json');
+  answers.openDialog.push(target);
+  panel.send({ type: 'export-json', requestId: 3, suggestedName: 'ken-report.json' });
+  await until(() => panel.posted.some((m) => (m as HostMessage).type === 'done'));
+  assert.equal((JSON.parse(readFileSync(target, 'utf8')) as KenReport).k, 32);
+  panel.dispose();
+
+  const restored = new (await import('../fake-vscode')).FakeWebviewPanel('kenViz', 'KEN', {});
+  await api.panels.deserializeWebviewPanel(restored as unknown as vscode.WebviewPanel, { source: out, tab: 'ratios' });
+  assert.ok(!restored.disposed);
+  assert.deepEqual(checkCsp(restored.webview.html), []);
+  const gone = new (await import('../fake-vscode')).FakeWebviewPanel('kenViz', 'KEN', {});
+  await api.panels.deserializeWebviewPanel(gone as unknown as vscode.WebviewPanel, { source: join(out, 'nope') });
+  assert.ok(gone.disposed, 'a panel whose folder is gone is closed, not left blank');
+  assert.ok(existsSync(out));
+});
+
+test('opening a folder without a report says what to do', async () => {
+  resetFake();
+  const r = await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(tmp()));
+  assert.equal(r, undefined);
+  const { shown } = await import('../fake-vscode');
+  assert.match(shown[0]!.message, /holds no ken-report\.json; prune a model first/);
+});
