@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { LOOKED_FOR } from '../formats/folder';
 import { REPORT_FILE } from '../ken/prune';
-import type { KenReport } from '../report/report';
+import type { EvalResult, KenReport } from '../report/report';
+import { evalSummary } from '../cli/eval';
+import { sweepTable } from '../cli/sweep';
 import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFolder } from './detect';
 import { JobError, runJobWithProgress } from './jobs';
 import { readSettings } from './settings';
@@ -110,17 +112,20 @@ async function askBase(s: Services, finetuned: string): Promise<string | undefin
   return path;
 }
 
-async function askDataset(finetuned: string, configured: string): Promise<string | null | undefined> {
+async function askDataset(finetuned: string, configured: string, required = false): Promise<string | null | undefined> {
   const none = { label: 'No evaluation', description: 'prune only', path: null as string | null };
   const browse = { label: '$(folder-opened) Browse…', description: 'JSONL, CSV or TSV with a label column', path: '' };
   const near = await datasetCandidates(finetuned);
   const items = [
     ...(configured ? [{ label: basename(configured), description: 'ken.evalDataset', path: configured as string | null }] : []),
     ...near.filter((p) => p !== configured).map((p) => ({ label: basename(p), description: dirname(p), path: p as string | null })),
-    none,
+    ...(required ? [] : [none]),
     browse,
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'KEN: evaluate accuracy before and after?', placeHolder: 'A labelled data set, or none' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: required ? 'KEN: labelled data set' : 'KEN: evaluate accuracy before and after?',
+    placeHolder: required ? 'JSONL, CSV or TSV with text and label columns' : 'A labelled data set, or none',
+  });
   if (!pick) return undefined;
   if (pick.path === '') return (await pickFolderOrFile('Labelled data set', { folders: false, files: { Data: ['jsonl', 'csv', 'tsv'] } })) ?? undefined;
   return pick.path;
@@ -188,6 +193,85 @@ export async function findReport(uri: vscode.Uri | undefined): Promise<string | 
     return dir;
   } catch {
     void vscode.window.showErrorMessage(`KEN: ${basename(dir)} holds no ${REPORT_FILE}; prune a model first (KEN: Prune Model…).`);
+    return undefined;
+  }
+}
+
+export async function evaluateCommand(s: Services, uri?: vscode.Uri, options: { dataset?: string } = {}): Promise<EvalResult | undefined> {
+  if (!requireTrust()) return undefined;
+  const model = uri?.fsPath ?? (await pickFolderOrFile('Model to evaluate (a folder with model.onnx, or an .onnx file)', { files: { ONNX: ['onnx'] } }));
+  if (!model) return undefined;
+  const settings = readSettings(vscode.Uri.file(model));
+  const data = options.dataset ?? (await askDataset(model, settings.evalDataset, true));
+  if (!data) return undefined;
+  try {
+    const result = await runJobWithProgress(s.context.extensionPath, `KEN: evaluating ${basename(model)}`, 'eval', {
+      model, spec: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
+    }, s.log);
+    s.status.ran('onnxruntime', result.executionProvider);
+    s.log.info(`evaluation of ${model} on ${data}:\n${evalSummary(result)}`);
+    void vscode.window.showInformationMessage(
+      `KEN: accuracy ${(result.accuracy * 100).toFixed(2)}%, macro-F1 ${result.macroF1.toFixed(4)} on ${result.samples} samples (${result.executionProvider}).`, 'Show details',
+    ).then((a) => a && s.log.show(true));
+    return result;
+  } catch (e) {
+    reportFailure(s, 'evaluate', e);
+    return undefined;
+  }
+}
+
+export interface SweepOptions {
+  base?: string;
+  dataset?: string;
+  ks?: number[];
+  maxDrop?: number | null;
+  out?: string;
+  openPanel?: boolean;
+}
+
+export async function sweepCommand(s: Services, uri?: vscode.Uri, options: SweepOptions = {}): Promise<{ out?: string } | undefined> {
+  if (!requireTrust()) return undefined;
+  const finetuned = await resolveModel(uri, 'sweep');
+  if (!finetuned) return undefined;
+  const settings = readSettings(vscode.Uri.file(finetuned));
+  const base = options.base ?? (await askBase(s, finetuned));
+  if (!base) return undefined;
+  const data = options.dataset ?? (await askDataset(finetuned, settings.evalDataset, true));
+  if (!data) return undefined;
+  let ks = options.ks;
+  if (!ks) {
+    const text = await vscode.window.showInputBox({
+      title: 'KEN: k values to try', value: '8,16,32,64,96', prompt: 'Comma-separated k values; each is pruned and evaluated in memory',
+      validateInput: (v) => (/^\s*[1-9]\d*(\s*,\s*[1-9]\d*)*\s*$/.test(v) ? undefined : 'whole numbers >= 1, separated by commas'),
+    });
+    if (text === undefined) return undefined;
+    ks = [...new Set(text.split(',').map((x) => Number(x.trim())))].sort((a, b) => a - b);
+  }
+  let maxDrop = options.maxDrop;
+  if (maxDrop === undefined) {
+    const text = await vscode.window.showInputBox({
+      title: 'KEN: accuracy budget (optional)', value: '', prompt: 'Largest accuracy drop you accept, in points (e.g. 1); KEN finds the smallest k within it. Empty: just the curve.',
+      validateInput: (v) => (v.trim() === '' || (Number.isFinite(Number(v)) && Number(v) >= 0) ? undefined : 'a number of accuracy points >= 0, or empty'),
+    });
+    if (text === undefined) return undefined;
+    maxDrop = text.trim() === '' ? null : Number(text);
+  }
+  const workspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(finetuned))?.uri.fsPath;
+  const out = options.out ?? (await outputFolder(finetuned, Math.max(...ks), settings.outputFolder, workspace)).replace(/-ken-k\d+(-\d+)?$/, '-ken-sweep$1');
+  try {
+    const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
+      finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), out,
+      eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
+      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, device: settings.executionProvider,
+    }, s.log);
+    s.log.info(sweepTable(result, maxDrop ?? undefined));
+    if (report) s.status.ran(report.backend, report.executionProvider);
+    const verdict = result.recommended !== undefined ? `use k=${result.recommended}` : result.note ?? `${result.points.length} values of k evaluated`;
+    void vscode.window.showInformationMessage(`KEN sweep: ${verdict}. The pruned model and the curve are in ${basename(out)}.`);
+    if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+    return { out };
+  } catch (e) {
+    reportFailure(s, 'sweep', e);
     return undefined;
   }
 }

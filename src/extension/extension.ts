@@ -1,7 +1,7 @@
 // Activation: the KEN log, the provider status item, the commands and the panel serializer.
 // The extension is a thin shell: every piece of work is a core job run in a worker thread.
 import * as vscode from 'vscode';
-import { findReport, pruneCommand, reportFailure, restoreCommand, type PruneOptions, type Services } from './commands';
+import { evaluateCommand, findReport, pruneCommand, reportFailure, restoreCommand, sweepCommand, type PruneOptions, type Services, type SweepOptions } from './commands';
 import { KenPanels, VIEW_TYPE } from './panel';
 import { enableCudaCommand } from './cuda';
 import { ProviderStatus } from './status';
@@ -23,6 +23,8 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   };
   register('ken.prune', (uri?: vscode.Uri, options?: PruneOptions) => pruneCommand(services, uri, options));
   register('ken.pruneWithKen', (uri?: vscode.Uri, options?: PruneOptions) => pruneCommand(services, uri, options));
+  register('ken.evaluate', (uri?: vscode.Uri, options?: { dataset?: string }) => evaluateCommand(services, uri, options));
+  register('ken.sweep', (uri?: vscode.Uri, options?: SweepOptions) => sweepCommand(services, uri, options));
   register('ken.restore', (uri?: vscode.Uri, options?: { base?: string; out?: string }) => restoreCommand(services, uri, options));
   register('ken.enableCuda', (options?: { env?: Record<string, string> }) => enableCudaCommand(services, options));
   register('ken.showLog', () => log.show(true));

@@ -2,7 +2,9 @@
 // what each job takes and returns, and the messages between the host and the job worker.
 import type { PruneRequest } from '../ken/prune';
 import type { RestoreRequest, RestoreResult } from '../ken/restore';
-import type { KenReport } from '../report/report';
+import type { EvalResult, KenReport } from '../report/report';
+import type { EvalSpec } from '../eval/bench';
+import type { SweepRequest, SweepResult } from '../ken/sweep';
 import type { WatchOptions, WatchUpdate } from '../watch/watcher';
 
 type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress'>;
@@ -10,12 +12,16 @@ type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress'
 export interface JobParams {
   prune: Plain<PruneRequest>;
   restore: Plain<RestoreRequest>;
+  eval: { model: string; spec: EvalSpec };
+  sweep: Omit<SweepRequest, 'signal' | 'onProgress' | 'onPoint' | 'onBackend'> & { out?: string };
   watch: Omit<WatchOptions, 'signal' | 'onUpdate' | 'onLog' | 'evaluate' | 'include' | 'exclude'> & { runDir: string; include?: string; exclude?: string };
 }
 
 export interface JobResults {
   prune: KenReport;
   restore: RestoreResult;
+  eval: EvalResult;
+  sweep: { result: SweepResult; out?: string; report?: KenReport };
   watch: { updates: number; reason: 'stopped' | 'folder-removed' };
 }
 

@@ -1,6 +1,8 @@
 // The jobs a worker can run: each one call into the core with a signal, progress and a log.
 import { pruneToFolder } from '../ken/prune';
 import { restoreSubnetwork } from '../ken/restore';
+import { sweep } from '../ken/sweep';
+import { EvalBench } from '../eval/bench';
 import { parseRegex } from '../ken/plan';
 import { watchRun } from '../watch/watcher';
 import type { JobEvent, JobKind, JobParams, JobProgress, JobResults } from './protocol';
@@ -44,6 +46,27 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
       onLog: (level, message) => ctx.log(level, message),
       onUpdate: (update) => ctx.emit({ type: 'watch-update', update }),
     }),
+  eval: async ({ model, spec }, ctx) => {
+    const bench = await EvalBench.open(model, spec, ctx.signal);
+    return bench.evaluate(model, { signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: 'samples' }) });
+  },
+  sweep: async ({ out, ...params }, ctx) => {
+    const result = await sweep({
+      ...params,
+      signal: ctx.signal,
+      onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
+      onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
+      onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, accuracy ${(p.accuracy * 100).toFixed(2)}%`),
+    });
+    if (out === undefined) return { result };
+    const k = result.recommended ?? params.ks[params.ks.length - 1]!;
+    const report = await pruneToFolder({
+      ...params, out, k, signal: ctx.signal, eval: params.eval, evalBefore: result.before,
+      sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
+      onProgress: (p) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: `pruning at k=${k}` }),
+    });
+    return { result, out, report };
+  },
   restore: (params, ctx) =>
     restoreSubnetwork({ ...params, signal: ctx.signal, onProgress: (done, total, file) => ctx.progress({ done, total, label: file }) }),
 };

@@ -142,3 +142,21 @@ test('base detection: config _name_or_path, a "pretrained" sibling first, recent
   assert.equal(await outputFolder(ft, 8, 'pruned/${model}-${k}', root), join(root, 'pruned', 'my-finetuned-8'));
   assert.ok(executed.length >= 0);
 });
+
+test('evaluate and sweep run as jobs; the sweep writes a folder whose report holds the curve and opens it', async () => {
+  const { DEMO: demo } = await import('../helpers');
+  const data = join(demo, 'test.jsonl');
+  const result = (await vscode.commands.executeCommand('ken.evaluate', vscode.Uri.file(join(demo, 'finetuned')), { dataset: data })) as { accuracy: number; samples: number };
+  assert.equal(result.samples, 903);
+  assert.ok(Math.abs(result.accuracy - EXPECTED.finetunedAccuracy) < 0.001);
+  assert.ok(logLines.some((l) => /confusion \(rows: true class/.test(l)));
+  const out = join(tmp(), 'sweep');
+  const r = (await vscode.commands.executeCommand('ken.sweep', vscode.Uri.file(join(demo, 'finetuned')), {
+    base: join(demo, 'pretrained'), dataset: data, ks: [32, 64], maxDrop: null, out, openPanel: false,
+  })) as { out: string };
+  assert.equal(r.out, out);
+  const report = JSON.parse(readFileSync(join(out, 'ken-report.json'), 'utf8')) as { k: number; sweep: { points: { k: number }[] }; accuracy: { after: { accuracy: number } } };
+  assert.equal(report.k, 64);
+  assert.deepEqual(report.sweep.points.map((p) => p.k), [32, 64]);
+  assert.ok(Math.abs(report.accuracy.after.accuracy - EXPECTED.ken['64']!.accuracy) < 0.003);
+});
