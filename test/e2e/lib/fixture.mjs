@@ -57,8 +57,9 @@ export function makeLargePair(dir) {
   const ft = base.map((v, i) => v + noise[i]);
   const config = JSON.stringify({ model_type: 'bert', hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 1 });
   const out = {};
+  // names found nowhere else in the workspace, so the explorer rows are unambiguous
   for (const [which, values] of [['finetuned', ft], ['pretrained', base]]) {
-    const d = join(dir, which);
+    const d = join(dir, `${which}-768x3072`);
     mkdirSync(d, { recursive: true });
     writeF32Safetensors(join(d, 'model.safetensors'), [{ name, shape, values }]);
     writeFileSync(join(d, 'config.json'), config);

@@ -1,12 +1,13 @@
 // Driving the VS Code workbench in Debian's Chromium with playwright-core: explorer, context menus,
 // quick inputs, the command palette, notifications, screenshots. Every wait polls with a time limit.
-import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { CHROMIUM } from './deps.mjs';
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export async function launchBrowser(profileDir) {
+  // imported here: run.mjs loads this module before it installs test/e2e's dependencies
+  const { chromium } = await import('playwright-core');
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
