@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDeps } from './lib/deps.mjs';
+import { median, sameAtShownPrecision } from './lib/figures.mjs';
 import { makeLargePair, makeWorkspace } from './lib/fixture.mjs';
 import { installVsix, startServer } from './lib/server.mjs';
 import { Workbench, launchBrowser, until } from './lib/ui.mjs';
@@ -127,16 +128,6 @@ function cli(args) {
   return r.stdout;
 }
 
-/** Numbers shown as "21.9%" or "0.219": true when `shown` rounds `value` (a fraction) at its precision. */
-function sameAtShownPrecision(shown, value) {
-  const m = /(-?\d+(?:\.(\d+))?)\s*(%?)/.exec(shown);
-  if (!m) return false;
-  const decimals = m[2]?.length ?? 0;
-  const v = m[3] ? value * 100 : value;
-  return Math.abs(Number(m[1]) - v) <= 0.5 * 10 ** -decimals + 1e-9;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Loads the workbench with the in-host suite; returns the suite's results (or throws). */
 async function runInHostSuite(ctx, server, { stage, workspace, config, suiteJs, developmentPath, logName }) {
@@ -432,6 +423,10 @@ async function main() {
     else rmSync(tmp, { recursive: true, force: true });
   });
 
+  await check('helpers', 'unit tests of the run\'s own helpers (node --test test/e2e/lib/)', () => {
+    const r = spawnSync(process.execPath, ['--test', join(E2E, 'lib')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stdout.split('\n').filter((l) => /^not ok|error:/.test(l.trim())).slice(0, 3).join(' | ') || `exit ${r.status}`);
+  });
   const { node24, installed } = await timed('e2e deps', () => ensureDeps(E2E, say));
   say(installed ? 'installed the e2e dependencies' : 'e2e dependencies present');
   armDeadline();

@@ -64,7 +64,7 @@ function walk(dir, base = dir) {
 
 /** Problems with an installed extension folder's contents (empty when it holds what it should). */
 export function checkInstalledContents(extDir, root) {
-  const files = walk(extDir);
+  const files = walk(extDir).sort();
   const problems = [];
   const banned = files.filter((f) =>
     /^(src|test|bench|demo|scripts|webview|dist\/test|dist\/bench|dist\/e2e)\//.test(f) || f.endsWith('.map') || /(^|\/)tsconfig.*\.json$/.test(f),
