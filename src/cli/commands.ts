@@ -2,8 +2,9 @@
 import { evalCommand } from './eval';
 import type { Command } from './main';
 import { prune } from './prune';
+import { reportCommand } from './report';
 import { restore } from './restore';
 import { sweepCommand } from './sweep';
 import { watch } from './watch';
 
-export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, watch };
+export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, report: reportCommand, watch };

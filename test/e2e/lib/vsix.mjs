@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { cleanEnv } from './deps.mjs';
 
 export const MAX_VSIX_BYTES = 25_000_000;
 
@@ -14,7 +15,7 @@ export function packageVsix({ root, e2eDir, node24, out }) {
     encoding: 'utf8',
     input: '',
     timeout: 180_000,
-    env: { ...process.env, PATH: `${dirname(node24)}:${process.env.PATH}` },
+    env: { ...cleanEnv(), PATH: `${dirname(node24)}:${process.env.PATH}` },
   });
   if (r.status !== 0 || !existsSync(out)) {
     const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-8).join('\n');
