@@ -1,6 +1,7 @@
 // KEN on one row, with the reference's exact semantics (../../test/data/golden/README.md):
 // bandwidth, float64 grid, Gaussian KDE densities, half-to-even rounding, order, greedy nearest
-// without replacement (tie: smallest original index), value-membership keep.
+// without replacement (distances in float32, as numpy 1.x computes them; tie: smallest original
+// index), value-membership keep.
 //
 // Densities on the evenly spaced grid are walked outward from each value's nearest grid point by a
 // multiplicative recurrence (three Math.exp per value, then multiply-adds); selection runs in
@@ -305,7 +306,9 @@ export class RowPruner {
     };
 
     for (let s = 0; s < k; s++) {
-      const g = grid[gridOrder[s]!]!;
+      // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
+      // float32 and so is each difference, which can tie values that float64 would tell apart
+      const g = Math.fround(grid[gridOrder[s]!]!);
       // first sorted position whose value is >= g
       let lo = 0;
       let hi = n;
@@ -314,18 +317,31 @@ export class RowPruner {
         if (sorted[mid]! < g) lo = mid + 1;
         else hi = mid;
       }
-      const right = findNext(lo);
-      let left = lo > 0 ? findPrev(lo - 1) : -1;
-      if (left >= 0) left = findNext(runStart[left]!); // the run's alive entry with the smallest index
-      let pick: number;
-      if (right === n) pick = left;
-      else if (left < 0) pick = right;
-      else {
-        const dl = Math.abs(sorted[left]! - g);
-        const dr = Math.abs(sorted[right]! - g);
-        if (dl < dr) pick = left;
-        else if (dr < dl) pick = right;
-        else pick = order[left]! < order[right]! ? left : right;
+      // Distances only grow away from g, so the nearest alive value on each side is a candidate; runs
+      // further out are too while their float32 distance ties. Among equals, the smallest index wins.
+      let pick = -1;
+      let bestD = Infinity;
+      let bestJ = 0;
+      for (let p = findNext(lo); p < n; p = findNext(runEnd[p]!)) {
+        const d = Math.abs(Math.fround(sorted[p]! - g));
+        if (d > bestD) break;
+        const j = order[p]!;
+        if (d < bestD || j < bestJ) {
+          bestD = d;
+          bestJ = j;
+          pick = p;
+        }
+      }
+      for (let p = lo > 0 ? findPrev(lo - 1) : -1; p >= 0; p = runStart[p]! > 0 ? findPrev(runStart[p]! - 1) : -1) {
+        p = findNext(runStart[p]!); // the run's alive entry with the smallest index
+        const d = Math.abs(Math.fround(sorted[p]! - g));
+        if (d > bestD) break;
+        const j = order[p]!;
+        if (d < bestD || j < bestJ) {
+          bestD = d;
+          bestJ = j;
+          pick = p;
+        }
       }
       nxt[pick] = pick + 1;
       prv[pick + 1] = pick;

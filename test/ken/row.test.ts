@@ -124,3 +124,24 @@ test('the pruner writes only its own row of a shared mask', () => {
   assert.deepEqual([...mask.subarray(20)], new Array(10).fill(7));
   assert.ok(mask.subarray(10, 20).every((m) => m === 0 || m === 1));
 });
+
+test('distances are float32, as numpy 1.x computes a float32 row minus a float64 grid point', () => {
+  // Rows where float64 distances would pick differently; `kept` is what the reference semantics
+  // (numpy 1.24, bench/reference_ken.py) keep, `float64` what float64 distances would keep.
+  const cases: { row: number[]; k: number; kept: number[]; float64: number[] }[] = [
+    { row: [2.5448333218491825e-08, 0.25, -0.0, -2.125, 1.5625, 0.890625], k: 4, kept: [0, 1, 3, 4], float64: [1, 2, 3, 4] },
+    { row: [0.625, -0.0, 1.578125, -0.46875, -0.265625, 3.948251947605286e-09], k: 4, kept: [0, 1, 2, 3], float64: [0, 2, 3, 5] },
+    { row: [0.953125, -0.359375, -5.26922915022876e-11, 0.421875, 2.171875, 0.546875, 0.0, -0.734375], k: 7, kept: [0, 1, 2, 3, 4, 5, 7], float64: [0, 1, 3, 4, 5, 6, 7] },
+    { row: [0.171875, 0.75, -1.5, 1.763021018064137e-08, -1.5], k: 4, kept: [0, 1, 2, 3, 4], float64: [1, 2, 3, 4] },
+    { row: [1.984375, -0.171875, -0.09375, 0.0, 3.5187067481956547e-08, 0.140625], k: 4, kept: [0, 1, 3, 5], float64: [0, 1, 4, 5] },
+  ];
+  const pruner = new RowPruner();
+  for (const c of cases) {
+    const row = Float32Array.from(c.row);
+    assert.deepEqual([...row], c.row, 'the values are float32 numbers');
+    const mask = new Uint8Array(row.length);
+    pruner.prune(row, c.k, mask, 0);
+    assert.deepEqual(keptIndices(mask), c.kept, JSON.stringify(c.row));
+    assert.notDeepEqual(c.kept, c.float64);
+  }
+});
