@@ -199,7 +199,12 @@ export function roundHalfEven(x: number): number {
 export class RowPruner {
   private cap = 0;
   private kcap = 0;
-  private keys = new Float64Array(0);
+  private floats = new Float32Array(0);
+  private keysA = new Uint32Array(0); // a view of `floats`
+  private keysB = new Uint32Array(0);
+  private idxA = new Int32Array(0);
+  private idxB = new Int32Array(0);
+  private readonly counts = new Int32Array(1024);
   private order = new Int32Array(0);
   private sorted = new Float64Array(0);
   private runStart = new Int32Array(0);
@@ -210,13 +215,15 @@ export class RowPruner {
   private grid = new Float64Array(0);
   private dens = new Float64Array(0);
   private gkeys = new Float64Array(0);
-  private readonly bits32 = new Uint32Array(1);
-  private readonly f32 = new Float32Array(this.bits32.buffer);
 
   private ensure(n: number, k: number): void {
     if (n > this.cap) {
       this.cap = n;
-      this.keys = new Float64Array(n);
+      this.floats = new Float32Array(n);
+      this.keysA = new Uint32Array(this.floats.buffer);
+      this.keysB = new Uint32Array(n);
+      this.idxA = new Int32Array(n);
+      this.idxB = new Int32Array(n);
       this.order = new Int32Array(n);
       this.sorted = new Float64Array(n);
       this.runStart = new Int32Array(n);
@@ -289,35 +296,60 @@ export class RowPruner {
     return keys;
   }
 
-  /** Sorts positions by (value, original index); -0 and +0 count as one value. */
+  /**
+   * Sorts positions by (value, original index); -0 and +0 count as one value. An LSD radix sort
+   * (4 passes of 8 bits, stable, so equal values stay in index order) over the float32 bits
+   * mapped to unsigned integers in value order.
+   */
   private sortRow(row: Float32Array): void {
     const n = row.length;
-    const keys = this.keys.subarray(0, n);
     const order = this.order;
     const sorted = this.sorted;
-    if (n < TWO21) {
-      const f32 = this.f32;
-      const bits = this.bits32;
+    const floats = this.floats;
+    for (let j = 0; j < n; j++) floats[j] = row[j]! + 0; // -0 + 0 === +0
+    let keys = this.keysA; // the bits of `floats`
+    let idx = this.idxA;
+    let keysOut = this.keysB;
+    let idxOut = this.idxB;
+    const counts = this.counts;
+    counts.fill(0);
+    for (let j = 0; j < n; j++) {
+      const b = keys[j]!;
+      const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      keys[j] = key;
+      idx[j] = j;
+      counts[key & 255]++;
+      counts[256 + ((key >>> 8) & 255)]++;
+      counts[512 + ((key >>> 16) & 255)]++;
+      counts[768 + (key >>> 24)]++;
+    }
+    for (let pass = 0; pass < 4; pass++) {
+      const base = pass * 256;
+      const shift = pass * 8;
+      if (counts[base + ((keys[0]! >>> shift) & 255)] === n) continue; // one bucket: nothing moves
+      let sum = 0;
+      for (let b = 0; b < 256; b++) {
+        const c = counts[base + b]!;
+        counts[base + b] = sum;
+        sum += c;
+      }
       for (let j = 0; j < n; j++) {
-        f32[0] = row[j]! + 0; // -0 + 0 === +0
-        const b = bits[0]!;
-        const sortable = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-        keys[j] = sortable * TWO21 + j;
+        const key = keys[j]!;
+        const to = counts[base + ((key >>> shift) & 255)]++;
+        keysOut[to] = key;
+        idxOut[to] = idx[j]!;
       }
-      keys.sort();
-      for (let p = 0; p < n; p++) {
-        const key = keys[p]!;
-        const j = key - Math.floor(key / TWO21) * TWO21;
-        order[p] = j;
-        sorted[p] = row[j]!;
-      }
-    } else {
-      const idx = Array.from({ length: n }, (_, j) => j);
-      idx.sort((a, b) => row[a]! - row[b]! || a - b);
-      for (let p = 0; p < n; p++) {
-        order[p] = idx[p]!;
-        sorted[p] = row[idx[p]!]!;
-      }
+      const swapKeys = keys;
+      keys = keysOut;
+      keysOut = swapKeys;
+      const swapIdx = idx;
+      idx = idxOut;
+      idxOut = swapIdx;
+    }
+    for (let p = 0; p < n; p++) {
+      const j = idx[p]!;
+      order[p] = j;
+      sorted[p] = row[j]!;
     }
     const runStart = this.runStart;
     const runEnd = this.runEnd;

@@ -145,3 +145,50 @@ test('distances are float32, as numpy 1.x computes a float32 row minus a float64
     assert.notDeepEqual(c.kept, c.float64);
   }
 });
+
+/** The semantics transcribed directly (O(n k)): a yardstick for the fast densities, sort and selection. */
+function naiveKept(row: Float32Array, k: number): number[] {
+  const n = row.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of row) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  if (k >= n || min === max) return Array.from({ length: n }, (_, j) => j);
+  const grid = new Float64Array(k);
+  fillGrid(min, max, k, grid);
+  const dens = new Float64Array(k);
+  directDensities(row, grid, bandwidth(row), dens);
+  const rounded = [...dens].map(roundHalfEven);
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => rounded[b]! - rounded[a]! || a - b);
+  const alive = Array.from({ length: n }, (_, j) => j);
+  const picked = new Set<number>();
+  for (const i of order) {
+    const g = Math.fround(grid[i]!);
+    let best = 0;
+    for (let a = 1; a < alive.length; a++) {
+      if (Math.abs(Math.fround(row[alive[a]!]! - g)) < Math.abs(Math.fround(row[alive[best]!]! - g))) best = a;
+    }
+    picked.add(row[alive[best]!]! + 0);
+    alive.splice(best, 1);
+  }
+  return Array.from({ length: n }, (_, j) => j).filter((j) => picked.has(row[j]! + 0));
+}
+
+test('random rows (signs, duplicates, mixed magnitudes) keep what the direct transcription keeps', () => {
+  const pruner = new RowPruner();
+  const wrong: string[] = [];
+  for (let r = 0; r < 300; r++) {
+    const n = 5 + ((r * 37) % 300);
+    const k = 2 + ((r * 53) % (n - 2));
+    const row = normals(n, 1000 + r, r % 3 === 0 ? 1 : 0.02);
+    if (r % 4 === 1) for (let j = 0; j < n; j++) row[j] = Math.round(row[j]! * 200) / 200; // duplicates
+    if (r % 5 === 2) for (let j = 0; j < n; j += 7) row[j] = row[j]! * 1e-7; // values near zero
+    if (r % 6 === 3) row[r % n] = -0;
+    const mask = new Uint8Array(n);
+    pruner.prune(row, k, mask, 0);
+    if (JSON.stringify(keptIndices(mask)) !== JSON.stringify(naiveKept(row, k))) wrong.push(`row ${r} (n=${n}, k=${k})`);
+  }
+  assert.deepEqual(wrong, []);
+});
