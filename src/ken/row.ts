@@ -17,6 +17,9 @@ export class NonFiniteRowError extends Error {
 const TWO21 = 2097152; // 2^21: room for an index below a 32-bit sort key inside a float64
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
+// The first pass drops terms that can change no density by more than this (absolute); a second,
+// exact pass runs only for rows where a density lies that close to a rounding boundary.
+const FIRST_PASS_ERROR = 1e-6;
 
 /** Densities of the reference's KDE at its k grid points for one row (float64). */
 export interface DensityProvider {
@@ -73,11 +76,13 @@ export function directDensities(row: Float32Array, grid: Float64Array, h: number
 
 /**
  * Densities by the outward recurrence; agrees with `directDensities` to ~1e-13 relative.
+ * Terms below `termFloor` (relative to a value's peak term, 1) end a walk: each grid point then
+ * misses less than n * termFloor before normalization, i.e. termFloor / (h sqrt(2 pi)) of density.
  * Each side of a value is walked by four interleaved chains (grid offsets d, d+1, d+2, d+3, each
  * stepping by four points): one chain's multiplies wait on each other, four do not, and a single
  * chain is bound by the latency of two dependent multiplies per grid point.
  */
-export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void {
+export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: number, out: Float64Array, termFloor = TERM_FLOOR): void {
   const n = row.length;
   const k = out.length;
   out.fill(0);
@@ -123,7 +128,7 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
       let qf = qe * c4;
       let m = p + 1;
       for (; m + 3 <= last; m += 4) {
-        if (a < TERM_FLOOR) break;
+        if (a < termFloor) break;
         out[m] += a;
         out[m + 1] += b;
         out[m + 2] += e;
@@ -137,7 +142,7 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
         qe *= c16;
         qf *= c16;
       }
-      if (m + 3 > last && a >= TERM_FLOOR) {
+      if (m + 3 > last && a >= termFloor) {
         // the last 0-3 points before the grid's end
         if (m <= last) out[m] += a;
         if (m + 1 <= last) out[m + 1] += b;
@@ -158,7 +163,7 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
       let qf = qe * c4;
       let m = p - 1;
       for (; m - 3 >= 0; m -= 4) {
-        if (a < TERM_FLOOR) break;
+        if (a < termFloor) break;
         out[m] += a;
         out[m - 1] += b;
         out[m - 2] += e;
@@ -172,7 +177,7 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
         qe *= c16;
         qf *= c16;
       }
-      if (m - 3 < 0 && a >= TERM_FLOOR) {
+      if (m - 3 < 0 && a >= termFloor) {
         if (m >= 0) out[m] += a;
         if (m - 1 >= 0) out[m - 1] += b;
         if (m - 2 >= 0) out[m - 2] += e;
@@ -181,6 +186,16 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
   }
   const norm = 1 / (n * h * SQRT_2PI);
   for (let i = 0; i < k; i++) out[i]! *= norm;
+}
+
+/** Whether a density lies within `bound` (plus float rounding slack) of a half-integer. */
+export function nearRoundingBoundary(dens: Float64Array, bound: number): boolean {
+  for (let i = 0; i < dens.length; i++) {
+    const d = dens[i]!;
+    const tol = bound + 1e-10 * (1 + Math.abs(d));
+    if (Math.abs(d - Math.floor(d) - 0.5) <= tol) return true;
+  }
+  return false;
 }
 
 /** Python's round(): half to even. */
@@ -264,7 +279,16 @@ export class RowPruner {
     const dens = this.dens.subarray(0, k);
     fillGrid(min, max, k, grid);
     const h = bandwidth(row);
-    (densities ?? recurrenceDensities)(row, grid, h, dens);
+    if (densities) densities(row, grid, h, dens);
+    else {
+      // Fast pass: walks stop at terms that, summed over all values, move a density by at most
+      // FIRST_PASS_ERROR. Only the rounded densities matter, so unless one lies within that (plus
+      // float rounding) of a rounding boundary, they are those of the exact pass.
+      const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
+      const bound = floor / (h * SQRT_2PI);
+      recurrenceDensities(row, grid, h, dens, floor);
+      if (nearRoundingBoundary(dens, bound)) recurrenceDensities(row, grid, h, dens);
+    }
     const gridOrder = this.orderGrid(dens, k);
     this.sortRow(row);
     return this.select(n, grid, gridOrder, k, mask, offset);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
+import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, nearRoundingBoundary, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
 import { goldenRows, normals, rowValues } from '../helpers';
 
 function keptIndices(mask: Uint8Array, offset = 0, n = mask.length): number[] {
@@ -191,4 +191,35 @@ test('random rows (signs, duplicates, mixed magnitudes) keep what the direct tra
     if (JSON.stringify(keptIndices(mask)) !== JSON.stringify(naiveKept(row, k))) wrong.push(`row ${r} (n=${n}, k=${k})`);
   }
   assert.deepEqual(wrong, []);
+});
+
+test('a term floor costs each density at most floor / (h sqrt(2 pi)); near-boundary densities are caught', () => {
+  for (const [n, k, floor] of [[768, 384, 1e-8], [3072, 96, 1e-6], [200, 17, 1e-4], [120, 24, 1e-3]] as const) {
+    const row = normals(n, 7 * n + k, 0.02);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of row) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const grid = new Float64Array(k);
+    fillGrid(min, max, k, grid);
+    const h = bandwidth(row);
+    const exact = new Float64Array(k);
+    const cut = new Float64Array(k);
+    directDensities(row, grid, h, exact);
+    recurrenceDensities(row, grid, h, cut, floor);
+    const bound = floor / (h * Math.sqrt(2 * Math.PI));
+    let worst = 0;
+    for (let i = 0; i < k; i++) {
+      assert.ok(cut[i]! <= exact[i]! * (1 + 1e-12) + 1e-300, `n=${n} k=${k} i=${i}: dropping terms can only lower a density`);
+      worst = Math.max(worst, exact[i]! - cut[i]!);
+    }
+    assert.ok(worst <= bound * (1 + 1e-9), `n=${n} k=${k}: ${worst} > ${bound}`);
+    assert.ok(worst > 0, `n=${n} k=${k}: the floor dropped nothing, so this case tests nothing`);
+  }
+  assert.equal(nearRoundingBoundary(Float64Array.of(0.2, 3.4999, 7.9), 1e-6), false);
+  assert.equal(nearRoundingBoundary(Float64Array.of(0.2, 3.4999995, 7.9), 1e-6), true);
+  assert.equal(nearRoundingBoundary(Float64Array.of(12.5000004), 1e-6), true);
+  assert.equal(nearRoundingBoundary(Float64Array.of(0.5), 0), true);
 });
