@@ -327,7 +327,7 @@ interface ReferenceFigures {
   /** CPU while our core ran the sampled rows in this thread, and while the Python port ran. */
   cpuOurs: CpuFigures;
   cpuReference: CpuFigures;
-  /** ms per row by width: wall, and CPU (immune to other processes taking the cores). */
+  /** ms per row by width: wall, and CPU (which leaves out waiting for a core). */
   widths: Record<string, {
     rows: number;
     referenceMsPerRow: number;
@@ -517,7 +517,7 @@ async function main(): Promise<number> {
           f4(w.oursSingleThreadCpuMsPerRow), x(w.ratioSingleThreadCpu),
         ]),
       ));
-      log('  ms/row is wall time unless marked CPU; CPU time is not inflated by other processes taking the cores.');
+      log('  ms/row is wall time unless marked CPU; CPU time leaves out waiting for a core, but other processes still slow it (shared caches, memory).');
       log(`  "whole run": the ${wholeRun ? `${wholeRun.backend} k=${wholeRun.k}` : ''} whole-model run's time shared out by width (all workers, reading, merging and writing included).`);
     }
 

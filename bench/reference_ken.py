@@ -10,7 +10,7 @@ keeps every position whose value is among the picked ones.
 
 Input: a binary file: b"KENR", uint32 count, then per row uint32 n, uint32 k, n float32 (all LE).
 Output (stdout): one JSON object {"numpy", "sklearn", "peak_rss_bytes", "cpu_seconds", "rows": [{"ms", "cpu_ms", "kept"}]}
-(ms: wall time; cpu_ms: this process's CPU time, which other processes on a shared machine do not inflate)..
+(ms: wall time; cpu_ms: this process's CPU time, which leaves out time spent waiting for a core).
 """
 import json
 import resource
