@@ -1,6 +1,7 @@
 // KEN on one row, with the reference's exact semantics (../../test/data/golden/README.md):
 // bandwidth, float64 grid, Gaussian KDE densities, half-to-even rounding, order, greedy nearest
-// without replacement (tie: smallest original index), value-membership keep.
+// without replacement (distances in float32, as numpy 1.x computes them; tie: smallest original
+// index), value-membership keep.
 //
 // Densities on the evenly spaced grid are walked outward from each value's nearest grid point by a
 // multiplicative recurrence (three Math.exp per value, then multiply-adds); selection runs in
@@ -16,6 +17,9 @@ export class NonFiniteRowError extends Error {
 const TWO21 = 2097152; // 2^21: room for an index below a 32-bit sort key inside a float64
 const SQRT_2PI = Math.sqrt(2 * Math.PI);
 const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
+// The first pass drops terms that can change no density by more than this (absolute); a second,
+// exact pass runs only for rows where a density lies that close to a rounding boundary.
+const FIRST_PASS_ERROR = 1e-6;
 
 /** Densities of the reference's KDE at its k grid points for one row (float64). */
 export interface DensityProvider {
@@ -70,8 +74,15 @@ export function directDensities(row: Float32Array, grid: Float64Array, h: number
   }
 }
 
-/** Densities by the outward recurrence; agrees with `directDensities` to ~1e-13 relative. */
-export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void {
+/**
+ * Densities by the outward recurrence; agrees with `directDensities` to ~1e-13 relative.
+ * Terms below `termFloor` (relative to a value's peak term, 1) end a walk: each grid point then
+ * misses less than n * termFloor before normalization, i.e. termFloor / (h sqrt(2 pi)) of density.
+ * Each side of a value is walked by four interleaved chains (grid offsets d, d+1, d+2, d+3, each
+ * stepping by four points): one chain's multiplies wait on each other, four do not, and a single
+ * chain is bound by the latency of two dependent multiplies per grid point.
+ */
+export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: number, out: Float64Array, termFloor = TERM_FLOOR): void {
   const n = row.length;
   const k = out.length;
   out.fill(0);
@@ -84,8 +95,16 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
   const step = (grid[k - 1]! - lo) / (k - 1);
   const invStep = 1 / step;
   const u = step * invh;
-  const halfU2 = 0.5 * u * u;
-  const c = Math.exp(-u * u);
+  const u2 = u * u;
+  const halfU2 = 0.5 * u2;
+  // T(d) = exp(-(t + d u)^2 / 2) at offset d from the value's nearest grid point;
+  // T(d+1) = T(d) r_d with r_d = r_0 c^d, c = exp(-u^2); T(d+4) = T(d) Q_d with Q_d = r_0^4 c^(4d+6)
+  const c = Math.exp(-u2);
+  const c2 = Math.exp(-2 * u2);
+  const c3 = Math.exp(-3 * u2);
+  const c4 = Math.exp(-4 * u2);
+  const c10 = Math.exp(-10 * u2);
+  const c16 = Math.exp(-16 * u2);
   const last = k - 1;
   for (let j = 0; j < n; j++) {
     const x = row[j]!;
@@ -95,25 +114,88 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
     const t = (grid[p]! - x) * invh;
     const t0 = Math.exp(-0.5 * t * t);
     out[p] += t0;
-    let term = t0;
-    let r = Math.exp(-t * u - halfU2);
-    for (let m = p + 1; m <= last; m++) {
-      term *= r;
-      if (term < TERM_FLOOR) break;
-      out[m] += term;
-      r *= c;
+    {
+      // right of p: a, b, e, f = T(d..d+3), qa..qf their ratios to T(d+4..d+7)
+      const r0 = Math.exp(-t * u - halfU2);
+      let a = t0 * r0;
+      let b = a * r0 * c;
+      let e = b * r0 * c2;
+      let f = e * r0 * c3;
+      const r02 = r0 * r0;
+      let qa = r02 * r02 * c10;
+      let qb = qa * c4;
+      let qe = qb * c4;
+      let qf = qe * c4;
+      let m = p + 1;
+      for (; m + 3 <= last; m += 4) {
+        if (a < termFloor) break;
+        out[m] += a;
+        out[m + 1] += b;
+        out[m + 2] += e;
+        out[m + 3] += f;
+        a *= qa;
+        b *= qb;
+        e *= qe;
+        f *= qf;
+        qa *= c16;
+        qb *= c16;
+        qe *= c16;
+        qf *= c16;
+      }
+      if (m + 3 > last && a >= termFloor) {
+        // the last 0-3 points before the grid's end
+        if (m <= last) out[m] += a;
+        if (m + 1 <= last) out[m + 1] += b;
+        if (m + 2 <= last) out[m + 2] += e;
+      }
     }
-    term = t0;
-    r = Math.exp(t * u - halfU2);
-    for (let m = p - 1; m >= 0; m--) {
-      term *= r;
-      if (term < TERM_FLOOR) break;
-      out[m] += term;
-      r *= c;
+    {
+      // left of p: the mirror image (t -> -t)
+      const r0 = Math.exp(t * u - halfU2);
+      let a = t0 * r0;
+      let b = a * r0 * c;
+      let e = b * r0 * c2;
+      let f = e * r0 * c3;
+      const r02 = r0 * r0;
+      let qa = r02 * r02 * c10;
+      let qb = qa * c4;
+      let qe = qb * c4;
+      let qf = qe * c4;
+      let m = p - 1;
+      for (; m - 3 >= 0; m -= 4) {
+        if (a < termFloor) break;
+        out[m] += a;
+        out[m - 1] += b;
+        out[m - 2] += e;
+        out[m - 3] += f;
+        a *= qa;
+        b *= qb;
+        e *= qe;
+        f *= qf;
+        qa *= c16;
+        qb *= c16;
+        qe *= c16;
+        qf *= c16;
+      }
+      if (m - 3 < 0 && a >= termFloor) {
+        if (m >= 0) out[m] += a;
+        if (m - 1 >= 0) out[m - 1] += b;
+        if (m - 2 >= 0) out[m - 2] += e;
+      }
     }
   }
   const norm = 1 / (n * h * SQRT_2PI);
   for (let i = 0; i < k; i++) out[i]! *= norm;
+}
+
+/** Whether a density lies within `bound` (plus float rounding slack) of a half-integer. */
+export function nearRoundingBoundary(dens: Float64Array, bound: number): boolean {
+  for (let i = 0; i < dens.length; i++) {
+    const d = dens[i]!;
+    const tol = bound + 1e-10 * (1 + Math.abs(d));
+    if (Math.abs(d - Math.floor(d) - 0.5) <= tol) return true;
+  }
+  return false;
 }
 
 /** Python's round(): half to even. */
@@ -132,7 +214,12 @@ export function roundHalfEven(x: number): number {
 export class RowPruner {
   private cap = 0;
   private kcap = 0;
-  private keys = new Float64Array(0);
+  private floats = new Float32Array(0);
+  private keysA = new Uint32Array(0); // a view of `floats`
+  private keysB = new Uint32Array(0);
+  private idxA = new Int32Array(0);
+  private idxB = new Int32Array(0);
+  private readonly counts = new Int32Array(1024);
   private order = new Int32Array(0);
   private sorted = new Float64Array(0);
   private runStart = new Int32Array(0);
@@ -143,13 +230,15 @@ export class RowPruner {
   private grid = new Float64Array(0);
   private dens = new Float64Array(0);
   private gkeys = new Float64Array(0);
-  private readonly bits32 = new Uint32Array(1);
-  private readonly f32 = new Float32Array(this.bits32.buffer);
 
   private ensure(n: number, k: number): void {
     if (n > this.cap) {
       this.cap = n;
-      this.keys = new Float64Array(n);
+      this.floats = new Float32Array(n);
+      this.keysA = new Uint32Array(this.floats.buffer);
+      this.keysB = new Uint32Array(n);
+      this.idxA = new Int32Array(n);
+      this.idxB = new Int32Array(n);
       this.order = new Int32Array(n);
       this.sorted = new Float64Array(n);
       this.runStart = new Int32Array(n);
@@ -190,7 +279,16 @@ export class RowPruner {
     const dens = this.dens.subarray(0, k);
     fillGrid(min, max, k, grid);
     const h = bandwidth(row);
-    (densities ?? recurrenceDensities)(row, grid, h, dens);
+    if (densities) densities(row, grid, h, dens);
+    else {
+      // Fast pass: walks stop at terms that, summed over all values, move a density by at most
+      // FIRST_PASS_ERROR. Only the rounded densities matter, so unless one lies within that (plus
+      // float rounding) of a rounding boundary, they are those of the exact pass.
+      const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
+      const bound = floor / (h * SQRT_2PI);
+      recurrenceDensities(row, grid, h, dens, floor);
+      if (nearRoundingBoundary(dens, bound)) recurrenceDensities(row, grid, h, dens);
+    }
     const gridOrder = this.orderGrid(dens, k);
     this.sortRow(row);
     return this.select(n, grid, gridOrder, k, mask, offset);
@@ -222,35 +320,60 @@ export class RowPruner {
     return keys;
   }
 
-  /** Sorts positions by (value, original index); -0 and +0 count as one value. */
+  /**
+   * Sorts positions by (value, original index); -0 and +0 count as one value. An LSD radix sort
+   * (4 passes of 8 bits, stable, so equal values stay in index order) over the float32 bits
+   * mapped to unsigned integers in value order.
+   */
   private sortRow(row: Float32Array): void {
     const n = row.length;
-    const keys = this.keys.subarray(0, n);
     const order = this.order;
     const sorted = this.sorted;
-    if (n < TWO21) {
-      const f32 = this.f32;
-      const bits = this.bits32;
+    const floats = this.floats;
+    for (let j = 0; j < n; j++) floats[j] = row[j]! + 0; // -0 + 0 === +0
+    let keys = this.keysA; // the bits of `floats`
+    let idx = this.idxA;
+    let keysOut = this.keysB;
+    let idxOut = this.idxB;
+    const counts = this.counts;
+    counts.fill(0);
+    for (let j = 0; j < n; j++) {
+      const b = keys[j]!;
+      const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      keys[j] = key;
+      idx[j] = j;
+      counts[key & 255]++;
+      counts[256 + ((key >>> 8) & 255)]++;
+      counts[512 + ((key >>> 16) & 255)]++;
+      counts[768 + (key >>> 24)]++;
+    }
+    for (let pass = 0; pass < 4; pass++) {
+      const base = pass * 256;
+      const shift = pass * 8;
+      if (counts[base + ((keys[0]! >>> shift) & 255)] === n) continue; // one bucket: nothing moves
+      let sum = 0;
+      for (let b = 0; b < 256; b++) {
+        const c = counts[base + b]!;
+        counts[base + b] = sum;
+        sum += c;
+      }
       for (let j = 0; j < n; j++) {
-        f32[0] = row[j]! + 0; // -0 + 0 === +0
-        const b = bits[0]!;
-        const sortable = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-        keys[j] = sortable * TWO21 + j;
+        const key = keys[j]!;
+        const to = counts[base + ((key >>> shift) & 255)]++;
+        keysOut[to] = key;
+        idxOut[to] = idx[j]!;
       }
-      keys.sort();
-      for (let p = 0; p < n; p++) {
-        const key = keys[p]!;
-        const j = key - Math.floor(key / TWO21) * TWO21;
-        order[p] = j;
-        sorted[p] = row[j]!;
-      }
-    } else {
-      const idx = Array.from({ length: n }, (_, j) => j);
-      idx.sort((a, b) => row[a]! - row[b]! || a - b);
-      for (let p = 0; p < n; p++) {
-        order[p] = idx[p]!;
-        sorted[p] = row[idx[p]!]!;
-      }
+      const swapKeys = keys;
+      keys = keysOut;
+      keysOut = swapKeys;
+      const swapIdx = idx;
+      idx = idxOut;
+      idxOut = swapIdx;
+    }
+    for (let p = 0; p < n; p++) {
+      const j = idx[p]!;
+      order[p] = j;
+      sorted[p] = row[j]!;
     }
     const runStart = this.runStart;
     const runEnd = this.runEnd;
@@ -305,7 +428,9 @@ export class RowPruner {
     };
 
     for (let s = 0; s < k; s++) {
-      const g = grid[gridOrder[s]!]!;
+      // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
+      // float32 and so is each difference, which can tie values that float64 would tell apart
+      const g = Math.fround(grid[gridOrder[s]!]!);
       // first sorted position whose value is >= g
       let lo = 0;
       let hi = n;
@@ -314,18 +439,31 @@ export class RowPruner {
         if (sorted[mid]! < g) lo = mid + 1;
         else hi = mid;
       }
-      const right = findNext(lo);
-      let left = lo > 0 ? findPrev(lo - 1) : -1;
-      if (left >= 0) left = findNext(runStart[left]!); // the run's alive entry with the smallest index
-      let pick: number;
-      if (right === n) pick = left;
-      else if (left < 0) pick = right;
-      else {
-        const dl = Math.abs(sorted[left]! - g);
-        const dr = Math.abs(sorted[right]! - g);
-        if (dl < dr) pick = left;
-        else if (dr < dl) pick = right;
-        else pick = order[left]! < order[right]! ? left : right;
+      // Distances only grow away from g, so the nearest alive value on each side is a candidate; runs
+      // further out are too while their float32 distance ties. Among equals, the smallest index wins.
+      let pick = -1;
+      let bestD = Infinity;
+      let bestJ = 0;
+      for (let p = findNext(lo); p < n; p = findNext(runEnd[p]!)) {
+        const d = Math.abs(Math.fround(sorted[p]! - g));
+        if (d > bestD) break;
+        const j = order[p]!;
+        if (d < bestD || j < bestJ) {
+          bestD = d;
+          bestJ = j;
+          pick = p;
+        }
+      }
+      for (let p = lo > 0 ? findPrev(lo - 1) : -1; p >= 0; p = runStart[p]! > 0 ? findPrev(runStart[p]! - 1) : -1) {
+        p = findNext(runStart[p]!); // the run's alive entry with the smallest index
+        const d = Math.abs(Math.fround(sorted[p]! - g));
+        if (d > bestD) break;
+        const j = order[p]!;
+        if (d < bestD || j < bestJ) {
+          bestD = d;
+          bestJ = j;
+          pick = p;
+        }
       }
       nxt[pick] = pick + 1;
       prv[pick + 1] = pick;

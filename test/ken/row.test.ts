@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
+import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, nearRoundingBoundary, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
 import { goldenRows, normals, rowValues } from '../helpers';
 
 function keptIndices(mask: Uint8Array, offset = 0, n = mask.length): number[] {
@@ -123,4 +123,103 @@ test('the pruner writes only its own row of a shared mask', () => {
   assert.deepEqual([...mask.subarray(0, 10)], new Array(10).fill(7));
   assert.deepEqual([...mask.subarray(20)], new Array(10).fill(7));
   assert.ok(mask.subarray(10, 20).every((m) => m === 0 || m === 1));
+});
+
+test('distances are float32, as numpy 1.x computes a float32 row minus a float64 grid point', () => {
+  // Rows where float64 distances would pick differently; `kept` is what the reference semantics
+  // (numpy 1.24, bench/reference_ken.py) keep, `float64` what float64 distances would keep.
+  const cases: { row: number[]; k: number; kept: number[]; float64: number[] }[] = [
+    { row: [2.5448333218491825e-08, 0.25, -0.0, -2.125, 1.5625, 0.890625], k: 4, kept: [0, 1, 3, 4], float64: [1, 2, 3, 4] },
+    { row: [0.625, -0.0, 1.578125, -0.46875, -0.265625, 3.948251947605286e-09], k: 4, kept: [0, 1, 2, 3], float64: [0, 2, 3, 5] },
+    { row: [0.953125, -0.359375, -5.26922915022876e-11, 0.421875, 2.171875, 0.546875, 0.0, -0.734375], k: 7, kept: [0, 1, 2, 3, 4, 5, 7], float64: [0, 1, 3, 4, 5, 6, 7] },
+    { row: [0.171875, 0.75, -1.5, 1.763021018064137e-08, -1.5], k: 4, kept: [0, 1, 2, 3, 4], float64: [1, 2, 3, 4] },
+    { row: [1.984375, -0.171875, -0.09375, 0.0, 3.5187067481956547e-08, 0.140625], k: 4, kept: [0, 1, 3, 5], float64: [0, 1, 4, 5] },
+  ];
+  const pruner = new RowPruner();
+  for (const c of cases) {
+    const row = Float32Array.from(c.row);
+    assert.deepEqual([...row], c.row, 'the values are float32 numbers');
+    const mask = new Uint8Array(row.length);
+    pruner.prune(row, c.k, mask, 0);
+    assert.deepEqual(keptIndices(mask), c.kept, JSON.stringify(c.row));
+    assert.notDeepEqual(c.kept, c.float64);
+  }
+});
+
+/** The semantics transcribed directly (O(n k)): a yardstick for the fast densities, sort and selection. */
+function naiveKept(row: Float32Array, k: number): number[] {
+  const n = row.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of row) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  if (k >= n || min === max) return Array.from({ length: n }, (_, j) => j);
+  const grid = new Float64Array(k);
+  fillGrid(min, max, k, grid);
+  const dens = new Float64Array(k);
+  directDensities(row, grid, bandwidth(row), dens);
+  const rounded = [...dens].map(roundHalfEven);
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => rounded[b]! - rounded[a]! || a - b);
+  const alive = Array.from({ length: n }, (_, j) => j);
+  const picked = new Set<number>();
+  for (const i of order) {
+    const g = Math.fround(grid[i]!);
+    let best = 0;
+    for (let a = 1; a < alive.length; a++) {
+      if (Math.abs(Math.fround(row[alive[a]!]! - g)) < Math.abs(Math.fround(row[alive[best]!]! - g))) best = a;
+    }
+    picked.add(row[alive[best]!]! + 0);
+    alive.splice(best, 1);
+  }
+  return Array.from({ length: n }, (_, j) => j).filter((j) => picked.has(row[j]! + 0));
+}
+
+test('random rows (signs, duplicates, mixed magnitudes) keep what the direct transcription keeps', () => {
+  const pruner = new RowPruner();
+  const wrong: string[] = [];
+  for (let r = 0; r < 300; r++) {
+    const n = 5 + ((r * 37) % 300);
+    const k = 2 + ((r * 53) % (n - 2));
+    const row = normals(n, 1000 + r, r % 3 === 0 ? 1 : 0.02);
+    if (r % 4 === 1) for (let j = 0; j < n; j++) row[j] = Math.round(row[j]! * 200) / 200; // duplicates
+    if (r % 5 === 2) for (let j = 0; j < n; j += 7) row[j] = row[j]! * 1e-7; // values near zero
+    if (r % 6 === 3) row[r % n] = -0;
+    const mask = new Uint8Array(n);
+    pruner.prune(row, k, mask, 0);
+    if (JSON.stringify(keptIndices(mask)) !== JSON.stringify(naiveKept(row, k))) wrong.push(`row ${r} (n=${n}, k=${k})`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('a term floor costs each density at most floor / (h sqrt(2 pi)); near-boundary densities are caught', () => {
+  for (const [n, k, floor] of [[768, 384, 1e-8], [3072, 96, 1e-6], [200, 17, 1e-4], [120, 24, 1e-3]] as const) {
+    const row = normals(n, 7 * n + k, 0.02);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of row) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const grid = new Float64Array(k);
+    fillGrid(min, max, k, grid);
+    const h = bandwidth(row);
+    const exact = new Float64Array(k);
+    const cut = new Float64Array(k);
+    directDensities(row, grid, h, exact);
+    recurrenceDensities(row, grid, h, cut, floor);
+    const bound = floor / (h * Math.sqrt(2 * Math.PI));
+    let worst = 0;
+    for (let i = 0; i < k; i++) {
+      assert.ok(cut[i]! <= exact[i]! * (1 + 1e-12) + 1e-300, `n=${n} k=${k} i=${i}: dropping terms can only lower a density`);
+      worst = Math.max(worst, exact[i]! - cut[i]!);
+    }
+    assert.ok(worst <= bound * (1 + 1e-9), `n=${n} k=${k}: ${worst} > ${bound}`);
+    assert.ok(worst > 0, `n=${n} k=${k}: the floor dropped nothing, so this case tests nothing`);
+  }
+  assert.equal(nearRoundingBoundary(Float64Array.of(0.2, 3.4999, 7.9), 1e-6), false);
+  assert.equal(nearRoundingBoundary(Float64Array.of(0.2, 3.4999995, 7.9), 1e-6), true);
+  assert.equal(nearRoundingBoundary(Float64Array.of(12.5000004), 1e-6), true);
+  assert.equal(nearRoundingBoundary(Float64Array.of(0.5), 0), true);
 });
