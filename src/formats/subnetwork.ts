@@ -76,11 +76,6 @@ function indexType(max: number): { dtype: 'U8' | 'U16' | 'U32'; size: number } {
   return { dtype: 'U32', size: 4 };
 }
 
-function typedBytes(values: number[] | Uint32Array, type: { size: number }): Uint8Array {
-  const arr = type.size === 1 ? Uint8Array.from(values) : type.size === 2 ? Uint16Array.from(values) : Uint32Array.from(values);
-  return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
-}
-
 /** Encodes a KEN-layout mask as positions: index+counts or a bitmask, whichever is smaller. */
 export function encodePositions(mask: Uint8Array, rows: number, n: number, kept: number): { layout: 'index' | 'mask'; parts: { key: string; dtype: string; shape: number[]; data: Uint8Array }[] } {
   const idx = indexType(Math.max(0, n - 1));
@@ -88,41 +83,57 @@ export function encodePositions(mask: Uint8Array, rows: number, n: number, kept:
   const indexBytes = kept * idx.size + rows * cnt.size;
   const maskBytes = Math.ceil((rows * n) / 8);
   if (indexBytes < maskBytes) {
-    const index = new Uint32Array(kept);
-    const counts = new Uint32Array(rows);
+    const index = newUints(idx.size, kept);
+    const counts = newUints(cnt.size, rows);
     let p = 0;
     for (let r = 0; r < rows; r++) {
       const base = r * n;
-      let c = 0;
-      for (let j = 0; j < n; j++) {
-        if (mask[base + j]) {
-          index[p++] = j;
-          c++;
-        }
-      }
-      counts[r] = c;
+      const start = p;
+      for (let j = 0; j < n; j++) if (mask[base + j]) index[p++] = j;
+      counts[r] = p - start;
     }
     return {
       layout: 'index',
       parts: [
-        { key: 'index', dtype: idx.dtype, shape: [kept], data: typedBytes(index, idx) },
-        { key: 'counts', dtype: cnt.dtype, shape: [rows], data: typedBytes(counts, cnt) },
+        { key: 'index', dtype: idx.dtype, shape: [kept], data: new Uint8Array(index.buffer) },
+        { key: 'counts', dtype: cnt.dtype, shape: [rows], data: new Uint8Array(counts.buffer) },
       ],
     };
   }
   const bits = new Uint8Array(maskBytes);
-  for (let i = 0; i < rows * n; i++) if (mask[i]) bits[i >> 3]! |= 1 << (i & 7);
+  const total = rows * n;
+  const whole = total & ~7;
+  for (let i = 0; i < whole; i += 8) {
+    bits[i >> 3] = mask[i]! | (mask[i + 1]! << 1) | (mask[i + 2]! << 2) | (mask[i + 3]! << 3) |
+      (mask[i + 4]! << 4) | (mask[i + 5]! << 5) | (mask[i + 6]! << 6) | (mask[i + 7]! << 7);
+  }
+  for (let i = whole; i < total; i++) if (mask[i]) bits[i >> 3]! |= 1 << (i & 7);
   return { layout: 'mask', parts: [{ key: 'mask', dtype: 'U8', shape: [maskBytes], data: bits }] };
+}
+
+function newUints(size: number, length: number): Uint8Array | Uint16Array | Uint32Array {
+  return size === 1 ? new Uint8Array(length) : size === 2 ? new Uint16Array(length) : new Uint32Array(length);
 }
 
 /** The kept values of `bytes` (KEN layout, `elem` bytes each) in mask order. */
 export function gatherKept(bytes: Uint8Array, mask: Uint8Array, kept: number, elem: number): Uint8Array {
   const out = new Uint8Array(kept * elem);
+  const n = mask.length;
   let p = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i]) {
-      out.set(bytes.subarray(i * elem, (i + 1) * elem), p);
-      p += elem;
+  if (elem === 4 && bytes.byteOffset % 4 === 0) {
+    const src = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
+    const dst = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) if (mask[i]) dst[p++] = src[i]!;
+  } else if (elem === 2 && bytes.byteOffset % 2 === 0) {
+    const src = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    const dst = new Uint16Array(out.buffer);
+    for (let i = 0; i < n; i++) if (mask[i]) dst[p++] = src[i]!;
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (mask[i]) {
+        out.set(bytes.subarray(i * elem, (i + 1) * elem), p * elem);
+        p++;
+      }
     }
   }
   return out;

@@ -48,17 +48,20 @@ export function convertBytes(bytes: Uint8Array, from: FloatDType, to: FloatDType
 /** out = kept ? finetuned : base, element by element (both already in the same dtype and layout). */
 export function mergeKept(ft: Uint8Array, base: Uint8Array, mask: Uint8Array, elem: number): Uint8Array {
   const out = new Uint8Array(ft.byteLength);
-  out.set(ft);
+  const n = mask.length;
   if (elem === 4 && ft.byteOffset % 4 === 0 && base.byteOffset % 4 === 0) {
-    const b = new Uint32Array(base.buffer, base.byteOffset, mask.length);
-    const o = new Uint32Array(out.buffer);
-    for (let i = 0; i < mask.length; i++) if (!mask[i]) o[i] = b[i]!;
+    const f = new Int32Array(ft.buffer, ft.byteOffset, n);
+    const b = new Int32Array(base.buffer, base.byteOffset, n);
+    const o = new Int32Array(out.buffer);
+    // branchless select: -1 (all bits) where kept, 0 elsewhere (half the positions differ: no branch to mispredict)
+    for (let i = 0; i < n; i++) o[i] = b[i]! ^ ((f[i]! ^ b[i]!) & -mask[i]!);
   } else if (elem === 2 && ft.byteOffset % 2 === 0 && base.byteOffset % 2 === 0) {
-    const b = new Uint16Array(base.buffer, base.byteOffset, mask.length);
+    const f = new Uint16Array(ft.buffer, ft.byteOffset, n);
+    const b = new Uint16Array(base.buffer, base.byteOffset, n);
     const o = new Uint16Array(out.buffer);
-    for (let i = 0; i < mask.length; i++) if (!mask[i]) o[i] = b[i]!;
+    for (let i = 0; i < n; i++) o[i] = b[i]! ^ ((f[i]! ^ b[i]!) & -mask[i]!);
   } else {
-    for (let i = 0; i < mask.length; i++) if (!mask[i]) out.set(base.subarray(i * elem, (i + 1) * elem), i * elem);
+    for (let i = 0; i < n; i++) out.set((mask[i] ? ft : base).subarray(i * elem, (i + 1) * elem), i * elem);
   }
   return out;
 }

@@ -49,14 +49,11 @@ async function rebuildTensor(sub: Subnetwork, base: ModelFolder, t: SubnetworkTe
   const elem = elementSize(t.dtype);
   // scatter the kept values into a full-size buffer, then merge
   const ft = new Uint8Array(baseBytes.byteLength);
+  const src = elem === 4 ? new Uint32Array(values.slice().buffer) : new Uint16Array(values.slice().buffer);
+  const dst = elem === 4 ? new Uint32Array(ft.buffer) : new Uint16Array(ft.buffer);
   let p = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i]) {
-      ft.set(values.subarray(p * elem, (p + 1) * elem), i * elem);
-      p++;
-    }
-  }
-  if (p * elem !== values.byteLength) throw new CheckpointError(`${sub.path}: ${t.name} has ${values.byteLength / elem} kept values but its positions mark ${p}`);
+  for (let i = 0; i < mask.length; i++) if (mask[i]) dst[i] = src[p++]!;
+  if (p !== src.length) throw new CheckpointError(`${sub.path}: ${t.name} has ${src.length} kept values but its positions mark ${p}`);
   return mergeKept(ft, baseBytes, mask, elem);
 }
 
