@@ -19,7 +19,7 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
 const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
 // The first pass drops terms that can change no density by more than this (absolute); a second,
 // exact pass runs only for rows where a density lies that close to a rounding boundary.
-const FIRST_PASS_ERROR = 1e-6;
+const FIRST_PASS_ERROR = 1e-3;
 
 /** Densities of the reference's KDE at its k grid points for one row (float64). */
 export interface DensityProvider {
@@ -72,6 +72,18 @@ export function directDensities(row: Float32Array, grid: Float64Array, h: number
     }
     out[i] = s * norm;
   }
+}
+
+/** One density, summed directly (the definition). */
+export function directDensity(row: Float32Array, g: number, h: number): number {
+  const n = row.length;
+  const inv2h2 = 1 / (2 * h * h);
+  let s = 0;
+  for (let j = 0; j < n; j++) {
+    const d = g - row[j]!;
+    s += Math.exp(-d * d * inv2h2);
+  }
+  return s / (n * h * SQRT_2PI);
 }
 
 /**
@@ -282,12 +294,16 @@ export class RowPruner {
     if (densities) densities(row, grid, h, dens);
     else {
       // Fast pass: walks stop at terms that, summed over all values, move a density by at most
-      // FIRST_PASS_ERROR. Only the rounded densities matter, so unless one lies within that (plus
-      // float rounding) of a rounding boundary, they are those of the exact pass.
+      // FIRST_PASS_ERROR. Only the rounded densities matter, so a density further than that (plus
+      // float rounding) from a rounding boundary rounds as the exact one does; the few closer ones
+      // are summed again directly, in full.
       const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
       const bound = floor / (h * SQRT_2PI);
       recurrenceDensities(row, grid, h, dens, floor);
-      if (nearRoundingBoundary(dens, bound)) recurrenceDensities(row, grid, h, dens);
+      for (let i = 0; i < k; i++) {
+        const d = dens[i]!;
+        if (Math.abs(d - Math.floor(d) - 0.5) <= bound + 1e-10 * (1 + Math.abs(d))) dens[i] = directDensity(row, grid[i]!, h);
+      }
     }
     const gridOrder = this.orderGrid(dens, k);
     this.sortRow(row);

@@ -16,10 +16,10 @@ export class TimelineView implements View {
   private dirty = true;
 
   constructor(private readonly ctx: ViewContext) {
-    this.summary = h('div', { class: 'ken-info' });
+    this.summary = h('div', { class: 'ken-info', 'data-testid': 'timeline-summary' });
     const plots = [0, 1, 2, 3].map(() => h('div', { class: 'ken-plot ken-plot-small' }));
     this.charts = plots.map((p) => new Chart(p, () => ctx.theme()));
-    const titles = ['Kept ratio and accuracy', 'Drift per layer (mean |Δ| vs previous checkpoint)', 'Weights moved per layer', 'Kept-set overlap with previous checkpoint (Jaccard)'];
+    const titles = ['Kept ratio and accuracy', 'Drift from the base per layer (mean |Δ|)', 'Share of weights moved from the base, per layer', 'Kept-set overlap with previous checkpoint (Jaccard)'];
     this.el = h('div', { class: 'ken-view ken-scroll' }, this.summary,
       h('div', { class: 'ken-row2' }, ...plots.slice(0, 2).map((p, i) => h('section', { class: 'ken-section' }, h('h3', {}, titles[i]!), p))),
       h('div', { class: 'ken-row2' }, ...plots.slice(2).map((p, i) => h('section', { class: 'ken-section' }, h('h3', {}, titles[i + 2]!), p))));
@@ -48,6 +48,8 @@ export class TimelineView implements View {
     const started = performance.now();
     const points = this.ctx.data().timeline ?? [];
     clear(this.summary);
+    this.summary.dataset['points'] = String(points.length);
+    this.summary.dataset['steps'] = [...points].sort((a, b) => a.step - b.step).map((p) => p.step).join(',');
     if (points.length === 0) {
       this.summary.append('Watching for checkpoints… each one saved by the training run appears here.');
     } else {

@@ -1,6 +1,6 @@
 // The workspace the end-to-end run opens: the debdesc-bert-mini pair and its test set, plus a
 // synthetic pair holding one 768x3072 matrix (the panel's matrix view is timed on that size).
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Copies the fixture into `ws`: models/finetuned (ONNX + safetensors), models/pretrained, data/test.jsonl. */
@@ -15,7 +15,59 @@ export function makeWorkspace(root, ws) {
   copyFileSync(join(extra, 'finetuned', 'model.safetensors'), join(ft, 'model.safetensors'));
   for (const f of readdirSync(join(demo, 'pretrained'))) copyFileSync(join(demo, 'pretrained', f), join(pre, f));
   copyFileSync(join(demo, 'test.jsonl'), join(data, 'test.jsonl'));
-  return { finetuned: ft, pretrained: pre, data, testSet: join(data, 'test.jsonl') };
+  // the data set the prune offers first (and the UI drive picks): accuracy before and after
+  mkdirSync(join(ws, '.vscode'), { recursive: true });
+  writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'ken.evalDataset': join(data, 'test.jsonl') }, null, 2));
+  // an empty fine-tuning output folder for the watcher; run.mjs plays the trainer into it
+  const run = join(ws, 'runs', 'demo-run');
+  mkdirSync(run, { recursive: true });
+  return { finetuned: ft, pretrained: pre, data, testSet: join(data, 'test.jsonl'), run };
+}
+
+/** Reads an F32 safetensors file: name -> { shape, values }. */
+function readF32Safetensors(path) {
+  const buf = readFileSync(path);
+  const len = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + len).toString('utf8'));
+  const out = new Map();
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const [b, e] = t.data_offsets;
+    const bytes = buf.subarray(8 + len + b, 8 + len + e);
+    out.set(name, { shape: t.shape, values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) });
+  }
+  return out;
+}
+
+/**
+ * Plays a Trainer saving checkpoint-<step>/: the weights base + alpha (fine-tuned - base), written in
+ * chunks, then config.json, then trainer_state.json last (what makes the checkpoint complete).
+ */
+export async function writeTrainerCheckpoint(runDir, step, alpha, finetunedDir, pretrainedDir) {
+  const ft = readF32Safetensors(join(finetunedDir, 'model.safetensors'));
+  const base = readF32Safetensors(join(pretrainedDir, 'model.safetensors'));
+  const tensors = [...ft].map(([name, t]) => {
+    const b = base.get(name);
+    const values = b && b.values.length === t.values.length ? t.values.map((v, i) => b.values[i] + alpha * (v - b.values[i])) : t.values;
+    return { name, shape: t.shape, values };
+  });
+  const dir = join(runDir, `checkpoint-${step}`);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, 'model.safetensors.tmp-build');
+  writeF32Safetensors(tmp, tensors);
+  const bytes = readFileSync(tmp);
+  rmSync(tmp);
+  const { open } = await import('node:fs/promises');
+  const fh = await open(join(dir, 'model.safetensors'), 'w');
+  const chunk = Math.ceil(bytes.length / 4);
+  for (let at = 0; at < bytes.length; at += chunk) {
+    await fh.write(bytes, at, Math.min(chunk, bytes.length - at), at);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  await fh.close();
+  copyFileSync(join(finetunedDir, 'config.json'), join(dir, 'config.json'));
+  writeFileSync(join(dir, 'trainer_state.json'), JSON.stringify({ global_step: step }));
+}
 }
 
 /** Deterministic N(0, scale) values (xorshift32 + Box-Muller). */
