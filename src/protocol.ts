@@ -76,9 +76,9 @@ export interface TileStats {
 export interface LayerDrift {
   /** null: tensors outside numbered layers. */
   layer: number | null;
-  /** Mean |delta| of the weights against the previous checkpoint. */
+  /** Mean |delta| of the weights against the pre-trained base. */
   meanAbsDelta: number;
-  /** Fraction of the weights that moved at all. */
+  /** Fraction of the weights that differ from the base at all. */
   movedFraction: number;
 }
 

@@ -31,7 +31,7 @@ export function timelinePoint(u: WatchUpdate): TimelinePoint {
   const p: TimelinePoint = {
     step: u.step,
     keptRatio: u.keptRatio,
-    drift: u.layers.map((l) => ({ layer: l.layer ?? -1, meanAbsDelta: l.meanAbsDelta, movedFraction: l.fractionMoved })),
+    drift: u.layers.map((l) => ({ layer: l.layer, meanAbsDelta: l.meanAbsDelta, movedFraction: l.fractionMoved })),
     overlap: Object.entries(u.jaccard).map(([tensor, jaccard]) => ({ tensor, jaccard })),
     time: new Date().toISOString(),
     label: basename(u.path),

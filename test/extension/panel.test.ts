@@ -92,3 +92,27 @@ test('opening a folder without a report says what to do', async () => {
   const { shown } = await import('../fake-vscode');
   assert.match(shown[0]!.message, /holds no ken-report\.json; prune a model first/);
 });
+
+test('a watcher update becomes a timeline point the webview accepts, and the watch panel opens on the first one', async () => {
+  resetFake();
+  const { timelinePoint } = await import('../../src/extension/panel');
+  const { isHostMessage } = await import('../../src/protocol');
+  const record = await prunedFolder();
+  const update = {
+    step: 10, path: '/runs/x/checkpoint-10', skipped: [], seconds: 0.5, keptParams: 5, totalParams: 10, keptRatio: 0.5, meanJaccard: 0.9,
+    layers: [{ layer: null, meanAbsDelta: 0.01, fractionMoved: 1, keptRatio: 0.5 }, { layer: 0, meanAbsDelta: 0.02, fractionMoved: 0.5, keptRatio: 0.4 }],
+    jaccard: { 'encoder.layer.0.w': 0.9 }, record,
+  };
+  const point = timelinePoint(update);
+  assert.ok(isHostMessage({ type: 'timeline-point', point }), JSON.stringify(point));
+  await api.panels.watchUpdate('/runs/x', update);
+  const panel = panels.at(-1)!;
+  panel.send({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+  await until(() => panel.posted.length > 0);
+  const init = panel.posted[0] as InitMessage;
+  assert.ok(isHostMessage(init));
+  assert.deepEqual(init.timeline?.points.map((p) => p.step), [10]);
+  await api.panels.watchUpdate('/runs/x', { ...update, step: 20 });
+  await until(() => panel.posted.some((m) => (m as HostMessage).type === 'timeline-point'));
+  assert.equal(panels.filter((p) => !p.disposed && p.viewType === 'kenViz').length, 1, 'later checkpoints reuse the run\'s panel');
+});

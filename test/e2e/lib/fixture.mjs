@@ -1,6 +1,7 @@
 // The workspace the end-to-end run opens: the debdesc-bert-mini pair and its test set, plus a
 // synthetic pair holding one 768x3072 matrix (the panel's matrix view is timed on that size).
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Copies the fixture into `ws`: models/finetuned (ONNX + safetensors), models/pretrained, data/test.jsonl. */
@@ -57,7 +58,6 @@ export async function writeTrainerCheckpoint(runDir, step, alpha, finetunedDir, 
   writeF32Safetensors(tmp, tensors);
   const bytes = readFileSync(tmp);
   rmSync(tmp);
-  const { open } = await import('node:fs/promises');
   const fh = await open(join(dir, 'model.safetensors'), 'w');
   const chunk = Math.ceil(bytes.length / 4);
   for (let at = 0; at < bytes.length; at += chunk) {
@@ -67,7 +67,6 @@ export async function writeTrainerCheckpoint(runDir, step, alpha, finetunedDir, 
   await fh.close();
   copyFileSync(join(finetunedDir, 'config.json'), join(dir, 'config.json'));
   writeFileSync(join(dir, 'trainer_state.json'), JSON.stringify({ global_step: step }));
-}
 }
 
 /** Deterministic N(0, scale) values (xorshift32 + Box-Muller). */
