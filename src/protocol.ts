@@ -176,8 +176,18 @@ export interface ThemeChangedMessage {
   kind: ThemeKind;
 }
 
+/** The panel opened before its report exists (a prune running): what to show meanwhile. */
+export interface PendingMessage {
+  type: 'pending';
+  title: string;
+  message: string;
+  /** 0..1 when known. */
+  progress?: number;
+}
+
 export type HostMessage =
   | InitMessage
+  | PendingMessage
   | TileMessage
   | ErrorMessage
   | DoneMessage
@@ -378,6 +388,8 @@ export function isHostMessage(x: unknown): x is HostMessage {
       return isTimelinePoint(x['point']);
     case 'theme-changed':
       return THEMES.includes(x['kind'] as string);
+    case 'pending':
+      return isStr(x['title']) && isStr(x['message'], MAX_LOG) && optional(x['progress'], (v) => isNum(v) && (v as number) >= 0 && (v as number) <= 1);
     default:
       return false;
   }

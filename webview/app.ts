@@ -118,6 +118,9 @@ export class App implements ViewContext {
       case 'init':
         this.setData(m, true);
         return;
+      case 'pending':
+        if (!this.dataValue) this.showPending(m.title, m.message, m.progress);
+        return;
       case 'report-updated':
         this.requests.cancelAll('the report changed');
         this.tileCache.clear();
@@ -142,6 +145,16 @@ export class App implements ViewContext {
       default:
         return;
     }
+  }
+
+  /** Before the report exists (a prune still running): what is happening, and how far it is. */
+  private showPending(title: string, message: string, progress: number | undefined): void {
+    clear(this.main);
+    const bar = h('div', { class: 'ken-pending-bar' }, h('div', { class: 'ken-pending-fill' }));
+    if (progress !== undefined) (bar.firstElementChild as HTMLElement).style.width = `${Math.round(progress * 100)}%`;
+    else bar.classList.add('ken-pending-indeterminate');
+    this.main.append(h('div', { class: 'ken-loading-state', 'data-testid': 'pending' },
+      h('div', { class: 'ken-pending-title' }, title), h('div', {}, message), bar));
   }
 
   private setData(m: InitMessage | ReportUpdatedMessage, first: boolean): void {

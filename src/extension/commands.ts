@@ -11,11 +11,14 @@ import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFold
 import { JobError, runJobWithProgress } from './jobs';
 import { readSettings } from './settings';
 import type { ProviderStatus } from './status';
+import type { KenPanels } from './panel';
 
 export interface Services {
   context: vscode.ExtensionContext;
   log: vscode.LogOutputChannel;
   status: ProviderStatus;
+  /** Set once the panels exist (activation order). */
+  panels?: KenPanels;
 }
 
 /** Options that skip the prompts (for keybindings, tasks and tests). */
@@ -145,14 +148,19 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   const workspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(finetuned))?.uri.fsPath;
   const out = options.out ?? (await outputFolder(finetuned, k, settings.outputFolder, workspace));
   s.log.info(`prune ${finetuned} against ${base}, k=${k}, scope ${settings.scope}, backend ${settings.backend}, device ${settings.executionProvider} -> ${out}`);
+  // The panel opens now and shows the prune's progress, so it is ready when the report is.
+  const title = `Pruning ${basename(finetuned)} with KEN (k=${k})`;
+  const pending = (options.openPanel ?? true) ? s.panels?.openPending(out) : undefined;
+  pending?.pending(title, 'starting…');
   let report: KenReport;
   try {
     report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
       finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
       backend: settings.backend, device: settings.executionProvider,
       ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
-    }, s.log);
+    }, s.log, (done, total, label) => pending?.pending(title, label, total > 0 ? done / total : undefined));
   } catch (e) {
+    pending?.dispose();
     reportFailure(s, 'prune', e);
     return undefined;
   }

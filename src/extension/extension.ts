@@ -29,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   register('ken.enableCuda', (options?: { env?: Record<string, string> }) => enableCudaCommand(services, options));
   register('ken.showLog', () => log.show(true));
   const panels = new KenPanels(services);
+  services.panels = panels;
   context.subscriptions.push(panels, vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, panels));
   register('ken.openVisualization', async (uri?: vscode.Uri) => {
     const folder = await findReport(uri);

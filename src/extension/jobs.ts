@@ -58,6 +58,7 @@ export function runJobWithProgress<K extends JobKind>(
   kind: K,
   params: JobParams[K],
   log: vscode.LogOutputChannel,
+  onProgress?: (done: number, total: number, label: string) => void,
 ): Promise<JobResults[K]> {
   return Promise.resolve(
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -65,6 +66,7 @@ export function runJobWithProgress<K extends JobKind>(
       return runJob(extensionPath, kind, params, token, {
         log,
         onProgress: (done, total, label) => {
+          onProgress?.(done, total, label);
           const pct = total > 0 ? (100 * done) / total : 0;
           const increment = Math.max(0, pct - reported);
           reported = Math.max(reported, pct);

@@ -49,7 +49,8 @@ export class KenPanel implements vscode.Disposable {
   constructor(
     private readonly s: Services,
     readonly panel: vscode.WebviewPanel,
-    data: VizDataSource,
+    data: VizDataSource | undefined,
+    readonly folder: string,
     private readonly onDispose: (p: KenPanel) => void,
     readonly watchRun?: string,
   ) {
@@ -62,7 +63,7 @@ export class KenPanel implements vscode.Disposable {
       nonce: randomBytes(18).toString('base64url'),
       scriptUris: [asset('plotly.min.js'), asset('webview.js')],
       styleUris: [asset('webview.css')],
-      title: `KEN: ${basename(data.folder)}`,
+      title: `KEN: ${basename(folder)}`,
     });
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw) => void this.session.receive(raw)),
@@ -71,19 +72,20 @@ export class KenPanel implements vscode.Disposable {
     );
   }
 
-  private makeSession(data: VizDataSource): PanelSession {
+  private makeSession(data: VizDataSource | undefined): PanelSession {
+    const folder = this.folder;
     return new PanelSession({
       post: (m) => this.panel.webview.postMessage(m),
       data,
       extras: () => ({ theme: themeKind(vscode.window.activeColorTheme.kind), ...(this.watchRun ? { source: `watching ${this.watchRun}`, title: `KEN watch: ${basename(this.watchRun)}` } : {}) }),
       onExportJson: async (m, json) => {
-        const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(data.folder, m.suggestedName ?? 'ken-report.json')), filters: { JSON: ['json'] } });
+        const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(folder, m.suggestedName ?? 'ken-report.json')), filters: { JSON: ['json'] } });
         if (!target) return;
         await vscode.workspace.fs.writeFile(target, Buffer.from(json));
         return `saved ${basename(target.fsPath)}`;
       },
       onExportPng: async (m, png) => {
-        const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(data.folder, m.suggestedName)), filters: { PNG: ['png'] } });
+        const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(join(folder, m.suggestedName)), filters: { PNG: ['png'] } });
         if (!target) return;
         await vscode.workspace.fs.writeFile(target, png);
         return `saved ${basename(target.fsPath)}`;
@@ -100,9 +102,14 @@ export class KenPanel implements vscode.Disposable {
     this.session.timelinePoint(timelinePoint(u));
   }
 
-  /** The output folder was pruned again. */
-  async reload(folder: string): Promise<void> {
-    this.session.reportUpdated(await VizDataSource.open(folder));
+  /** The report exists now (a pending panel), or the output folder was pruned again. */
+  async load(folder: string): Promise<void> {
+    this.session.setData(await VizDataSource.open(folder));
+  }
+
+  /** While the prune runs: its progress, in the panel. */
+  pending(title: string, message: string, progress?: number): void {
+    this.session.pending(progress === undefined ? { title, message } : { title, message, progress });
   }
 
   reveal(): void {
@@ -134,23 +141,37 @@ export class KenPanels implements vscode.Disposable, vscode.WebviewPanelSerializ
   async open(folder: string): Promise<KenPanel> {
     const existing = this.byFolder.get(folder);
     if (existing) {
-      await existing.reload(folder);
+      await existing.load(folder);
       existing.reveal();
       return existing;
     }
     const data = await VizDataSource.open(folder);
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, `KEN: ${basename(folder)}`, this.column(), { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.s.context.extensionUri, 'dist')] });
-    return this.adopt(panel, data);
+    return this.adopt(this.createPanel(`KEN: ${basename(folder)}`, false), data, folder);
   }
 
-  private adopt(panel: vscode.WebviewPanel, data: VizDataSource, watchRun?: string): KenPanel {
+  /**
+   * Opens the panel of an output folder that a running prune is about to write, so the webview has
+   * loaded by the time the report exists; open() then fills it.
+   */
+  openPending(folder: string): KenPanel {
+    return this.byFolder.get(folder) ?? this.adopt(this.createPanel(`KEN: ${basename(folder)}`, true), undefined, folder);
+  }
+
+  private createPanel(title: string, preserveFocus: boolean): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(VIEW_TYPE, title, { viewColumn: this.column(), preserveFocus }, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.s.context.extensionUri, 'dist')],
+    });
+  }
+
+  private adopt(panel: vscode.WebviewPanel, data: VizDataSource | undefined, folder: string, watchRun?: string): KenPanel {
     panel.iconPath = vscode.Uri.joinPath(this.s.context.extensionUri, 'media', 'ken.svg');
-    const p = new KenPanel(this.s, panel, data, (gone) => {
-      if (this.byFolder.get(data.folder) === gone) this.byFolder.delete(data.folder);
+    const p = new KenPanel(this.s, panel, data, folder, (gone) => {
+      if (this.byFolder.get(folder) === gone) this.byFolder.delete(folder);
       if (watchRun && this.byRun.get(watchRun) === gone) this.byRun.delete(watchRun);
     }, watchRun);
     if (watchRun) this.byRun.set(watchRun, p);
-    else this.byFolder.set(data.folder, p);
+    else this.byFolder.set(folder, p);
     return p;
   }
 
@@ -160,8 +181,7 @@ export class KenPanels implements vscode.Disposable, vscode.WebviewPanelSerializ
     if (!p) {
       if (!u.record) return;
       const data = await VizDataSource.open(u.record);
-      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, `KEN watch: ${basename(runDir)}`, { viewColumn: this.column(), preserveFocus: true }, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.s.context.extensionUri, 'dist')] });
-      p = this.adopt(panel, data, runDir);
+      p = this.adopt(this.createPanel(`KEN watch: ${basename(runDir)}`, true), data, u.record, runDir);
     }
     await p.watchUpdate(u);
   }
@@ -175,7 +195,7 @@ export class KenPanels implements vscode.Disposable, vscode.WebviewPanelSerializ
     const folder = typeof state === 'object' && state !== null ? (state as { source?: unknown }).source : undefined;
     try {
       if (typeof folder !== 'string') throw new Error('no folder remembered');
-      this.adopt(panel, await VizDataSource.open(folder));
+      this.adopt(panel, await VizDataSource.open(folder), folder);
     } catch (e) {
       this.s.log.info(`could not restore a KEN panel (${e instanceof Error ? e.message : String(e)})`);
       panel.dispose();

@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { oneLine } from '../errors';
 import {
   isWebviewMessage,
+  type PendingMessage,
   type ExportJsonMessage, type ExportPngMessage, type HostMessage, type LogMessage, type ThemeKind, type TimelinePoint, type WebviewMessage,
 } from '../protocol';
 import type { InitExtras, VizDataSource } from './viz-data';
@@ -12,7 +13,8 @@ import type { InitExtras, VizDataSource } from './viz-data';
 export interface PanelSessionOptions {
   /** Posts to the webview (VS Code: `panel.webview.postMessage`). Typed arrays travel as they are. */
   post: (message: HostMessage) => unknown;
-  data: VizDataSource;
+  /** The output folder's data; absent while it is being made (see pending() and setData()). */
+  data?: VizDataSource | undefined;
   /** Title, accuracy, sweep, timeline, theme for `init`; called on every (re)load of the webview. */
   extras?: () => InitExtras;
   /** Save the report JSON; resolve with a note to show (e.g. the path written), reject to show an error. */
@@ -33,10 +35,32 @@ export class PanelSession {
   private queue: HostMessage[] = [];
   private timeline: TimelinePoint[] | undefined;
   private readonly aborter = new AbortController();
-  private data: VizDataSource;
+  private data: VizDataSource | undefined;
+  private pendingMessage: PendingMessage | undefined;
 
   constructor(private readonly opts: PanelSessionOptions) {
     this.data = opts.data;
+  }
+
+  get folder(): string | undefined {
+    return this.data?.folder;
+  }
+
+  /** While the report is being made: what the panel shows meanwhile (the latest wins). */
+  pending(message: Omit<PendingMessage, 'type'>): void {
+    if (this.data) return;
+    this.pendingMessage = { type: 'pending', ...message };
+    if (this.ready) this.opts.post(this.pendingMessage);
+  }
+
+  /** The report exists now: the webview gets its first `init`. */
+  setData(data: VizDataSource): void {
+    const first = !this.data;
+    this.data = data;
+    this.pendingMessage = undefined;
+    if (!this.ready) return;
+    if (first) this.opts.post(data.initMessage(this.initExtras()));
+    else this.reportUpdated(data);
   }
 
   get isReady(): boolean {
@@ -63,6 +87,10 @@ export class PanelSession {
       case 'ready': {
         // A reloaded webview says ready again: it needs init again; queued messages follow it.
         this.ready = true;
+        if (!this.data) {
+          if (this.pendingMessage) this.opts.post(this.pendingMessage);
+          return;
+        }
         const init = this.data.initMessage(this.initExtras());
         this.opts.post(init);
         const queued = this.queue.filter((q) => q.type !== 'report-updated' && q.type !== 'timeline-point');
@@ -71,11 +99,17 @@ export class PanelSession {
         return;
       }
       case 'request-tile':
-        this.send(await this.data.handle(m, this.aborter.signal));
+        if (!this.data) this.send({ type: 'error', inReplyTo: m.requestId, message: 'the report is not ready yet' });
+        else this.send(await this.data.handle(m, this.aborter.signal));
         return;
-      case 'export-json':
-        await this.answer(m.requestId, async () => this.opts.onExportJson?.(m, JSON.stringify(this.data.report, null, 2) + '\n'));
+      case 'export-json': {
+        const report = this.data?.report;
+        await this.answer(m.requestId, async () => {
+          if (!report) throw new Error('the report is not ready yet');
+          return this.opts.onExportJson?.(m, JSON.stringify(report, null, 2) + '\n');
+        });
         return;
+      }
       case 'export-png':
         await this.answer(m.requestId, async () => this.opts.onExportPng?.(m, decodePngDataUrl(m.dataUrl)));
         return;
@@ -83,7 +117,7 @@ export class PanelSession {
         this.opts.onLog?.(m);
         return;
       case 'open-file': {
-        const path = insideFolder(this.data.folder, m.path);
+        const path = this.data ? insideFolder(this.data.folder, m.path) : undefined;
         if (path) await this.opts.onOpenFile?.(path);
         else this.opts.onInvalid?.(m);
         return;

@@ -116,3 +116,32 @@ test('a watcher update becomes a timeline point the webview accepts, and the wat
   await until(() => panel.posted.some((m) => (m as HostMessage).type === 'timeline-point'));
   assert.equal(panels.filter((p) => !p.disposed && p.viewType === 'kenViz').length, 1, 'later checkpoints reuse the run\'s panel');
 });
+
+test('a prune opens its panel at once, shows progress there, and fills it when the report exists', async () => {
+  resetFake();
+  const before = panels.length;
+  const out = join(tmp(), 'pruned');
+  const running = vscode.commands.executeCommand('ken.prune', vscode.Uri.file(fixture('finetuned', ['safetensors'])), {
+    k: 16, base: fixture('pretrained', ['safetensors']), dataset: null, out,
+  });
+  await until(() => panels.length > before);
+  const panel = panels.at(-1)!;
+  panel.send({ type: 'ready', protocolVersion: PROTOCOL_VERSION });
+  await until(() => panel.posted.some((m) => (m as HostMessage).type === 'pending'));
+  await running;
+  await until(() => panel.posted.some((m) => (m as HostMessage).type === 'init'));
+  const kinds = panel.posted.map((m) => (m as HostMessage).type);
+  assert.ok(kinds.indexOf('pending') < kinds.indexOf('init'));
+  assert.equal(panels.length, before + 1, 'the same panel is filled, no second one');
+  const init = panel.posted.find((m) => (m as HostMessage).type === 'init') as InitMessage;
+  assert.equal(init.report.k, 16);
+});
+
+test('a failed prune closes the panel it opened', async () => {
+  resetFake();
+  const before = panels.length;
+  const ft = fixture('finetuned', ['safetensors']);
+  await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { k: 16, base: join(ROOT, 'test', 'data', 'golden'), dataset: null, out: join(tmp(), 'x') });
+  assert.equal(panels.length, before + 1);
+  assert.ok(panels.at(-1)!.disposed);
+});
