@@ -61,15 +61,21 @@ export class TimelineView implements View {
     const margin = { l: 56, r: 56, t: 8, b: 44 };
     const legend = { orientation: 'h', y: -0.3 };
     const hasAcc = s.accuracy.some((a) => a !== null);
+    // KEN keeps about k values per row whatever the weights, so the kept ratio barely moves between
+    // checkpoints: give its axis at least a percentage point of room instead of repeating one tick label
+    const kr = s.keptRatio.filter((v): v is number => typeof v === 'number');
+    const krMid = kr.length ? (Math.min(...kr) + Math.max(...kr)) / 2 : 0.5;
+    const krHalf = Math.max(0.01, kr.length ? (Math.max(...kr) - Math.min(...kr)) * 0.6 : 0.01);
+    const keptAxis = { title: { text: 'kept ratio' }, tickformat: '.1%', range: [Math.max(0, krMid - krHalf), Math.min(1, krMid + krHalf)] };
     await Promise.all([
       this.charts[0]!.draw([
         { type: 'scatter', mode: 'lines+markers', name: 'kept ratio', x: s.step, y: s.keptRatio, hovertemplate: 'step %{x}<br>kept %{y:.2%}<extra></extra>' },
         ...(hasAcc ? [{ type: 'scatter', mode: 'lines+markers', name: 'accuracy', x: s.step, y: s.accuracy, yaxis: 'y2', connectgaps: true, hovertemplate: 'step %{x}<br>accuracy %{y:.2%}<extra></extra>' }] : []),
-      ], { margin, xaxis: x, yaxis: { title: { text: 'kept ratio' }, tickformat: '.3~%' }, ...(hasAcc ? { yaxis2: { overlaying: 'y', side: 'right', tickformat: '.0%', title: { text: 'accuracy' }, showgrid: false } } : {}), legend }),
+      ], { margin, xaxis: x, yaxis: keptAxis, ...(hasAcc ? { yaxis2: { overlaying: 'y', side: 'right', tickformat: '.0%', title: { text: 'accuracy' }, showgrid: false } } : {}), legend }),
       this.charts[1]!.draw([...s.drift].map(([label, d]) => ({ type: 'scatter', mode: 'lines', name: label, x: s.step, y: d.meanAbsDelta, hovertemplate: `${label}<br>step %{x}<br>mean |Δ| %{y:.3g}<extra></extra>` })),
         { margin, xaxis: x, yaxis: { title: { text: 'mean |Δ|' }, exponentformat: 'e' }, legend }),
       this.charts[2]!.draw([...s.drift].map(([label, d]) => ({ type: 'scatter', mode: 'lines', name: label, x: s.step, y: d.movedFraction, hovertemplate: `${label}<br>step %{x}<br>moved %{y:.1%}<extra></extra>` })),
-        { margin, xaxis: x, yaxis: { title: { text: 'fraction moved' }, tickformat: '.0%' }, legend }),
+        { margin, xaxis: x, yaxis: { title: { text: 'fraction moved' }, tickformat: '.0%', range: [0, 1.02] }, legend }),
       this.charts[3]!.draw([
         { type: 'scatter', mode: 'lines+markers', name: 'mean over tensors', x: s.step, y: s.jaccardMean, hovertemplate: 'step %{x}<br>mean Jaccard %{y:.3f}<extra></extra>' },
         { type: 'scatter', mode: 'lines', name: 'lowest tensor', x: s.step, y: s.jaccardMin, line: { dash: 'dot' }, hovertemplate: 'step %{x}<br>lowest Jaccard %{y:.3f}<extra></extra>' },
