@@ -35,6 +35,6 @@ demo summary
   accuracy        ${pct(before.accuracy, 2)} fine-tuned -> ${pct(after.accuracy, 2)} pruned (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points, ${after.samples} samples)
   subnetwork      ${(report.bytes.subnetwork / 1e6).toFixed(2)} MB = ${pct(report.bytes.subnetwork / report.bytes.checkpoint)} of the checkpoint
   ran on          KEN ${report.backend} on ${report.executionProvider}; evaluation on ${after.executionProvider}
-  seconds         ${report.seconds.toFixed(1)} s
+  seconds         KEN ${report.seconds.toFixed(1)} s; evaluation ${before.seconds.toFixed(1)} s before, ${after.seconds.toFixed(1)} s after
   output          ${out}
   HTML report     ${html}`);
