@@ -2,6 +2,7 @@
 // ONNX allows (raw_data, typed fields, float16 in int32_data, external data).
 import { Writer } from 'protobufjs/minimal';
 import { floatToHalf } from '../src/ken/dtype';
+import { valueInfo } from '../src/formats/onnx-write';
 
 export type Storage = 'raw' | 'typed' | 'int32' | 'external';
 
@@ -57,21 +58,6 @@ function tensor(w: Writer, spec: InitSpec): void {
     w.uint32((14 << 3) | 0).int32(1);
   }
   w.ldelim();
-}
-
-function valueInfo(w: Writer, field: number, name: string, elemType: number, dims: (number | string)[]): void {
-  w.uint32((field << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string(name);
-  w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).fork();
-  w.uint32((1 << 3) | 0).int32(elemType);
-  w.uint32((2 << 3) | 2).fork();
-  for (const d of dims) {
-    w.uint32((1 << 3) | 2).fork();
-    if (typeof d === 'number') w.uint32((1 << 3) | 0).int64(d);
-    else w.uint32((2 << 3) | 2).string(d);
-    w.ldelim();
-  }
-  w.ldelim().ldelim().ldelim().ldelim();
 }
 
 /** Y[batch, out] = X[batch, in] @ W[in, out] + B[out]  (W stored transposed, as PyTorch exports Linear). */

@@ -1,30 +1,10 @@
 // `ken eval`: a classifier's accuracy, macro-F1, per-class figures and confusion matrix on a labelled data set.
 import { DEFAULT_BATCH_SIZE, encodeDataset, evaluate, loadDataset, openClassifier } from '../eval';
 import type { EvalResult } from '../report/report';
-import { choice, fmt, intOption, onePositional, pct, required, str } from './args';
+import { choice, fmt, intOption, onePositional, required, str } from './args';
 import type { Command } from './main';
+import { evalSummary } from '../report/text';
 import { progressBar } from './progress';
-
-/** A readable table of an evaluation: headline, per-class figures, confusion matrix. */
-export function evalSummary(r: EvalResult): string {
-  const right = r.confusion.reduce((a, row, i) => a + (row[i] ?? 0), 0);
-  const lines = [
-    `accuracy ${pct(r.accuracy, 2)} (${fmt(right)}/${fmt(r.samples)}), macro-F1 ${r.macroF1.toFixed(4)}` +
-      `${r.skipped ? `, ${fmt(r.skipped)} bad lines skipped` : ''} | ${r.executionProvider}, ${r.seconds.toFixed(2)} s`,
-    '',
-  ];
-  const w = Math.max(5, ...r.labels.map((l) => l.length));
-  lines.push(`${'class'.padEnd(w)}  precision  recall      f1  support`);
-  for (const l of r.labels) {
-    const c = r.perClass[l]!;
-    lines.push(`${l.padEnd(w)}  ${c.precision.toFixed(4).padStart(9)}  ${c.recall.toFixed(4).padStart(6)}  ${c.f1.toFixed(4).padStart(6)}  ${String(c.support).padStart(7)}`);
-  }
-  lines.push('', 'confusion (rows: true class, columns: predicted)');
-  const cw = Math.max(4, ...r.confusion.flat().map((v) => String(v).length), ...r.labels.map((l) => Math.min(l.length, 8)));
-  lines.push(`${''.padEnd(w)}  ${r.labels.map((l) => l.slice(0, cw).padStart(cw)).join(' ')}`);
-  r.confusion.forEach((row, i) => lines.push(`${r.labels[i]!.padEnd(w)}  ${row.map((v) => String(v).padStart(cw)).join(' ')}`));
-  return lines.join('\n') + '\n';
-}
 
 export const evalCommand: Command = {
   summary: 'measure a classifier\'s accuracy on a labelled data set (JSONL, CSV, TSV)',

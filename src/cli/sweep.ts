@@ -2,32 +2,12 @@
 import { pruneToFolder } from '../ken/prune';
 import { parseKs, sweep, type SweepResult } from '../ken/sweep';
 import type { KenReport } from '../report/report';
-import { fmt, onePositional, pct, required, str } from './args';
+import { onePositional, required, str } from './args';
 import { EVAL_OPTIONS, PRUNE_OPTIONS, commonPrune, evalSpec, pruneSummary } from './prune';
 import type { Command } from './main';
+import { sweepTable } from '../report/text';
 import { progressBar } from './progress';
 import { UsageError } from '../errors';
-
-export function sweepTable(r: SweepResult, maxDrop: number | undefined): string {
-  const lines = [
-    `fine-tuned accuracy ${pct(r.finetunedAccuracy, 2)} on ${fmt(r.before.samples)} samples (KEN: ${r.backend} on ${r.executionProvider}; eval on ${r.evalProvider}; ${r.seconds.toFixed(1)} s)`,
-    '',
-    '     k     kept   kept params   accuracy   change',
-  ];
-  for (const p of r.points) {
-    const d = (p.accuracy - r.finetunedAccuracy) * 100;
-    const mark = r.recommended === p.k ? '  <- smallest k within the budget' : '';
-    lines.push(`${String(p.k).padStart(6)}  ${pct(p.keptRatio).padStart(7)}  ${fmt(p.keptParams).padStart(12)}  ${pct(p.accuracy, 2).padStart(9)}  ${(d >= 0 ? '+' : '') + d.toFixed(2)}${mark}`);
-  }
-  if (maxDrop !== undefined) {
-    lines.push('');
-    const rec = r.points.find((p) => p.k === r.recommended);
-    lines.push(rec
-      ? `use k=${rec.k}: the smallest k whose accuracy stays within ${maxDrop} points (${pct(rec.accuracy, 2)}, keeps ${pct(rec.keptRatio)} of the parameters)`
-      : (r.note ?? 'no recommendation'));
-  }
-  return lines.join('\n') + '\n';
-}
 
 export const sweepCommand: Command = {
   summary: 'prune and evaluate at several k (in memory); find the smallest k within an accuracy budget',

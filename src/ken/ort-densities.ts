@@ -2,29 +2,13 @@
 // (CUDA when it opens, else CPU). Float64 throughout, so the CPU provider is a cross-check of
 // the TypeScript recurrence; selection stays in TypeScript.
 import { Writer } from 'protobufjs/minimal';
+import { valueInfo } from '../formats/onnx-write';
 import type { Device, DeviceChoice } from './worker-protocol';
 import { CheckpointError } from '../errors';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const DOUBLE = 11;
-
-function valueInfo(w: Writer, field: number, name: string, dims: (number | string)[]): void {
-  w.uint32((field << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string(name);
-  // TypeProto { tensor_type = 1: { elem_type = 1, shape = 2 { dim = 1 { dim_value = 1 | dim_param = 2 } } } }
-  w.uint32((2 << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).fork();
-  w.uint32((1 << 3) | 0).int32(DOUBLE);
-  w.uint32((2 << 3) | 2).fork();
-  for (const d of dims) {
-    w.uint32((1 << 3) | 2).fork();
-    if (typeof d === 'number') w.uint32((1 << 3) | 0).int64(d);
-    else w.uint32((2 << 3) | 2).string(d);
-    w.ldelim();
-  }
-  w.ldelim().ldelim().ldelim().ldelim();
-}
 
 function node(w: Writer, op: string, inputs: string[], outputs: string[], attrs: { name: string; ints?: number[]; i?: number }[] = []): void {
   w.uint32((1 << 3) | 2).fork();
@@ -86,11 +70,11 @@ export function densityModel(): Uint8Array {
   new DataView(ax.buffer).setBigInt64(0, 2n, true);
   w.uint32((9 << 3) | 2).bytes(ax);
   w.ldelim();
-  valueInfo(w, 11, 'X', ['R', 1, 'n']);
-  valueInfo(w, 11, 'G', ['R', 'k', 1]);
-  valueInfo(w, 11, 'invh', ['R', 1, 1]);
-  valueInfo(w, 11, 'norm', ['R', 1]);
-  valueInfo(w, 12, 'D', ['R', 'k']);
+  valueInfo(w, 11, 'X', DOUBLE, ['R', 1, 'n']);
+  valueInfo(w, 11, 'G', DOUBLE, ['R', 'k', 1]);
+  valueInfo(w, 11, 'invh', DOUBLE, ['R', 1, 1]);
+  valueInfo(w, 11, 'norm', DOUBLE, ['R', 1]);
+  valueInfo(w, 12, 'D', DOUBLE, ['R', 'k']);
   w.ldelim();
   return w.finish();
 }

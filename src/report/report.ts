@@ -86,25 +86,3 @@ export function layerOf(name: string): number | undefined {
 export function layerPattern(name: string): string {
   return name.replace(/((?:^|\.)(?:layer|layers|h|block|blocks)\.)\d+\./, '$1*.');
 }
-
-export interface LayerSummary {
-  layer: number | undefined;
-  kept: number;
-  total: number;
-  keptRatio: number;
-}
-
-/** Kept values per numbered layer (tensors outside layers grouped under `undefined`). */
-export function perLayer(tensors: readonly TensorReport[]): LayerSummary[] {
-  const map = new Map<number | undefined, { kept: number; total: number }>();
-  for (const t of tensors) {
-    const l = layerOf(t.name);
-    const s = map.get(l) ?? { kept: 0, total: 0 };
-    s.kept += t.kept;
-    s.total += t.total;
-    map.set(l, s);
-  }
-  return [...map.entries()]
-    .sort((a, b) => (a[0] ?? -1) - (b[0] ?? -1))
-    .map(([layer, s]) => ({ layer, kept: s.kept, total: s.total, keptRatio: s.total ? s.kept / s.total : 1 }));
-}
