@@ -20,6 +20,10 @@ export interface CudaInstallOptions {
 
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket hang up|getaddrinfo/;
 
+function withoutInstallSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^(npm_config_)?onnxruntime_node_install(_cuda)?$/i.test(k)));
+}
+
 export function installCudaProvider(opts: CudaInstallOptions = {}): Promise<CudaInstallResult> {
   const dir = ortBinaryDir();
   if (!(process.platform === 'linux' || process.platform === 'win32') || process.arch !== 'x64') {
@@ -29,7 +33,8 @@ export function installCudaProvider(opts: CudaInstallOptions = {}): Promise<Cuda
   return new Promise((resolve) => {
     const child = spawn(opts.node ?? process.execPath, [join(pkgDir, 'script', 'install.js'), '--onnxruntime-node-install=cuda12'], {
       cwd: pkgDir,
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...opts.env },
+      // the user asked for CUDA: a skip setting (ONNXRUNTIME_NODE_INSTALL=skip, as for offline installs) must not win
+      env: { ...withoutInstallSettings(process.env), ELECTRON_RUN_AS_NODE: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -54,6 +59,8 @@ export function installCudaProvider(opts: CudaInstallOptions = {}): Promise<Cuda
           reason: 'offline',
           message: 'could not download the CUDA provider: this machine has no network access to the package feed. Enable CUDA needs network, CUDA 12 and cuDNN 9; KEN keeps running on the CPU.',
         });
+      } else if (code === 0) {
+        resolve({ ok: false, reason: 'failed', message: `the CUDA provider installer finished without installing its files in ${dir}; KEN keeps running on the CPU` });
       } else {
         const last = output.trim().split('\n').filter((l) => /error/i.test(l)).pop() ?? `installer exit code ${code}`;
         resolve({ ok: false, reason: 'failed', message: `the CUDA provider installer failed (${last.trim().slice(0, 200)}); KEN keeps running on the CPU` });
