@@ -21,13 +21,14 @@ export function watchLine(u: WatchUpdate): string {
 
 export const watch: Command = {
   summary: 'print KEN for each checkpoint of a fine-tuning run as it completes',
-  usage: 'ken watch <run-dir> --base <pretrained> -k <K> [--scope all|attention] [--threads N] [--poll-ms MS] [--json]',
+  usage: 'ken watch <run-dir> --base <pretrained> -k <K> [--eval <data>] [--scope all|attention] [--threads N] [--poll-ms MS] [--json]',
   options: {
     base: { type: 'string', short: 'b' },
     k: { type: 'string', short: 'k' },
     scope: { type: 'string' },
     threads: { type: 'string' },
     'poll-ms': { type: 'string' },
+    eval: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values, positionals }, io) {
@@ -43,8 +44,10 @@ export const watch: Command = {
       // not permitted: normal priority
     }
     if (!values['json']) io.err(`watching ${runDir} (k=${k}); Ctrl-C stops\n`);
+    const data = str(values, 'eval');
     const result = await watchRun(runDir, {
       base, k, scope, threads, pollMs, signal: io.signal,
+      eval: data === undefined ? undefined : { data, device: 'cpu', threads: 1 },
       onLog: (level, message) => io.err(`${level === 'warn' ? 'warning: ' : ''}${message}\n`),
       onUpdate: (u) => io.out(values['json'] ? JSON.stringify(u) + '\n' : watchLine(u) + '\n'),
     });

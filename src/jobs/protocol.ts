@@ -14,7 +14,7 @@ export interface JobParams {
   restore: Plain<RestoreRequest>;
   eval: { model: string; spec: EvalSpec };
   sweep: Omit<SweepRequest, 'signal' | 'onProgress' | 'onPoint' | 'onBackend'> & { out?: string };
-  watch: Omit<WatchOptions, 'signal' | 'onUpdate' | 'onLog' | 'evaluate' | 'include' | 'exclude'> & { runDir: string; include?: string; exclude?: string };
+  watch: Omit<WatchOptions, 'signal' | 'onUpdate' | 'onLog' | 'include' | 'exclude'> & { runDir: string; include?: string; exclude?: string };
 }
 
 export interface JobResults {

@@ -6,7 +6,8 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CancelledError, CheckpointError, oneLine } from '../errors';
-import { openModel, type ModelFolder } from '../formats/folder';
+import { openModel } from '../formats/folder';
+import { EvalBench, type EvalSpec } from '../eval/bench';
 import { readSafetensorsHeader } from '../formats/safetensors';
 import { KenPool } from '../ken/pool';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
@@ -38,8 +39,8 @@ export interface WatchOptions extends PlanOptions {
   onLog?: (level: 'info' | 'warn', message: string) => void;
   /** Keep each checkpoint's report and subnetwork in a subfolder of this (the newest few), for the panel. */
   recordDir?: string | undefined;
-  /** Optional accuracy of a checkpoint that has an ONNX export (given the checkpoint folder). */
-  evaluate?: ((checkpoint: ModelFolder, signal: AbortSignal) => Promise<number | undefined>) | undefined;
+  /** A labelled data set: each checkpoint that has an ONNX export is evaluated on it. */
+  eval?: EvalSpec | undefined;
 }
 
 export interface Candidate {
@@ -188,9 +189,14 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
             // keep the newest few: the panel may still be reading the previous one
             while (records.length > 3) await rm(records.shift()!, { recursive: true, force: true });
           }
-          if (opts.evaluate && folder.onnx) {
-            const acc = await opts.evaluate(folder, opts.signal);
-            if (acc !== undefined) update.accuracy = acc;
+          if (opts.eval && folder.onnx) {
+            try {
+              const bench = await EvalBench.open(folder.dir, opts.eval, opts.signal);
+              update.accuracy = (await bench.evaluate(folder.onnx.path, { signal: opts.signal })).accuracy;
+            } catch (e) {
+              if (e instanceof CancelledError || opts.signal.aborted) throw e;
+              log('warn', `${basename(newest.path)}: no accuracy (${oneLine(e)})`);
+            }
           }
           updates++;
           await opts.onUpdate(update);

@@ -169,3 +169,32 @@ test('ken watch prints one line per checkpoint and stops cleanly on Ctrl-C', asy
   assert.match(lines[0]!, /^step +50 {2}kept \d+\.\d% {2}drift \d\.\d\de-\d+ \(moved \d+\.\d%\) {2}overlap +- +\(\d+\.\d s\)$/);
   assert.match(r.stderr, /stopped after 1 checkpoint/);
 });
+
+test('with a data set, each checkpoint that has an ONNX export gets its accuracy', async () => {
+  const { DEMO, EXTRA, EXPECTED } = await import('../helpers');
+  const { copyFileSync } = await import('node:fs');
+  const root = tmp();
+  const runDir = join(root, 'run');
+  const ckpt = join(runDir, 'checkpoint-7');
+  mkdirSync(ckpt, { recursive: true });
+  for (const f of ['model.onnx', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(DEMO, 'finetuned', f), join(ckpt, f));
+  copyFileSync(join(EXTRA, 'finetuned', 'model.safetensors'), join(ckpt, 'model.safetensors'));
+  await writeFile(join(ckpt, 'trainer_state.json'), '{"global_step": 7}');
+  const controller = new AbortController();
+  const updates: WatchUpdate[] = [];
+  let notify: (() => void) | undefined;
+  const got = new Promise<void>((r) => (notify = r));
+  const watching = watchRun(runDir, {
+    base: join(DEMO, 'pretrained'), k: 32, scope: 'all', pollMs: 50, signal: controller.signal, eval: { data: join(DEMO, 'test.jsonl') },
+    onUpdate: (u) => {
+      updates.push(u);
+      notify?.();
+    },
+  });
+  await Promise.race([got, delay(30000)]);
+  controller.abort();
+  await watching;
+  assert.equal(updates.length, 1);
+  assert.ok(Math.abs(updates[0]!.accuracy! - EXPECTED.finetunedAccuracy) < 0.001, String(updates[0]!.accuracy));
+  assert.equal(updates[0]!.keptParams, EXPECTED.ken['32']!.keptParams);
+});
