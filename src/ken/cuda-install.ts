@@ -20,8 +20,13 @@ export interface CudaInstallOptions {
 
 const OFFLINE = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket hang up|getaddrinfo/;
 
+/**
+ * The environment without install settings: ONNXRUNTIME_NODE_INSTALL(_CUDA) and everything an
+ * enclosing npm run leaves (npm_config_onnxruntime_node_install=skip from an .npmrc, npm's own
+ * settings), which would turn the installer into a silent no-op.
+ */
 function withoutInstallSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^(npm_config_)?onnxruntime_node_install(_cuda)?$/i.test(k)));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^onnxruntime_node_install(_cuda)?$/i.test(k) && !/^npm_/i.test(k)));
 }
 
 export function installCudaProvider(opts: CudaInstallOptions = {}): Promise<CudaInstallResult> {
