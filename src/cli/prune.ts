@@ -85,7 +85,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   }
   if (report.accuracy) {
     const { before, after } = report.accuracy;
-    lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples`);
+    lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${after.executionProvider}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
   }
   lines.push(`wrote ${out}/ (${SUBNETWORK_FILE}, ${REPORT_FILE})`);
   return lines.join('\n') + '\n';

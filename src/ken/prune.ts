@@ -155,14 +155,16 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
 }
 
 export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
-  const started = performance.now();
+  let started = performance.now();
   const { ft, plan, out } = await preparePrune(req);
   throwIfAborted(req.signal);
+  const evalStarted = performance.now();
   // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
   const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
   const before = bench
     ? req.evalBefore ?? (await bench.evaluate(ft.onnx?.path ?? ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
     : undefined;
+  started += performance.now() - evalStarted; // `seconds` is KEN's: the evaluations carry their own
   const staging = new Staging(out!);
   let pool: KenPool | undefined;
   const handles = new Map<string, FileHandle>();
