@@ -15,8 +15,8 @@ export class NonFiniteRowError extends Error {
 }
 
 const TWO21 = 2097152; // 2^21: room for an index below a 32-bit sort key inside a float64
-const SQRT_2PI = Math.sqrt(2 * Math.PI);
-const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
+export const SQRT_2PI = Math.sqrt(2 * Math.PI);
+export const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
 // The first pass drops terms that can change no density by more than this (absolute); a second,
 // exact pass runs only for rows where a density lies that close to a rounding boundary.
 const FIRST_PASS_ERROR = 1e-3;
@@ -25,6 +25,9 @@ const FIRST_PASS_ERROR = 1e-3;
 export interface DensityProvider {
   (row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void;
 }
+
+/** The fast density pass: `recurrenceDensities`, or its WebAssembly twin (wasm-densities.ts). */
+export type RecurrenceDensities = (row: Float32Array, grid: Float64Array, h: number, out: Float64Array, termFloor?: number) => void;
 
 /** Where the reference would crash, or there is nothing to choose, the whole row is kept. */
 export function keepsWholeRow(n: number, k: number, min: number, max: number): boolean {
@@ -243,6 +246,9 @@ export class RowPruner {
   private dens = new Float64Array(0);
   private gkeys = new Float64Array(0);
 
+  /** `fastPass` computes the first, loose densities (default: the TypeScript recurrence). */
+  constructor(private readonly fastPass: RecurrenceDensities = recurrenceDensities) {}
+
   private ensure(n: number, k: number): void {
     if (n > this.cap) {
       this.cap = n;
@@ -299,7 +305,7 @@ export class RowPruner {
       // are summed again directly, in full.
       const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
       const bound = floor / (h * SQRT_2PI);
-      recurrenceDensities(row, grid, h, dens, floor);
+      this.fastPass(row, grid, h, dens, floor);
       for (let i = 0; i < k; i++) {
         const d = dens[i]!;
         if (Math.abs(d - Math.floor(d) - 0.5) <= bound + 1e-10 * (1 + Math.abs(d))) dens[i] = directDensity(row, grid[i]!, h);
