@@ -245,6 +245,10 @@ export class RowPruner {
   private grid = new Float64Array(0);
   private dens = new Float64Array(0);
   private gkeys = new Float64Array(0);
+  private gorder = new Int32Array(0);
+  private grounded = new Int32Array(0);
+  private gcounts = new Int32Array(0);
+  private gpos = new Int32Array(0);
 
   /** `fastPass` computes the first, loose densities (default: the TypeScript recurrence). */
   constructor(private readonly fastPass: RecurrenceDensities = recurrenceDensities) {}
@@ -270,6 +274,9 @@ export class RowPruner {
       this.grid = new Float64Array(k);
       this.dens = new Float64Array(k);
       this.gkeys = new Float64Array(k);
+      this.gorder = new Int32Array(k);
+      this.grounded = new Int32Array(k);
+      this.gpos = new Int32Array(k);
     }
   }
 
@@ -316,11 +323,42 @@ export class RowPruner {
     return this.select(n, grid, gridOrder, k, mask, offset);
   }
 
-  /** Grid indices by rounded density, highest first, equal densities by ascending index. */
-  private orderGrid(dens: Float64Array, k: number): Float64Array {
-    const keys = this.gkeys.subarray(0, k);
-    let fast = true;
+  /**
+   * Grid indices by rounded density, highest first, equal densities by ascending index: a counting
+   * sort when the rounded densities are small integers (they are for any row whose bandwidth is not
+   * tiny against its values), else a sort.
+   */
+  private orderGrid(dens: Float64Array, k: number): Int32Array {
+    const order = this.gorder.subarray(0, k);
+    const rounded = this.grounded;
+    const limit = 4 * k + 256;
+    let top = 0;
     for (let i = 0; i < k; i++) {
+      const r = roundHalfEven(dens[i]!);
+      if (!(r >= 0 && r <= limit)) {
+        top = -1;
+        break;
+      }
+      rounded[i] = r;
+      if (r > top) top = r;
+    }
+    if (top >= 0) {
+      if (this.gcounts.length <= top) this.gcounts = new Int32Array(limit + 1);
+      const counts = this.gcounts;
+      counts.fill(0, 0, top + 1);
+      for (let i = 0; i < k; i++) counts[rounded[i]!]++;
+      let start = 0; // bucket starts, highest density first
+      for (let r = top; r >= 0; r--) {
+        const c = counts[r]!;
+        counts[r] = start;
+        start += c;
+      }
+      for (let i = 0; i < k; i++) order[counts[rounded[i]!]++] = i;
+      return order;
+    }
+    const keys = this.gkeys.subarray(0, k);
+    let fast = k < TWO21;
+    for (let i = 0; i < k && fast; i++) {
       const r = roundHalfEven(dens[i]!);
       if (!(r < 4294967296)) fast = false;
       keys[i] = -r * TWO21 + i;
@@ -330,16 +368,15 @@ export class RowPruner {
       for (let i = 0; i < k; i++) {
         const key = keys[i]!;
         // key = -r*2^21 + i with 0 <= i < 2^21: recover i exactly
-        const idx = key - Math.floor(key / TWO21) * TWO21;
-        keys[i] = idx;
+        order[i] = key - Math.floor(key / TWO21) * TWO21;
       }
-      return keys;
+      return order;
     }
     const idx = Array.from({ length: k }, (_, i) => i);
-    const rounded = idx.map((i) => roundHalfEven(dens[i]!));
-    idx.sort((a, b) => rounded[b]! - rounded[a]! || a - b);
-    for (let i = 0; i < k; i++) keys[i] = idx[i]!;
-    return keys;
+    const roundedAll = idx.map((i) => roundHalfEven(dens[i]!));
+    idx.sort((a, b) => roundedAll[b]! - roundedAll[a]! || a - b);
+    for (let i = 0; i < k; i++) order[i] = idx[i]!;
+    return order;
   }
 
   /**
@@ -411,7 +448,7 @@ export class RowPruner {
     }
   }
 
-  private select(n: number, grid: Float64Array, gridOrder: Float64Array, k: number, mask: Uint8Array, offset: number): number {
+  private select(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
     const sorted = this.sorted;
     const order = this.order;
     const runStart = this.runStart;
@@ -426,6 +463,18 @@ export class RowPruner {
     runDone.fill(0, 0, n);
     mask.fill(0, offset, offset + n);
     let kept = 0;
+    // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
+    // float32 and so is each difference, which can tie values that float64 would tell apart.
+    // gpos[i]: the first sorted position whose value is >= grid point i (in float32); the grid and
+    // the sorted row both ascend, so one merge finds them all (stepping back too, should rounding
+    // ever make the grid dip).
+    const gpos = this.gpos;
+    for (let i = 0, p = 0; i < k; i++) {
+      const g = Math.fround(grid[i]!);
+      while (p < n && sorted[p]! < g) p++;
+      while (p > 0 && sorted[p - 1]! >= g) p--;
+      gpos[i] = p;
+    }
 
     const findNext = (p: number): number => {
       let root = p;
@@ -450,17 +499,9 @@ export class RowPruner {
     };
 
     for (let s = 0; s < k; s++) {
-      // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
-      // float32 and so is each difference, which can tie values that float64 would tell apart
-      const g = Math.fround(grid[gridOrder[s]!]!);
-      // first sorted position whose value is >= g
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sorted[mid]! < g) lo = mid + 1;
-        else hi = mid;
-      }
+      const gi = gridOrder[s]!;
+      const g = Math.fround(grid[gi]!);
+      const lo = gpos[gi]!;
       // Distances only grow away from g, so the nearest alive value on each side is a candidate; runs
       // further out are too while their float32 distance ties. Among equals, the smallest index wins.
       let pick = -1;
