@@ -249,6 +249,7 @@ export class RowPruner {
   private grounded = new Int32Array(0);
   private gcounts = new Int32Array(0);
   private gpos = new Int32Array(0);
+  private bcounts = new Int32Array(0);
 
   /** `fastPass` computes the first, loose densities (default: the TypeScript recurrence). */
   constructor(private readonly fastPass: RecurrenceDensities = recurrenceDensities) {}
@@ -319,7 +320,8 @@ export class RowPruner {
       }
     }
     const gridOrder = this.orderGrid(dens, k);
-    this.sortRow(row);
+    if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+    this.markRuns(n);
     return this.select(n, grid, gridOrder, k, mask, offset);
   }
 
@@ -380,11 +382,68 @@ export class RowPruner {
   }
 
   /**
-   * Sorts positions by (value, original index); -0 and +0 count as one value. An LSD radix sort
-   * (4 passes of 8 bits, stable, so equal values stay in index order) over the float32 bits
-   * mapped to unsigned integers in value order.
+   * Sorts positions by (value, original index) when the values spread evenly enough: n buckets of
+   * equal width over [min, max] (the bucket is monotone in the value, so bucket order is value order),
+   * filled stably in index order, then each bucket by insertion sort (stable, so equal values keep
+   * index order). False, having done nothing useful, when the buckets are too uneven for that to be
+   * cheap (clustered rows): the radix sort then runs.
    */
-  private sortRow(row: Float32Array): void {
+  private bucketSortRow(row: Float32Array, min: number, max: number): boolean {
+    const n = row.length;
+    if (this.bcounts.length < n + 1) this.bcounts = new Int32Array(n + 1);
+    const counts = this.bcounts;
+    const bucket = this.idxB;
+    counts.fill(0, 0, n + 1);
+    const scale = n / (max - min);
+    const last = n - 1;
+    for (let j = 0; j < n; j++) {
+      let b = Math.floor((row[j]! - min) * scale);
+      if (b > last) b = last;
+      bucket[j] = b;
+      counts[b + 1]++;
+    }
+    // insertion sorts cost about the sum of squared bucket sizes
+    let work = 0;
+    for (let b = 1; b <= n; b++) {
+      const c = counts[b]!;
+      work += c * c;
+      counts[b] = counts[b - 1]! + c;
+    }
+    if (work > 8 * n) return false;
+    const order = this.order;
+    const sorted = this.sorted;
+    for (let j = 0; j < n; j++) {
+      const to = counts[bucket[j]!]++;
+      order[to] = j;
+      sorted[to] = row[j]!;
+    }
+    // counts[b] is now the end of bucket b
+    for (let b = 0, start = 0; b < n; b++) {
+      const end = counts[b]!;
+      for (let i = start + 1; i < end; i++) {
+        const v = sorted[i]!;
+        if (!(v < sorted[i - 1]!)) continue;
+        const j = order[i]!;
+        let q = i - 1;
+        do {
+          sorted[q + 1] = sorted[q]!;
+          order[q + 1] = order[q]!;
+          q--;
+        } while (q >= start && v < sorted[q]!);
+        sorted[q + 1] = v;
+        order[q + 1] = j;
+      }
+      start = end;
+    }
+    return true;
+  }
+
+  /**
+   * Sorts positions by (value, original index), whatever the values; -0 and +0 count as one value.
+   * An LSD radix sort (4 passes of 8 bits, stable, so equal values stay in index order) over the
+   * float32 bits mapped to unsigned integers in value order.
+   */
+  private radixSortRow(row: Float32Array): void {
     const n = row.length;
     const order = this.order;
     const sorted = this.sorted;
@@ -434,6 +493,11 @@ export class RowPruner {
       order[p] = j;
       sorted[p] = row[j]!;
     }
+  }
+
+  /** runStart/runEnd: the run of equal values each sorted position belongs to. */
+  private markRuns(n: number): void {
+    const sorted = this.sorted;
     const runStart = this.runStart;
     const runEnd = this.runEnd;
     let s = 0;
