@@ -4,8 +4,9 @@
 // index), value-membership keep.
 //
 // Densities on the evenly spaced grid are walked outward from each value's nearest grid point by a
-// multiplicative recurrence (three Math.exp per value, then multiply-adds); selection runs in
-// O(k log n) with "next alive" / "previous alive" union-find links over the sorted row.
+// multiplicative recurrence (three Math.exp per value, then multiply-adds; wasm-densities.ts runs the
+// same operations in WebAssembly SIMD); selection runs with "next alive" / "previous alive"
+// union-find links over the sorted row.
 
 /** A row that holds NaN or infinity; the caller names the tensor. */
 export class NonFiniteRowError extends Error {
