@@ -12,6 +12,7 @@ import { readRange, readSafetensorsHeader } from '../src/formats/safetensors';
 import { isHead } from '../src/ken/plan';
 import { pruneToFolder } from '../src/ken/prune';
 import { RowPruner } from '../src/ken/row';
+import { fastDensityPass } from '../src/ken/wasm-densities';
 import type { Backend } from '../src/ken/worker-protocol';
 import { CpuWatch, MB, RssSampler, childPids, kernelPeakRss, resetPeakRss, type CpuFigures } from './measure';
 import { referenceUnavailable, runReference, type ReferenceResult, type RowJob } from './reference';
@@ -288,7 +289,7 @@ function keptOf(pruner: RowPruner, values: Float32Array, k: number): number[] {
  * this thread's): per width, the median over 5 timed passes (after a warm-up) of wall and CPU ms/row.
  */
 function ourSingleThread(rows: readonly SampledRow[]): Map<number, { ms: number; cpuMs: number }> {
-  const pruner = new RowPruner();
+  const pruner = new RowPruner(fastDensityPass().pass); // the density pass the workers use
   const byWidth = new Map<number, SampledRow[]>();
   for (const r of rows) byWidth.set(r.values.length, [...(byWidth.get(r.values.length) ?? []), r]);
   const out = new Map<number, { ms: number; cpuMs: number }>();
@@ -440,6 +441,7 @@ async function main(): Promise<number> {
   const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, ${Math.round(totalmem() / 1024 ** 3)} GiB, node ${process.version}, ${process.platform}`;
   log(`KEN core benchmark${args.quick ? ' (--quick: 2 encoder layers, 40 reference rows)' : ''}`);
   log(`  machine: ${machine}; threads: ${threads}; backends: ${args.backends.join(', ')}; k: ${args.ks.join(', ')}`);
+  log(`  js backend's fast density pass: ${fastDensityPass().engine}${process.env['KEN_WASM'] === '0' ? ' (KEN_WASM=0)' : ' (KEN_WASM=0 forces js)'}`);
 
   const workDir = await mkdtemp(join(tmpdir(), 'ken-bench-'));
   try {

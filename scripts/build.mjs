@@ -1,7 +1,8 @@
 // Builds every bundle with esbuild: the CLI, the extension host, the KEN worker,
 // the webview (browser), the benchmarks and the unit tests. `tsc --noEmit` type-checks separately.
 import { build } from 'esbuild';
-import { readdirSync, statSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, mkdirSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import initWabt from 'wabt';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,11 +30,31 @@ const testEntries = {};
 for (const f of files('test', '.test.ts')) testEntries[join('test', relative('test', f).replace(/\.ts$/, ''))] = f;
 for (const f of files('bench', '.ts')) nodeEntries[join('bench', relative('bench', f).replace(/\.ts$/, ''))] = f;
 
+// WebAssembly text (src/**/*.wat) is assembled here by wabt's wat2wasm and bundled as bytes
+// (`import bytes from './x.wat'` is a Uint8Array): nothing is generated into the source tree.
+const wabt = await initWabt();
+const watPlugin = {
+  name: 'wat',
+  setup(b) {
+    b.onLoad({ filter: /\.wat$/ }, (args) => {
+      const mod = wabt.parseWat(args.path, readFileSync(args.path, 'utf8'), { simd: true, bulk_memory: true, sat_float_to_int: true });
+      try {
+        mod.resolveNames();
+        mod.validate();
+        return { contents: mod.toBinary({ log: false, write_debug_names: false }).buffer, loader: 'binary', watchFiles: [args.path] };
+      } finally {
+        mod.destroy();
+      }
+    });
+  },
+};
+
 const common = {
   bundle: true,
   sourcemap: 'linked',
   logLevel: 'warning',
   absWorkingDir: root,
+  plugins: [watPlugin],
 };
 
 await build({

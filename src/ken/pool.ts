@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
-import type { Backend, BackendChoice, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';
+import type { Backend, BackendChoice, DensityEngine, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';
 
 export interface PoolOptions {
   backend: BackendChoice;
@@ -53,7 +53,13 @@ export class KenPool {
   private nextId = 1;
   private closed = false;
 
-  private constructor(readonly backend: Backend, readonly executionProvider: Device, readonly threads: number) {}
+  private constructor(
+    readonly backend: Backend,
+    readonly executionProvider: Device,
+    readonly threads: number,
+    /** The js backend's fast density pass (WebAssembly SIMD unless unavailable or KEN_WASM=0). */
+    readonly densityEngine: DensityEngine | undefined = undefined,
+  ) {}
 
   /** Opens workers for the chosen backend; `auto` takes CUDA through ONNX Runtime when it opens, else `js`. */
   static async open(opts: PoolOptions): Promise<KenPool> {
@@ -73,9 +79,10 @@ export class KenPool {
       await worker.terminate();
       if (opts.backend === 'ort' || opts.device === 'cuda') throw new CheckpointError(ready.message);
     }
-    const pool = new KenPool('js', 'cpu', threads);
     const workers = Array.from({ length: threads }, () => new Worker(workerScript()));
-    await Promise.all(workers.map((w) => KenPool.init(w, { type: 'init', backend: 'js', device: 'cpu', threads: 1, lowPriority: opts.lowPriority ?? false })));
+    const readies = await Promise.all(workers.map((w) => KenPool.init(w, { type: 'init', backend: 'js', device: 'cpu', threads: 1, lowPriority: opts.lowPriority ?? false })));
+    const engines = readies.map((r) => (r.type === 'ready' ? r.densityEngine : undefined));
+    const pool = new KenPool('js', 'cpu', threads, engines.every((e) => e === 'wasm') ? 'wasm' : 'js');
     workers.forEach((w) => pool.adopt(w));
     return pool;
   }

@@ -4,8 +4,9 @@
 // index), value-membership keep.
 //
 // Densities on the evenly spaced grid are walked outward from each value's nearest grid point by a
-// multiplicative recurrence (three Math.exp per value, then multiply-adds); selection runs in
-// O(k log n) with "next alive" / "previous alive" union-find links over the sorted row.
+// multiplicative recurrence (three Math.exp per value, then multiply-adds; wasm-densities.ts runs the
+// same operations in WebAssembly SIMD); selection runs with "next alive" / "previous alive"
+// union-find links over the sorted row.
 
 /** A row that holds NaN or infinity; the caller names the tensor. */
 export class NonFiniteRowError extends Error {
@@ -15,8 +16,8 @@ export class NonFiniteRowError extends Error {
 }
 
 const TWO21 = 2097152; // 2^21: room for an index below a 32-bit sort key inside a float64
-const SQRT_2PI = Math.sqrt(2 * Math.PI);
-const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
+export const SQRT_2PI = Math.sqrt(2 * Math.PI);
+export const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
 // The first pass drops terms that can change no density by more than this (absolute); a second,
 // exact pass runs only for rows where a density lies that close to a rounding boundary.
 const FIRST_PASS_ERROR = 1e-3;
@@ -25,6 +26,9 @@ const FIRST_PASS_ERROR = 1e-3;
 export interface DensityProvider {
   (row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void;
 }
+
+/** The fast density pass: `recurrenceDensities`, or its WebAssembly twin (wasm-densities.ts). */
+export type RecurrenceDensities = (row: Float32Array, grid: Float64Array, h: number, out: Float64Array, termFloor?: number) => void;
 
 /** Where the reference would crash, or there is nothing to choose, the whole row is kept. */
 export function keepsWholeRow(n: number, k: number, min: number, max: number): boolean {
@@ -242,6 +246,14 @@ export class RowPruner {
   private grid = new Float64Array(0);
   private dens = new Float64Array(0);
   private gkeys = new Float64Array(0);
+  private gorder = new Int32Array(0);
+  private grounded = new Int32Array(0);
+  private gcounts = new Int32Array(0);
+  private gpos = new Int32Array(0);
+  private bcounts = new Int32Array(0);
+
+  /** `fastPass` computes the first, loose densities (default: the TypeScript recurrence). */
+  constructor(private readonly fastPass: RecurrenceDensities = recurrenceDensities) {}
 
   private ensure(n: number, k: number): void {
     if (n > this.cap) {
@@ -264,6 +276,9 @@ export class RowPruner {
       this.grid = new Float64Array(k);
       this.dens = new Float64Array(k);
       this.gkeys = new Float64Array(k);
+      this.gorder = new Int32Array(k);
+      this.grounded = new Int32Array(k);
+      this.gpos = new Int32Array(k);
     }
   }
 
@@ -299,22 +314,54 @@ export class RowPruner {
       // are summed again directly, in full.
       const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
       const bound = floor / (h * SQRT_2PI);
-      recurrenceDensities(row, grid, h, dens, floor);
+      this.fastPass(row, grid, h, dens, floor);
       for (let i = 0; i < k; i++) {
         const d = dens[i]!;
         if (Math.abs(d - Math.floor(d) - 0.5) <= bound + 1e-10 * (1 + Math.abs(d))) dens[i] = directDensity(row, grid[i]!, h);
       }
     }
     const gridOrder = this.orderGrid(dens, k);
-    this.sortRow(row);
+    if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+    this.markRuns(n);
     return this.select(n, grid, gridOrder, k, mask, offset);
   }
 
-  /** Grid indices by rounded density, highest first, equal densities by ascending index. */
-  private orderGrid(dens: Float64Array, k: number): Float64Array {
-    const keys = this.gkeys.subarray(0, k);
-    let fast = true;
+  /**
+   * Grid indices by rounded density, highest first, equal densities by ascending index: a counting
+   * sort when the rounded densities are small integers (they are for any row whose bandwidth is not
+   * tiny against its values), else a sort.
+   */
+  private orderGrid(dens: Float64Array, k: number): Int32Array {
+    const order = this.gorder.subarray(0, k);
+    const rounded = this.grounded;
+    const limit = 4 * k + 256;
+    let top = 0;
     for (let i = 0; i < k; i++) {
+      const r = roundHalfEven(dens[i]!);
+      if (!(r >= 0 && r <= limit)) {
+        top = -1;
+        break;
+      }
+      rounded[i] = r;
+      if (r > top) top = r;
+    }
+    if (top >= 0) {
+      if (this.gcounts.length <= top) this.gcounts = new Int32Array(limit + 1);
+      const counts = this.gcounts;
+      counts.fill(0, 0, top + 1);
+      for (let i = 0; i < k; i++) counts[rounded[i]!]++;
+      let start = 0; // bucket starts, highest density first
+      for (let r = top; r >= 0; r--) {
+        const c = counts[r]!;
+        counts[r] = start;
+        start += c;
+      }
+      for (let i = 0; i < k; i++) order[counts[rounded[i]!]++] = i;
+      return order;
+    }
+    const keys = this.gkeys.subarray(0, k);
+    let fast = k < TWO21;
+    for (let i = 0; i < k && fast; i++) {
       const r = roundHalfEven(dens[i]!);
       if (!(r < 4294967296)) fast = false;
       keys[i] = -r * TWO21 + i;
@@ -324,24 +371,80 @@ export class RowPruner {
       for (let i = 0; i < k; i++) {
         const key = keys[i]!;
         // key = -r*2^21 + i with 0 <= i < 2^21: recover i exactly
-        const idx = key - Math.floor(key / TWO21) * TWO21;
-        keys[i] = idx;
+        order[i] = key - Math.floor(key / TWO21) * TWO21;
       }
-      return keys;
+      return order;
     }
     const idx = Array.from({ length: k }, (_, i) => i);
-    const rounded = idx.map((i) => roundHalfEven(dens[i]!));
-    idx.sort((a, b) => rounded[b]! - rounded[a]! || a - b);
-    for (let i = 0; i < k; i++) keys[i] = idx[i]!;
-    return keys;
+    const roundedAll = idx.map((i) => roundHalfEven(dens[i]!));
+    idx.sort((a, b) => roundedAll[b]! - roundedAll[a]! || a - b);
+    for (let i = 0; i < k; i++) order[i] = idx[i]!;
+    return order;
   }
 
   /**
-   * Sorts positions by (value, original index); -0 and +0 count as one value. An LSD radix sort
-   * (4 passes of 8 bits, stable, so equal values stay in index order) over the float32 bits
-   * mapped to unsigned integers in value order.
+   * Sorts positions by (value, original index) when the values spread evenly enough: n buckets of
+   * equal width over [min, max] (the bucket is monotone in the value, so bucket order is value order),
+   * filled stably in index order, then each bucket by insertion sort (stable, so equal values keep
+   * index order). False, having done nothing useful, when the buckets are too uneven for that to be
+   * cheap (clustered rows): the radix sort then runs.
    */
-  private sortRow(row: Float32Array): void {
+  private bucketSortRow(row: Float32Array, min: number, max: number): boolean {
+    const n = row.length;
+    if (this.bcounts.length < n + 1) this.bcounts = new Int32Array(n + 1);
+    const counts = this.bcounts;
+    const bucket = this.idxB;
+    counts.fill(0, 0, n + 1);
+    const scale = n / (max - min);
+    const last = n - 1;
+    for (let j = 0; j < n; j++) {
+      let b = Math.floor((row[j]! - min) * scale);
+      if (b > last) b = last;
+      bucket[j] = b;
+      counts[b + 1]++;
+    }
+    // insertion sorts cost about the sum of squared bucket sizes
+    let work = 0;
+    for (let b = 1; b <= n; b++) {
+      const c = counts[b]!;
+      work += c * c;
+      counts[b] = counts[b - 1]! + c;
+    }
+    if (work > 8 * n) return false;
+    const order = this.order;
+    const sorted = this.sorted;
+    for (let j = 0; j < n; j++) {
+      const to = counts[bucket[j]!]++;
+      order[to] = j;
+      sorted[to] = row[j]!;
+    }
+    // counts[b] is now the end of bucket b
+    for (let b = 0, start = 0; b < n; b++) {
+      const end = counts[b]!;
+      for (let i = start + 1; i < end; i++) {
+        const v = sorted[i]!;
+        if (!(v < sorted[i - 1]!)) continue;
+        const j = order[i]!;
+        let q = i - 1;
+        do {
+          sorted[q + 1] = sorted[q]!;
+          order[q + 1] = order[q]!;
+          q--;
+        } while (q >= start && v < sorted[q]!);
+        sorted[q + 1] = v;
+        order[q + 1] = j;
+      }
+      start = end;
+    }
+    return true;
+  }
+
+  /**
+   * Sorts positions by (value, original index), whatever the values; -0 and +0 count as one value.
+   * An LSD radix sort (4 passes of 8 bits, stable, so equal values stay in index order) over the
+   * float32 bits mapped to unsigned integers in value order.
+   */
+  private radixSortRow(row: Float32Array): void {
     const n = row.length;
     const order = this.order;
     const sorted = this.sorted;
@@ -391,6 +494,11 @@ export class RowPruner {
       order[p] = j;
       sorted[p] = row[j]!;
     }
+  }
+
+  /** runStart/runEnd: the run of equal values each sorted position belongs to. */
+  private markRuns(n: number): void {
+    const sorted = this.sorted;
     const runStart = this.runStart;
     const runEnd = this.runEnd;
     let s = 0;
@@ -405,7 +513,7 @@ export class RowPruner {
     }
   }
 
-  private select(n: number, grid: Float64Array, gridOrder: Float64Array, k: number, mask: Uint8Array, offset: number): number {
+  private select(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
     const sorted = this.sorted;
     const order = this.order;
     const runStart = this.runStart;
@@ -420,6 +528,18 @@ export class RowPruner {
     runDone.fill(0, 0, n);
     mask.fill(0, offset, offset + n);
     let kept = 0;
+    // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
+    // float32 and so is each difference, which can tie values that float64 would tell apart.
+    // gpos[i]: the first sorted position whose value is >= grid point i (in float32); the grid and
+    // the sorted row both ascend, so one merge finds them all (stepping back too, should rounding
+    // ever make the grid dip).
+    const gpos = this.gpos;
+    for (let i = 0, p = 0; i < k; i++) {
+      const g = Math.fround(grid[i]!);
+      while (p < n && sorted[p]! < g) p++;
+      while (p > 0 && sorted[p - 1]! >= g) p--;
+      gpos[i] = p;
+    }
 
     const findNext = (p: number): number => {
       let root = p;
@@ -444,17 +564,9 @@ export class RowPruner {
     };
 
     for (let s = 0; s < k; s++) {
-      // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
-      // float32 and so is each difference, which can tie values that float64 would tell apart
-      const g = Math.fround(grid[gridOrder[s]!]!);
-      // first sorted position whose value is >= g
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sorted[mid]! < g) lo = mid + 1;
-        else hi = mid;
-      }
+      const gi = gridOrder[s]!;
+      const g = Math.fround(grid[gi]!);
+      const lo = gpos[gi]!;
       // Distances only grow away from g, so the nearest alive value on each side is a candidate; runs
       // further out are too while their float32 distance ties. Among equals, the smallest index wins.
       let pick = -1;

@@ -5,12 +5,13 @@ import { parentPort } from 'node:worker_threads';
 import { constants, setPriority } from 'node:os';
 import { NonFiniteRowError, RowPruner, bandwidth, fillGrid, keepsWholeRow, type DensityProvider } from './row';
 import { densityModel, openSession, type OpenedSession } from './ort-densities';
+import { fastDensityPass } from './wasm-densities';
 import type { Backend, WorkerRequest, WorkerResponse } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.js must run as a worker thread');
 
-const pruner = new RowPruner();
+let pruner = new RowPruner();
 let backend: Backend = 'js';
 let ortSession: OpenedSession | undefined;
 
@@ -119,7 +120,9 @@ port.on('message', (msg: WorkerRequest) => {
           post({ type: 'init-failed', message: e instanceof Error ? e.message : String(e) });
         }
       } else {
-        post({ type: 'ready', backend, executionProvider: 'cpu' });
+        const fast = fastDensityPass();
+        pruner = new RowPruner(fast.pass);
+        post({ type: 'ready', backend, executionProvider: 'cpu', densityEngine: fast.engine });
       }
     } else {
       await prune(msg);

@@ -26,10 +26,29 @@ async function goldenThrough(pool: KenPool): Promise<string[]> {
   return wrong;
 }
 
-test('js backend (worker threads) keeps the reference set on 100% of golden rows', async () => {
+test('js backend (worker threads, WebAssembly density pass) keeps the reference set on 100% of golden rows', async () => {
   const pool = await KenPool.open({ backend: 'js', device: 'cpu', threads: 2 });
   try {
     assert.equal(pool.backend, 'js');
+    assert.equal(pool.densityEngine, 'wasm');
+    assert.deepEqual(await goldenThrough(pool), []);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('js backend with KEN_WASM=0 (TypeScript density pass) keeps the reference set on 100% of golden rows', async () => {
+  const before = process.env['KEN_WASM'];
+  process.env['KEN_WASM'] = '0'; // workers copy the environment when they start
+  let pool: KenPool;
+  try {
+    pool = await KenPool.open({ backend: 'js', device: 'cpu', threads: 2 });
+  } finally {
+    if (before === undefined) delete process.env['KEN_WASM'];
+    else process.env['KEN_WASM'] = before;
+  }
+  try {
+    assert.equal(pool.densityEngine, 'js');
     assert.deepEqual(await goldenThrough(pool), []);
   } finally {
     await pool.close();

@@ -193,6 +193,73 @@ test('random rows (signs, duplicates, mixed magnitudes) keep what the direct tra
   assert.deepEqual(wrong, []);
 });
 
+test('the bucket sort and the radix sort order a row alike, and the bucket sort steps aside for clustered rows', () => {
+  // the two private sorts of RowPruner, compared directly
+  interface Sorts {
+    ensure(n: number, k: number): void;
+    bucketSortRow(row: Float32Array, min: number, max: number): boolean;
+    radixSortRow(row: Float32Array): void;
+    order: Int32Array;
+    sorted: Float64Array;
+  }
+  const pruner = new RowPruner() as unknown as Sorts;
+  let bucketed = 0;
+  let declined = 0;
+  for (let r = 0; r < 200; r++) {
+    const n = 2 + ((r * 97) % 3000);
+    const row = normals(n, 9000 + r, r % 7 === 0 ? 1e-30 : 0.02);
+    if (r % 4 === 1) for (let j = 0; j < n; j++) row[j] = Math.round(row[j]! * 100) / 100; // duplicates
+    if (r % 5 === 2) row[r % n] = 50; // an outlier squeezes the rest into a few buckets
+    if (r % 6 === 3) for (let j = 0; j < n; j += 3) row[j] = j % 2 ? 0 : -0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of row) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    if (min === max) continue;
+    pruner.ensure(n, 2);
+    if (!pruner.bucketSortRow(row, min, max)) {
+      declined++;
+      continue;
+    }
+    bucketed++;
+    const order = [...pruner.order.subarray(0, n)];
+    const sorted = [...pruner.sorted.subarray(0, n)];
+    pruner.radixSortRow(row);
+    assert.deepEqual(order, [...pruner.order.subarray(0, n)], `row ${r} (n=${n}): order`);
+    assert.deepEqual(sorted.map((v) => v + 0), [...pruner.sorted.subarray(0, n)].map((v) => v + 0), `row ${r}: values`);
+  }
+  assert.ok(bucketed > 100 && declined > 20, `both paths tested (${bucketed} bucketed, ${declined} declined)`);
+});
+
+test('rows whose rounded densities are too large to count keep what the direct transcription keeps', () => {
+  // values ~1e-6 apart: densities ~1e5, past the counting sort's range, so the grid order is sorted
+  const pruner = new RowPruner();
+  const wrong: string[] = [];
+  for (let r = 0; r < 40; r++) {
+    const n = 20 + r * 7;
+    const k = 2 + ((r * 13) % (n - 2));
+    const row = normals(n, 500 + r, 1e-6);
+    if (r % 2) for (let j = 0; j < n; j += 5) row[j] = Math.round(row[j]! * 1e6) / 1e6; // duplicates
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of row) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const grid = new Float64Array(k);
+    fillGrid(min, max, k, grid);
+    const dens = new Float64Array(k);
+    directDensities(row, grid, bandwidth(row), dens);
+    assert.ok(Math.max(...dens) > 4 * k + 256, `row ${r}: densities too small to test the sorted path`);
+    const mask = new Uint8Array(n);
+    pruner.prune(row, k, mask, 0);
+    if (JSON.stringify(keptIndices(mask)) !== JSON.stringify(naiveKept(row, k))) wrong.push(`row ${r} (n=${n}, k=${k})`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
 test('a term floor costs each density at most floor / (h sqrt(2 pi)); near-boundary densities are caught', () => {
   for (const [n, k, floor] of [[768, 384, 1e-8], [3072, 96, 1e-6], [200, 17, 1e-4], [120, 24, 1e-3]] as const) {
     const row = normals(n, 7 * n + k, 0.02);

@@ -1,0 +1,89 @@
+// Microbenchmark of one KEN row on this thread: the fast density pass (TypeScript vs WebAssembly)
+// and the whole RowPruner with each, on BERT-like rows (normal values, scale 0.02).
+// Rounds alternate the two engines so that load from other processes hits both alike.
+//
+//   node dist/bench/densities.js [--rounds 9]
+import { RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
+import { WasmDensities } from '../src/ken/wasm-densities';
+
+const SHAPES = [
+  [768, 384, 2000],
+  [3072, 384, 500],
+  [768, 96, 2000],
+] as const;
+const FIRST_PASS_ERROR = 1e-3; // as RowPruner
+
+function normals(count: number, seed: number, scale: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0 || 1;
+  const uni = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(uni())) * Math.cos(2 * Math.PI * uni()) * scale;
+  return out;
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const spread = (a: number[]): string => `${Math.min(...a).toFixed(1)}-${Math.max(...a).toFixed(1)}`;
+
+function main(): void {
+  const roundsArg = process.argv.indexOf('--rounds');
+  const rounds = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : 9;
+  const wasm = WasmDensities.create();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available in this Node');
+  const engines: [string, RecurrenceDensities][] = [
+    ['js', recurrenceDensities],
+    ['wasm', wasm.densities],
+  ];
+  console.log(`µs per row, median [min-max] of ${rounds} rounds, engines alternating`);
+  for (const [n, k, rows] of SHAPES) {
+    const data = normals(n * rows, 7 + n + k, 0.02);
+    const grid = new Float64Array(k);
+    const dens = new Float64Array(k);
+    const mask = new Uint8Array(n);
+    const densTimes = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+    const pruneTimes = new Map<string, number[]>(engines.map(([name]) => [name, []]));
+    const kept = new Map<string, number>();
+    const pruners = new Map(engines.map(([name, pass]) => [name, new RowPruner(pass)]));
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, pass] of engines) {
+        let t0 = performance.now();
+        for (let r = 0; r < rows; r++) {
+          const row = data.subarray(r * n, (r + 1) * n);
+          let min = Infinity;
+          let max = -Infinity;
+          for (let j = 0; j < n; j++) {
+            const v = row[j]!;
+            if (v < min) min = v;
+            if (v > max) max = v;
+          }
+          fillGrid(min, max, k, grid);
+          const h = bandwidth(row);
+          pass(row, grid, h, dens, Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI));
+        }
+        densTimes.get(name)!.push(((performance.now() - t0) / rows) * 1000);
+        const pruner = pruners.get(name)!;
+        let sum = 0;
+        t0 = performance.now();
+        for (let r = 0; r < rows; r++) sum += pruner.prune(data.subarray(r * n, (r + 1) * n), k, mask, 0);
+        pruneTimes.get(name)!.push(((performance.now() - t0) / rows) * 1000);
+        kept.set(name, sum);
+      }
+    }
+    if (new Set(kept.values()).size !== 1) throw new Error(`n=${n} k=${k}: the engines kept different counts`);
+    const d = engines.map(([name]) => densTimes.get(name)!);
+    const p = engines.map(([name]) => pruneTimes.get(name)!);
+    console.log(
+      `n=${n} k=${k}: densities js ${median(d[0]!).toFixed(1)} [${spread(d[0]!)}], wasm ${median(d[1]!).toFixed(1)} [${spread(d[1]!)}] ` +
+        `(${(median(d[0]!) / median(d[1]!)).toFixed(2)}x); RowPruner js ${median(p[0]!).toFixed(1)} [${spread(p[0]!)}], ` +
+        `wasm ${median(p[1]!).toFixed(1)} [${spread(p[1]!)}] (${(median(p[0]!) / median(p[1]!)).toFixed(2)}x)`,
+    );
+  }
+}
+
+main();
