@@ -77,7 +77,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   const lines = [
     `KEN k=${report.k}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
     `kept ${fmt(report.keptParams)} of ${fmt(report.totalParams)} parameters (${pct(report.keptRatio)})`,
-    `backend ${report.backend} on ${report.executionProvider}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
+    `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${report.executionProvider}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
   ];
   if (report.bytes) {
     const b = report.bytes;

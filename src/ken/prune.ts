@@ -263,6 +263,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       threads: pool.threads,
       createdAt: new Date().toISOString(),
     };
+    if (pool.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
     if (bench && before) {
       const prunedOnnx = ft.onnx ? join(staging.dir, relative(ft.dir, ft.onnx.path)) : staging.dir;

@@ -56,6 +56,8 @@ export interface KenReport {
   k: number;
   backend: string;
   executionProvider: string;
+  /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
+  densityEngine?: string;
   seconds: number;
   totalParams: number;
   keptParams: number;
