@@ -310,7 +310,6 @@ export function columnRowInitializers(model: OnnxModel): Set<string> {
   return new Set([...out].filter((n) => twoD.has(n)));
 }
 
-export { SIZES as ONNX_ELEMENT_SIZES, WIRE_I32, WIRE_I64 };
 
 /** An initializer's values as little-endian bytes of its dtype, however they are stored. */
 export async function readInitializerBytes(model: OnnxModel, init: OnnxInitializer): Promise<Uint8Array> {
