@@ -3,6 +3,7 @@
 // Rounds alternate the two engines so that load from other processes hits both alike.
 //
 //   node dist/bench/densities.js [--rounds 9]
+import { NormalStream } from './synth';
 import { RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
 import { WasmDensities } from '../src/ken/wasm-densities';
 
@@ -13,18 +14,10 @@ const SHAPES = [
 ] as const;
 const FIRST_PASS_ERROR = 1e-3; // as RowPruner
 
+/** Seeded N(0, scale) values (the bench's own generator). */
 function normals(count: number, seed: number, scale: number): Float32Array {
   const out = new Float32Array(count);
-  let s = seed >>> 0 || 1;
-  const uni = (): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-  for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(uni())) * Math.cos(2 * Math.PI * uni()) * scale;
+  new NormalStream(`densities-${seed}`).fill(out, scale);
   return out;
 }
 

@@ -9,6 +9,20 @@ function keptIndices(mask: Uint8Array, offset = 0, n = mask.length): number[] {
   return out;
 }
 
+
+/** The reference's grid (linspace min..max) and bandwidth for a row. */
+function gridAndBandwidth(row: Float32Array, k: number): { grid: Float64Array; h: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of row) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const grid = new Float64Array(k);
+  fillGrid(min, max, k, grid);
+  return { grid, h: bandwidth(row) };
+}
+
 test('every golden row keeps exactly the reference set (TypeScript recurrence)', () => {
   const rows = goldenRows();
   assert.equal(rows.length, 902);
@@ -36,15 +50,7 @@ test('bandwidth agrees with the reference to 1e-6 relative on every golden row',
 test('the density recurrence agrees with direct Math.exp to 1e-11 relative', () => {
   for (const [n, k] of [[768, 384], [3072, 96], [128, 8], [50, 2]] as const) {
     const row = normals(n, n + k, 0.02);
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of row) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    const grid = new Float64Array(k);
-    fillGrid(min, max, k, grid);
-    const h = bandwidth(row);
+    const { grid, h } = gridAndBandwidth(row, k);
     const a = new Float64Array(k);
     const b = new Float64Array(k);
     directDensities(row, grid, h, a);
@@ -263,15 +269,7 @@ test('rows whose rounded densities are too large to count keep what the direct t
 test('a term floor costs each density at most floor / (h sqrt(2 pi)); near-boundary densities are caught', () => {
   for (const [n, k, floor] of [[768, 384, 1e-8], [3072, 96, 1e-6], [200, 17, 1e-4], [120, 24, 1e-3]] as const) {
     const row = normals(n, 7 * n + k, 0.02);
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of row) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    const grid = new Float64Array(k);
-    fillGrid(min, max, k, grid);
-    const h = bandwidth(row);
+    const { grid, h } = gridAndBandwidth(row, k);
     const exact = new Float64Array(k);
     const cut = new Float64Array(k);
     directDensities(row, grid, h, exact);
