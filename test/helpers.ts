@@ -104,28 +104,42 @@ export async function synthModel(dir: string, tensors: SynthTensor[]): Promise<s
   return dir;
 }
 
-/** A small base / fine-tuned pair: base ~ N(0, 0.02), fine-tuned = base + noise. */
-export async function synthPair(root: string, opts: { dtype?: 'F32' | 'F16' | 'BF16' } = {}): Promise<{ ft: string; base: string }> {
-  const shapes: [string, number[]][] = [
-    ['bert.embeddings.word_embeddings.weight', [50, 16]],
-    ['bert.encoder.layer.0.attention.self.query.weight', [16, 16]],
-    ['bert.encoder.layer.0.attention.self.query.bias', [16]],
-    ['bert.encoder.layer.1.attention.self.query.weight', [16, 16]],
-    ['bert.encoder.layer.1.output.LayerNorm.weight', [16]],
-    ['classifier.weight', [3, 16]],
-  ];
+const SMALL_PAIR: [string, number[]][] = [
+  ['bert.embeddings.word_embeddings.weight', [50, 16]],
+  ['bert.encoder.layer.0.attention.self.query.weight', [16, 16]],
+  ['bert.encoder.layer.0.attention.self.query.bias', [16]],
+  ['bert.encoder.layer.1.attention.self.query.weight', [16, 16]],
+  ['bert.encoder.layer.1.output.LayerNorm.weight', [16]],
+  ['classifier.weight', [3, 16]],
+];
+
+export interface SynthPairOptions {
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /** Tensor names and shapes (default: a small BERT-like set); `classifier.*` exists in the fine-tuned model only. */
+  shapes?: [string, number[]][];
+  seed?: number;
+}
+
+/**
+ * A base / fine-tuned pair: base ~ N(0, 0.02), fine-tuned = base + N(0, 0.005); the base also has an
+ * MLM-head tensor. Returns the folders and the fine-tuned values by name.
+ */
+export async function synthPair(root: string, opts: SynthPairOptions = {}): Promise<{ ft: string; base: string; values: Map<string, Float32Array> }> {
+  const seed = opts.seed ?? 100;
   const base: SynthTensor[] = [];
   const ft: SynthTensor[] = [];
-  shapes.forEach(([name, shape], i) => {
+  const values = new Map<string, Float32Array>();
+  (opts.shapes ?? SMALL_PAIR).forEach(([name, shape], i) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const b = normals(n, 100 + i, 0.02);
-    const noise = normals(n, 900 + i, 0.005);
+    const b = normals(n, seed + i, 0.02);
+    const noise = normals(n, seed + 800 + i, 0.005);
     const f = b.map((v, j) => v + noise[j]!);
+    values.set(name, f);
     if (!name.startsWith('classifier')) base.push({ name, shape, values: b, dtype: opts.dtype });
     ft.push({ name, shape, values: f, dtype: opts.dtype });
   });
   base.push({ name: 'cls.predictions.bias', shape: [50], values: normals(50, 7, 0.02), dtype: opts.dtype });
-  return { ft: await synthModel(join(root, 'ft'), ft), base: await synthModel(join(root, 'base'), base) };
+  return { ft: await synthModel(join(root, 'ft'), ft), base: await synthModel(join(root, 'base'), base), values };
 }
 
 export interface GoldenRow {

@@ -204,14 +204,9 @@ export function recurrenceDensities(row: Float32Array, grid: Float64Array, h: nu
   for (let i = 0; i < k; i++) out[i]! *= norm;
 }
 
-/** Whether a density lies within `bound` (plus float rounding slack) of a half-integer. */
-export function nearRoundingBoundary(dens: Float64Array, bound: number): boolean {
-  for (let i = 0; i < dens.length; i++) {
-    const d = dens[i]!;
-    const tol = bound + 1e-10 * (1 + Math.abs(d));
-    if (Math.abs(d - Math.floor(d) - 0.5) <= tol) return true;
-  }
-  return false;
+/** Whether a density lies within `bound` (plus float rounding slack) of a half-integer, where rounding flips. */
+export function nearRoundingBoundary(d: number, bound: number): boolean {
+  return Math.abs(d - Math.floor(d) - 0.5) <= bound + 1e-10 * (1 + Math.abs(d));
 }
 
 /** Python's round(): half to even. */
@@ -315,10 +310,7 @@ export class RowPruner {
       const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
       const bound = floor / (h * SQRT_2PI);
       this.fastPass(row, grid, h, dens, floor);
-      for (let i = 0; i < k; i++) {
-        const d = dens[i]!;
-        if (Math.abs(d - Math.floor(d) - 0.5) <= bound + 1e-10 * (1 + Math.abs(d))) dens[i] = directDensity(row, grid[i]!, h);
-      }
+      for (let i = 0; i < k; i++) if (nearRoundingBoundary(dens[i]!, bound)) dens[i] = directDensity(row, grid[i]!, h);
     }
     const gridOrder = this.orderGrid(dens, k);
     if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);

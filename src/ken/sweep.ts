@@ -1,9 +1,10 @@
 // `ken sweep`: KEN at several k, each pruned model evaluated in memory (the fine-tuned ONNX bytes
 // patched in place; no checkpoint written per k). With a maximum accuracy drop it searches (grid,
 // then bisection) for the smallest k whose accuracy stays within it.
-import { open } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
+import { findOnnx } from '../eval/classifier';
 import type { EvalResult, SweepPoint } from '../report/report';
 import { kenRows } from './layout';
 import { checkK, preparePrune, toStored, type PruneRequest } from './prune';
@@ -59,9 +60,8 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   });
   const onnx = ft.onnx;
   if (!onnx) {
-    // EvalBench.open says how to export one
-    await EvalBench.open(ft.dir, req.eval, req.signal);
-    throw new CheckpointError(`${ft.path}: no ONNX model to evaluate`);
+    await findOnnx(ft.dir); // throws "no ONNX model to evaluate", with how to export one
+    throw new CheckpointError(`${ft.path}: sweep patches model.onnx in memory; put the export beside the weights as model.onnx`);
   }
   if (onnx.externalFiles.length > 0) throw new CheckpointError(`${onnx.path}: sweep evaluates in memory and needs the weights inside model.onnx (this one keeps them in ${onnx.externalFiles[0]}); prune at each k with ken prune --eval instead`);
   const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
@@ -69,13 +69,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const before = await bench.evaluate(onnx.path, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
 
   // The working copy of the model: every pruned initializer is overwritten at each k, the rest never changes.
-  const fh = await open(onnx.path, 'r');
-  let model: Buffer;
-  try {
-    model = await fh.readFile();
-  } finally {
-    await fh.close();
-  }
+  const model = await readFile(onnx.path);
   const targets = plan.tensors.flatMap((t) => t.views.filter((v) => v.format === 'onnx').map((v) => ({ t, v })));
   for (const { v } of targets) {
     const s = v.onnxInit!.storage;

@@ -248,16 +248,9 @@ test('rows whose rounded densities are too large to count keep what the direct t
     const k = 2 + ((r * 13) % (n - 2));
     const row = normals(n, 500 + r, 1e-6);
     if (r % 2) for (let j = 0; j < n; j += 5) row[j] = Math.round(row[j]! * 1e6) / 1e6; // duplicates
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of row) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    const grid = new Float64Array(k);
-    fillGrid(min, max, k, grid);
+    const { grid, h } = gridAndBandwidth(row, k);
     const dens = new Float64Array(k);
-    directDensities(row, grid, bandwidth(row), dens);
+    directDensities(row, grid, h, dens);
     assert.ok(Math.max(...dens) > 4 * k + 256, `row ${r}: densities too small to test the sorted path`);
     const mask = new Uint8Array(n);
     pruner.prune(row, k, mask, 0);
@@ -283,8 +276,8 @@ test('a term floor costs each density at most floor / (h sqrt(2 pi)); near-bound
     assert.ok(worst <= bound * (1 + 1e-9), `n=${n} k=${k}: ${worst} > ${bound}`);
     assert.ok(worst > 0, `n=${n} k=${k}: the floor dropped nothing, so this case tests nothing`);
   }
-  assert.equal(nearRoundingBoundary(Float64Array.of(0.2, 3.4999, 7.9), 1e-6), false);
-  assert.equal(nearRoundingBoundary(Float64Array.of(0.2, 3.4999995, 7.9), 1e-6), true);
-  assert.equal(nearRoundingBoundary(Float64Array.of(12.5000004), 1e-6), true);
-  assert.equal(nearRoundingBoundary(Float64Array.of(0.5), 0), true);
+  assert.deepEqual([0.2, 3.4999, 7.9].map((d) => nearRoundingBoundary(d, 1e-6)), [false, false, false]);
+  assert.equal(nearRoundingBoundary(3.4999995, 1e-6), true);
+  assert.equal(nearRoundingBoundary(12.5000004, 1e-6), true);
+  assert.equal(nearRoundingBoundary(0.5, 0), true);
 });

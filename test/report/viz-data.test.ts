@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../../src/errors';
 import { pruneToFolder, REPORT_FILE, SUBNETWORK_FILE } from '../../src/ken/prune';
 import { ByteLru, VizDataSource, maskJaccard, scatterKept } from '../../src/report/viz-data';
-import { normals, synthModel, tmp, type SynthTensor } from '../helpers';
+import { synthPair, tmp } from '../helpers';
 
 const BIG = 'bert.encoder.layer.0.output.dense.weight';
 const BIG2 = 'bert.encoder.layer.1.output.dense.weight';
@@ -15,28 +15,19 @@ const ft = new Map<string, Float32Array>();
 
 before(async () => {
   const root = tmp('ken-viz-');
-  const shapes: [string, number[]][] = [
-    [BIG, [768, 3072]],
-    [BIG2, [768, 3072]],
-    ['bert.encoder.layer.0.attention.self.query.weight', [48, 40]],
-    ['bert.encoder.layer.0.attention.self.query.bias', [48]],
-    ['classifier.weight', [3, 40]],
-  ];
-  const base: SynthTensor[] = [];
-  const fine: SynthTensor[] = [];
-  shapes.forEach(([name, shape], i) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const b = normals(n, 10 + i, 0.02);
-    const noise = normals(n, 50 + i, 0.005);
-    const f = b.map((v, j) => v + noise[j]!);
-    ft.set(name, f);
-    if (name !== 'classifier.weight') base.push({ name, shape, values: b });
-    fine.push({ name, shape, values: f });
+  const pair = await synthPair(root, {
+    seed: 10,
+    shapes: [
+      [BIG, [768, 3072]],
+      [BIG2, [768, 3072]],
+      ['bert.encoder.layer.0.attention.self.query.weight', [48, 40]],
+      ['bert.encoder.layer.0.attention.self.query.bias', [48]],
+      ['classifier.weight', [3, 40]],
+    ],
   });
-  await synthModel(join(root, 'base'), base);
-  await synthModel(join(root, 'ft'), fine);
+  for (const [name, v] of pair.values) ft.set(name, v);
   out = join(root, 'out');
-  await pruneToFolder({ finetuned: join(root, 'ft'), base: join(root, 'base'), out, k: K, backend: 'js', threads: 2 });
+  await pruneToFolder({ finetuned: pair.ft, base: pair.base, out, k: K, backend: 'js', threads: 2 });
 });
 
 test('lists every tensor of the subnetwork as a grid (1-D tensors are one row) with its layer and pattern', async () => {

@@ -59,14 +59,7 @@ export function containsWindow(outer: TileWindow, inner: TileWindow): boolean {
 // Embedded tiles of the HTML report
 
 /** An embedded tile, decoded: values, kept fraction and neighbour means per cell (NaN = nothing kept). */
-export interface DecodedStaticTile {
-  tensor: string;
-  window: TileWindow;
-  rows: number;
-  cols: number;
-  rowStep: number;
-  colStep: number;
-  stats: TileStats;
+export interface DecodedStaticTile extends Omit<StaticTile, 'data' | 'reduce'> {
   values: Float32Array;
   keptFraction: Float32Array;
   neighbours: Float32Array;
