@@ -109,7 +109,6 @@ export class FakeWebviewPanel {
   readonly posted: unknown[] = [];
   private readonly fromWebview = new EventEmitter<unknown>();
   private readonly disposeEmitter = new EventEmitter<void>();
-  html = '';
   iconPath: unknown;
   disposed = false;
   readonly webview = {

@@ -44,7 +44,6 @@ export class KenPanel implements vscode.Disposable {
   private session: PanelSession;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
-  readonly opened = performance.now();
 
   constructor(
     private readonly s: Services,
