@@ -11,7 +11,7 @@
 //    the host as they would in VS Code; measures the matrix switch for 768x3072 and streams timeline points.
 // Screenshots go to test-output/. Timings are printed, never asserted.
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,15 +34,24 @@ const lib = createRequire(import.meta.url)(join(root, 'dist/check/check-html-lib
 const problems = [];
 const timings = {};
 
+// hard links (copies across file systems), not symlinks: ken refuses a model file that is a symlink out of its folder
+function place(src, dest) {
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+}
+
 function fixture(which) {
   const d = join(work, 'fixture', which);
   mkdirSync(d, { recursive: true });
   const demo = join(root, 'demo/debdesc-bert-mini', which);
   const extra = join(root, 'test/data/debdesc-bert-mini', which);
   const files = which === 'finetuned' ? ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'] : ['config.json'];
-  for (const f of files) symlinkSync(join(demo, f), join(d, f));
+  for (const f of files) place(join(demo, f), join(d, f));
   const st = which === 'finetuned' ? join(extra, 'model.safetensors') : join(demo, 'model.safetensors');
-  symlinkSync(st, join(d, 'model.safetensors'));
+  place(st, join(d, 'model.safetensors'));
   return d;
 }
 

@@ -16,6 +16,11 @@ export class DataError extends Error {
   override readonly name = 'DataError';
 }
 
+/** An output that cannot be written (disk full, permissions): the message names the file. Exit 1. */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+}
+
 /** The user (or a closed watcher) cancelled the work. */
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';
@@ -24,10 +29,10 @@ export class CancelledError extends Error {
   }
 }
 
-export type KenError = UsageError | CheckpointError | DataError | CancelledError;
+export type KenError = UsageError | CheckpointError | DataError | OutputError | CancelledError;
 
 export function isKenError(e: unknown): e is KenError {
-  return e instanceof UsageError || e instanceof CheckpointError || e instanceof DataError || e instanceof CancelledError;
+  return e instanceof UsageError || e instanceof CheckpointError || e instanceof DataError || e instanceof OutputError || e instanceof CancelledError;
 }
 
 /** One line for a user: our errors as they are, anything else with its message only. */

@@ -1,5 +1,5 @@
 // Shared test helpers: fixture paths, temporary folders, synthetic checkpoints, in-process CLI runs.
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, readFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdtempSync, mkdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
@@ -38,7 +38,19 @@ export function tmp(prefix = 'ken-test-'): string {
 const FT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
 
 /**
- * A folder of the fixture pair holding the formats asked for (files linked, not copied):
+ * `src` placed at `dest` as a regular file: a hard link (no copy) where the file system allows, else a
+ * copy. Not a symlink: a model folder's files that are symlinks out of it are refused (SECURITY.md).
+ */
+export function linkFile(src: string, dest: string): void {
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+}
+
+/**
+ * A folder of the fixture pair holding the formats asked for (files hard-linked, not copied):
  * finetuned: safetensors and/or onnx; pretrained: safetensors and/or onnx.
  */
 export function fixture(which: 'finetuned' | 'pretrained', formats: ('safetensors' | 'onnx')[]): string {
@@ -48,9 +60,9 @@ export function fixture(which: 'finetuned' | 'pretrained', formats: ('safetensor
     const inDemo = join(DEMO, which, f);
     return require('node:fs').existsSync(inDemo) ? inDemo : join(EXTRA, which, f);
   };
-  for (const f of which === 'finetuned' ? FT_FILES : ['config.json']) symlinkSync(src(f), join(d, f));
-  if (formats.includes('safetensors')) symlinkSync(src('model.safetensors'), join(d, 'model.safetensors'));
-  if (formats.includes('onnx')) symlinkSync(src('model.onnx'), join(d, 'model.onnx'));
+  for (const f of which === 'finetuned' ? FT_FILES : ['config.json']) linkFile(src(f), join(d, f));
+  if (formats.includes('safetensors')) linkFile(src('model.safetensors'), join(d, 'model.safetensors'));
+  if (formats.includes('onnx')) linkFile(src('model.onnx'), join(d, 'model.onnx'));
   return d;
 }
 

@@ -40,6 +40,7 @@ export function onePositional(positionals: string[], what: string): string {
 }
 
 export function formatBytes(n: number): string {
+  if (n < 0) return `-${formatBytes(-n)}`;
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;

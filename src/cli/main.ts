@@ -1,6 +1,7 @@
 // The `ken` command. Exit codes: 0 success, 1 bad input (one-line message), 2 usage, 130 interrupted.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CancelledError, CheckpointError, DataError, UsageError, oneLine } from '../errors';
+import { CancelledError, CheckpointError, DataError, OutputError, UsageError, oneLine } from '../errors';
+import { discardAllSync } from '../formats/output';
 import { VERSION } from '../version';
 import { commands } from './commands';
 
@@ -66,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.err(`ken ${name}: cancelled; nothing was written\n`);
       return 130;
     }
-    if (e instanceof CheckpointError || e instanceof DataError) {
+    if (e instanceof CheckpointError || e instanceof DataError || e instanceof OutputError) {
       io.err(`ken ${name}: ${oneLine(e)}\n`);
       return 1;
     }
@@ -75,29 +76,60 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** Runs `ken` as a process: argv, signals (Ctrl-C cancels cleanly; twice exits), exit code. */
+/** How long a cancelled run may take to wind down before it is stopped, its temporary files removed. */
+export const STOP_WITHIN_MS = 1500;
+
+/**
+ * Runs `ken` as a process: argv, signals, exit code.
+ * - Ctrl-C (SIGINT), SIGTERM or SIGHUP cancels: the work stops at its next check, removes what it
+ *   wrote and exits 130. A step that cannot notice (a read blocked in the kernel, a long native call)
+ *   is not waited for: after STOP_WITHIN_MS, or at once on a second signal, the temporary output is
+ *   removed synchronously and the process exits 130 saying so.
+ * - A reader that goes away (`ken restore ... | head`) ends the output quietly (EPIPE), not the work.
+ */
 export function runCli(): void {
   const controller = new AbortController();
   let interrupts = 0;
+  const stopNow = (): void => {
+    const removed = discardAllSync();
+    safeWrite(process.stderr, `ken: interrupted${removed.length ? `; removed ${removed.join(', ')}` : ''}\n`);
+    process.exit(130);
+  };
   const onSignal = (): void => {
     interrupts++;
     controller.abort();
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1) stopNow();
+    else setTimeout(stopNow, STOP_WITHIN_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  const closed = new Set<NodeJS.WriteStream>();
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: Error) => {
+      // EPIPE: the reader went away; anything else: the stream is unusable. Either way stop writing to it.
+      void e;
+      closed.add(stream);
+    });
+  }
+  const safeWrite = (stream: NodeJS.WriteStream, s: string): void => {
+    if (!closed.has(stream) && !stream.destroyed) stream.write(s);
+  };
   main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
+    out: (s) => safeWrite(process.stdout, s),
+    err: (s) => safeWrite(process.stderr, s),
     progress: true,
     signal: controller.signal,
   }).then(
     (code) => {
       process.exitCode = code;
+      // nothing of ours is left to wait for: a handle stuck in the kernel must not keep the process
+      setTimeout(() => process.exit(code), STOP_WITHIN_MS).unref();
     },
     (e: unknown) => {
-      process.stderr.write(`ken: ${oneLine(e)}\n`);
+      safeWrite(process.stderr, `ken: ${oneLine(e)}\n`);
       process.exitCode = 1;
+      setTimeout(() => process.exit(1), STOP_WITHIN_MS).unref();
     },
   );
 }

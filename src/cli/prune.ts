@@ -81,7 +81,9 @@ export function pruneSummary(report: KenReport, out: string): string {
   ];
   if (report.bytes) {
     const b = report.bytes;
-    lines.push(`subnetwork ${formatBytes(b.subnetwork)} = ${pct(b.subnetwork / b.checkpoint)} of the ${formatBytes(b.checkpoint)} checkpoint (saves ${formatBytes(b.checkpoint - b.subnetwork)})`);
+    const saved = b.checkpoint - b.subnetwork;
+    const share = b.checkpoint > 0 ? `${pct(b.subnetwork / b.checkpoint)} of the ${formatBytes(b.checkpoint)} checkpoint` : 'of an empty checkpoint';
+    lines.push(`subnetwork ${formatBytes(b.subnetwork)} = ${share} (${saved > 0 ? `saves ${formatBytes(saved)}` : `no saving: ${formatBytes(-saved)} larger, as it also holds the files' other bytes`})`);
   }
   if (report.accuracy) {
     const { before, after } = report.accuracy;
@@ -106,6 +108,7 @@ export const prune: Command = {
     try {
       report = await pruneToFolder({
         finetuned, out, ...common, signal: io.signal,
+        onWarning: (w) => io.err(`warning: ${w}\n`),
         eval: data === undefined ? undefined : evalSpec(values, data, common.device, common.threads),
         onProgress: (p) => bar.update(p.rowsDone, p.rowsTotal, p.tensor),
         onEvalProgress: (phase, done, total) => evalBar.update(done, total, phase === 'before' ? 'fine-tuned' : 'pruned'),

@@ -15,7 +15,7 @@ export const restore: Command = {
     const bar = progressBar('restore', 'files', io.progress);
     let result;
     try {
-      result = await restoreSubnetwork({ subnetwork, base, out, signal: io.signal, onProgress: (d, t, f) => bar.update(d, t, f) });
+      result = await restoreSubnetwork({ subnetwork, base, out, signal: io.signal, onWarning: (w) => io.err(`warning: ${w}\n`), onProgress: (d, t, f) => bar.update(d, t, f) });
     } finally {
       bar.stop();
     }

@@ -8,6 +8,7 @@ import type { Command } from './main';
 import { sweepTable } from '../report/text';
 import { progressBar } from './progress';
 import { UsageError } from '../errors';
+import { OutputReservation } from '../formats/output';
 
 export const sweepCommand: Command = {
   summary: 'prune and evaluate at several k (in memory); find the smallest k within an accuracy budget',
@@ -24,23 +25,30 @@ export const sweepCommand: Command = {
     if (maxDrop !== undefined && !(Number.isFinite(maxDrop) && maxDrop >= 0)) throw new UsageError(`--max-drop must be a number of accuracy points >= 0 (got '${dropText}')`);
     const out = str(values, 'out');
     const spec = evalSpec(values, data, common.device, common.threads);
-    const bar = progressBar('sweep', 'steps', io.progress);
+    const onWarning = (w: string): void => io.err(`warning: ${w}\n`);
+    // the output name is taken before the sweep: a clash is told at once, not after all the work
+    const reservation = out === undefined ? undefined : await OutputReservation.take(out, { inputs: [finetuned, common.base], onNotice: onWarning });
     let result: SweepResult;
-    try {
-      result = await sweep({
-        finetuned, ...common, ks, maxDrop, eval: spec, signal: io.signal,
-        onProgress: (p) => bar.update(p.done, p.total, `${p.phase}${p.k ? ` k=${p.k}` : ''}`),
-      });
-    } finally {
-      bar.stop();
-    }
     let report: KenReport | undefined;
-    if (out !== undefined) {
-      const k = result.recommended ?? ks[ks.length - 1]!;
-      report = await pruneToFolder({
-        finetuned, out, ...common, k, signal: io.signal, eval: spec, evalBefore: result.before,
-        sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
-      });
+    try {
+      const bar = progressBar('sweep', 'steps', io.progress);
+      try {
+        result = await sweep({
+          finetuned, ...common, ks, maxDrop, eval: spec, signal: io.signal, onWarning,
+          onProgress: (p) => bar.update(p.done, p.total, `${p.phase}${p.k ? ` k=${p.k}` : ''}`),
+        });
+      } finally {
+        bar.stop();
+      }
+      if (out !== undefined) {
+        const k = result.recommended ?? ks[ks.length - 1]!;
+        report = await pruneToFolder({
+          finetuned, out, ...common, k, signal: io.signal, eval: spec, evalBefore: result.before, reservation,
+          sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
+        });
+      }
+    } finally {
+      await reservation?.release();
     }
     if (values['json']) {
       io.out(JSON.stringify({ ...result, ...(report ? { out, report } : {}) }, null, 2) + '\n');

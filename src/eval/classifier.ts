@@ -1,9 +1,11 @@
 // A text classifier in an onnxruntime-node session (CUDA when installed, else CPU), opened from a
 // model folder, an .onnx file, or ONNX bytes held in memory (a pruned model that was never written).
 // Inputs are fed as the graph declares them: int64 or int32, and only those it has.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
+import { readOnnxModel } from '../formats/onnx';
+import { readRegularFileIfExists } from '../formats/paths';
 import { openSession } from '../ken/ort-densities';
 import type { Device, DeviceChoice } from '../ken/worker-protocol';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
@@ -96,12 +98,9 @@ export function configLabels(config: Record<string, unknown> | undefined, where:
 
 async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
   const file = join(folder, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const bytes = await readRegularFileIfExists(file); // a FIFO or device is refused, never opened for a blocking read
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
@@ -188,6 +187,9 @@ export async function openClassifier(model: string | Uint8Array, folder?: string
   let modelName: string;
   if (typeof model === 'string') {
     const found = await findOnnx(model);
+    // onnxruntime opens the model and its external data itself, natively: check first that they are
+    // regular files inside the folder (a FIFO would block it beyond any signal)
+    await readOnnxModel(found.file);
     source = found.file;
     modelName = found.file;
     folder ??= found.folder;

@@ -2,7 +2,7 @@
 // @huggingface/tokenizers (pure JS, offline), plus the truncation that library does not do:
 // tokenize without special tokens, cut to the model's maximum length the way the Rust `tokenizers`
 // crate does (longest-first for pairs), then apply the post-processor's template.
-import { readFile } from 'node:fs/promises';
+import { readRegularFileIfExists } from '../formats/paths';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { CheckpointError, throwIfAborted } from '../errors';
@@ -43,13 +43,12 @@ export interface EncodedDataset {
 const NO_LIMIT = 1_000_000;
 
 async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'cannot read'}${required ? ' (save the tokenizer with tokenizer.save_pretrained(dir); only fast tokenizers write tokenizer.json)' : ''}`);
+  const bytes = await readRegularFileIfExists(path); // a FIFO or device is refused, never opened for a blocking read
+  if (bytes === undefined) {
+    if (!required) return undefined;
+    throw new CheckpointError(`${path}: missing (save the tokenizer with tokenizer.save_pretrained(dir); only fast tokenizers write tokenizer.json)`);
   }
+  const text = bytes.toString('utf8');
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');

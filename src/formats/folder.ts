@@ -1,8 +1,9 @@
 // A model as users have it: a Hugging Face folder (config.json + model.safetensors, or shards with
 // model.safetensors.index.json, and/or model.onnx), or a single .safetensors / .onnx file.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
+import { checkFolderFile, readRegularFile, requireFolderFile, sideFileRefusal } from './paths';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 import { readOnnxModel, type OnnxModel } from './onnx';
 
@@ -25,6 +26,8 @@ export interface ModelFolder {
   auxFiles: string[];
   /** Parsed config.json, when there is one. */
   config: Record<string, unknown> | undefined;
+  /** Side files left out (a symlink out of the folder, a private-looking name), one line each. */
+  warnings: string[];
 }
 
 const AUX = /^(config\.json|generation_config\.json|special_tokens_map\.json|added_tokens\.json|preprocessor_config\.json|tokenizer[\w.-]*\.json|tokenizer\.model|vocab[\w.-]*|merges\.txt|spiece\.model|sentencepiece[\w.-]*\.model)$/;
@@ -43,10 +46,11 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
   let files: string[];
   let indexFile: string | undefined;
   if (names.includes('model.safetensors.index.json')) {
-    indexFile = join(dir, 'model.safetensors.index.json');
+    indexFile = await requireFolderFile(dir, 'model.safetensors.index.json', 'the shard index');
+    const text = (await readRegularFile(indexFile)).toString('utf8');
     let index: { weight_map?: Record<string, string> };
     try {
-      index = JSON.parse(await readFile(indexFile, 'utf8')) as typeof index;
+      index = JSON.parse(text) as typeof index;
     } catch {
       throw new CheckpointError(`${indexFile}: not a JSON index`);
     }
@@ -65,7 +69,9 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
     }
   }
   if (files.length === 0) return undefined;
-  const headers = await Promise.all(files.map((f) => readSafetensorsHeader(join(dir, f))));
+  // a shard may be a symlink only inside the folder or into a Hugging Face cache's blobs/
+  const paths = await Promise.all(files.map((f) => requireFolderFile(dir, f, 'weight file')));
+  const headers = await Promise.all(paths.map((p) => readSafetensorsHeader(p)));
   return indexSafetensors(headers, indexFile);
 }
 
@@ -89,10 +95,10 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
     const dir = dirname(abs);
     if (abs.endsWith('.safetensors')) {
       const header = await readSafetensorsHeader(abs);
-      return { path: abs, dir, safetensors: indexSafetensors([header], undefined), onnx: undefined, auxFiles: [], config: undefined };
+      return { path: abs, dir, safetensors: indexSafetensors([header], undefined), onnx: undefined, auxFiles: [], config: undefined, warnings: [] };
     }
     if (abs.endsWith('.onnx')) {
-      return { path: abs, dir, safetensors: undefined, onnx: await readOnnxModel(abs), auxFiles: [], config: undefined };
+      return { path: abs, dir, safetensors: undefined, onnx: await readOnnxModel(abs), auxFiles: [], config: undefined, warnings: [] };
     }
     if (/\.(bin|pt|pth|ckpt|pkl)$/.test(abs)) throw pickleRefusal(abs);
     throw new CheckpointError(`${path}: not a .safetensors or .onnx file (${role} model)`);
@@ -100,21 +106,34 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
   const names = (await readdir(abs)).sort();
   const safetensors = await openSafetensors(abs, names, role);
   const onnxName = names.includes('model.onnx') ? 'model.onnx' : names.filter((n) => n.endsWith('.onnx')).length === 1 ? names.find((n) => n.endsWith('.onnx')) : undefined;
-  const onnx = onnxName ? await readOnnxModel(join(abs, onnxName)) : undefined;
+  const onnx = onnxName ? await readOnnxModel(await requireFolderFile(abs, onnxName, 'ONNX model')) : undefined;
   if (!safetensors && !onnx) {
     if (names.some((n) => /^pytorch_model.*\.bin$/.test(n) || n.endsWith('.pt') || n.endsWith('.pth'))) throw pickleRefusal(abs);
     throw new CheckpointError(`${path}: no model found (${role}); looked for ${LOOKED_FOR}`);
   }
+  // Side files travel into the output and the subnetwork people share: a symlink out of the folder
+  // (or a private-looking name) is left out with a warning; a FIFO or a device is refused.
+  const warnings: string[] = [];
+  const auxFiles: string[] = [];
+  for (const n of names.filter((x) => AUX.test(x))) {
+    const c = await checkFolderFile(abs, n);
+    if (!c.ok && !c.reason.startsWith('is a symlink') && !c.reason.startsWith('is a dangling')) {
+      throw new CheckpointError(`${c.path}: ${c.reason}; KEN reads only regular files`);
+    }
+    const refusal = await sideFileRefusal(abs, n);
+    if (refusal) warnings.push(refusal);
+    else auxFiles.push(n);
+  }
   let config: Record<string, unknown> | undefined;
-  if (names.includes('config.json')) {
+  if (auxFiles.includes('config.json')) {
     try {
-      config = JSON.parse(await readFile(join(abs, 'config.json'), 'utf8')) as Record<string, unknown>;
-    } catch {
+      config = JSON.parse((await readRegularFile(join(abs, 'config.json'))).toString('utf8')) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
       throw new CheckpointError(`${join(abs, 'config.json')}: not valid JSON`);
     }
   }
-  const auxFiles = names.filter((n) => AUX.test(n));
-  return { path: abs, dir: abs, safetensors, onnx, auxFiles, config };
+  return { path: abs, dir: abs, safetensors, onnx, auxFiles, config, warnings };
 }
 
 function pickleRefusal(where: string): CheckpointError {

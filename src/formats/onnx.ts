@@ -1,9 +1,10 @@
 // ONNX models read from TypeScript: the graph's nodes and initializers, with each initializer's
 // values located in the file (raw_data, packed typed fields, or external data) so that a pruned
 // model can be a byte copy of the input with only those bytes overwritten.
-import { open, realpath } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { open } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative } from 'node:path';
 import { CheckpointError } from '../errors';
+import { checkFolderFile } from './paths';
 import { FileScanner, ProtoError, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, bufferFields, decodeVarint, encodeVarint } from './protoscan';
 
 /** ONNX TensorProto.DataType -> the safetensors dtype names used throughout. */
@@ -128,17 +129,13 @@ async function externalPath(modelPath: string, location: string, tensor: string)
   const bad = (): CheckpointError =>
     new CheckpointError(`${basename(modelPath)}: initializer ${tensor} points outside the model's folder (external data location ${JSON.stringify(location)})`);
   if (!location || isAbsolute(location) || location.includes('\0') || location.split(/[\\/]/).includes('..')) throw bad();
-  const full = join(dir, location);
-  let real: string;
-  try {
-    real = await realpath(full);
-  } catch {
-    throw new CheckpointError(`${basename(modelPath)}: initializer ${tensor}: external data file ${location} is missing`);
+  const check = await checkFolderFile(dir, location);
+  if (!check.ok) {
+    if (check.reason === 'is missing') throw new CheckpointError(`${basename(modelPath)}: initializer ${tensor}: external data file ${location} is missing`);
+    if (check.reason.startsWith('is a symlink')) throw bad();
+    throw new CheckpointError(`${basename(modelPath)}: initializer ${tensor}: external data ${check.path} ${check.reason}`);
   }
-  const realDir = await realpath(dir);
-  const rel = relative(realDir, real);
-  if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) throw bad();
-  return full;
+  return check.path;
 }
 
 async function readInitializer(scan: FileScanner, modelPath: string, fieldAt: number, begin: number, end: number): Promise<OnnxInitializer> {
@@ -250,6 +247,7 @@ export async function readOnnxModel(path: string): Promise<OnnxModel> {
   try {
     scan = await FileScanner.open(path);
   } catch (e) {
+    if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const name = basename(path);

@@ -2,7 +2,8 @@
 // initializer bytes are located (not loaded) and large models never sit whole in memory.
 // protobufjs decodes small messages; nothing there reports byte offsets, which in-place
 // rewriting needs.
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle } from 'node:fs/promises';
+import { openRegular } from './paths';
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
@@ -31,7 +32,7 @@ export class FileScanner {
   private constructor(private readonly fh: FileHandle, readonly size: number) {}
 
   static async open(path: string): Promise<FileScanner> {
-    const fh = await open(path, 'r');
+    const fh = await openRegular(path);
     try {
       const size = (await fh.stat()).size;
       return new FileScanner(fh, size);

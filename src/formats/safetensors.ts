@@ -3,6 +3,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CheckpointError } from '../errors';
+import { openRegular } from './paths';
 
 export interface SafetensorsEntry {
   name: string;
@@ -55,12 +56,7 @@ async function readExactly(fh: FileHandle, length: number, position: number): Pr
 /** Reads and validates a safetensors header; every problem is a one-line CheckpointError naming the file. */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
   const name = basename(path);
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw new CheckpointError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const fh = await openRegular(path);
   try {
     const fileSize = (await fh.stat()).size;
     if (fileSize < 8) throw new CheckpointError(`${name}: not a safetensors file (only ${fileSize} bytes)`);
@@ -107,13 +103,15 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
       }
       tensors.push({ name: key, dtype: v.dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e });
     }
+    // No two tensors may share a byte, and an empty tensor may not sit strictly inside another's
+    // bytes: every tensor, empty ones included, is checked against the furthest end seen so far.
     const byOffset = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
-    for (let i = 1; i < byOffset.length; i++) {
-      const prev = byOffset[i - 1]!;
-      const cur = byOffset[i]!;
-      if (cur.begin < prev.end && cur.end > cur.begin && prev.end > prev.begin) {
-        throw new CheckpointError(`${name}: tensors ${prev.name} and ${cur.name} overlap`);
+    let reach: SafetensorsEntry | undefined;
+    for (const cur of byOffset) {
+      if (reach && cur.begin < reach.end) {
+        throw new CheckpointError(`${name}: tensors ${reach.name} (bytes ${reach.begin - dataStart}..${reach.end - dataStart}) and ${cur.name} (bytes ${cur.begin - dataStart}..${cur.end - dataStart}) overlap`);
       }
+      if (!reach || cur.end > reach.end) reach = cur;
     }
     return { path, fileSize, dataStart, metadata, tensors };
   } catch (e) {
@@ -126,7 +124,7 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
 
 /** Reads `length` bytes at `position` into a fresh, aligned buffer. */
 export async function readRange(path: string, position: number, length: number): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
+  const fh = await openRegular(path);
   try {
     return await readExactly(fh, length, position);
   } finally {

@@ -27,6 +27,7 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
     return pruneToFolder({
       ...params,
       signal: ctx.signal,
+      onWarning: (w) => ctx.log('warn', w),
       onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
       onProgress: (p) => ctx.progress({ done: at(beforeShare, kenShare, p.rowsDone, p.rowsTotal), total: scale, label: p.tensor }),
       onEvalProgress: (phase, done, total) =>
@@ -68,5 +69,5 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
     return { result, out, report };
   },
   restore: (params, ctx) =>
-    restoreSubnetwork({ ...params, signal: ctx.signal, onProgress: (done, total, file) => ctx.progress({ done, total, label: file }) }),
+    restoreSubnetwork({ ...params, signal: ctx.signal, onWarning: (w) => ctx.log('warn', w), onProgress: (done, total, file) => ctx.progress({ done, total, label: file }) }),
 };

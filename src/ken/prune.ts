@@ -1,14 +1,17 @@
 // `ken prune`: a pruned checkpoint folder (the fine-tuned folder's layout and dtypes, config and
 // tokenizer copied), its KEN subnetwork file and ken-report.json, written under a temporary name and
 // renamed into place only when complete. Cancelling or failing leaves nothing behind.
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { UsageError, throwIfAborted } from '../errors';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
+import { OutputReservation, writing } from '../formats/output';
+import { openRegular } from '../formats/paths';
 import { readRange } from '../formats/safetensors';
-import type { Hole, SubnetworkFile } from '../formats/subnetwork';
+import { readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
+import { restorableProblem } from './verify';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import type { EvalResult, KenReport } from '../report/report';
 import { TOOL } from '../version';
@@ -43,6 +46,10 @@ export interface PruneRequest {
   onEvalProgress?: ((phase: 'before' | 'after', done: number, total: number) => void) | undefined;
   /** A sweep's figures to keep in the report (the panel draws the curve). */
   sweep?: KenReport['sweep'] | undefined;
+  /** The output name, when the caller took it already (a sweep takes it before sweeping). */
+  reservation?: OutputReservation | undefined;
+  /** Side files left out, stale temporary folders removed: one line each. */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 export const SUBNETWORK_FILE = 'ken-subnetwork.safetensors';
@@ -50,46 +57,6 @@ export const REPORT_FILE = 'ken-report.json';
 
 export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a whole number >= 1 (got ${k})`);
-}
-
-function inside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel));
-}
-
-/** Refuses an output that exists or lies inside an input (the input's folder for a file). */
-export async function checkOutput(out: string, inputs: ModelFolder[]): Promise<string> {
-  const abs = resolve(out);
-  try {
-    await stat(abs);
-    throw new UsageError(`${out}: already exists; choose a new output folder`);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-  }
-  for (const m of inputs) {
-    if (inside(abs, m.dir)) throw new UsageError(`${out}: lies inside the input ${m.path}; choose a folder outside it`);
-  }
-  return abs;
-}
-
-/** A temporary sibling of `out`, removed unless `commit` renames it into place. */
-export class Staging {
-  readonly dir: string;
-  private done = false;
-  constructor(readonly out: string) {
-    this.dir = join(dirname(out), `.${basename(out)}.ken-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  }
-  async create(): Promise<void> {
-    await mkdir(dirname(this.out), { recursive: true });
-    await mkdir(this.dir);
-  }
-  async commit(): Promise<void> {
-    await rename(this.dir, this.out);
-    this.done = true;
-  }
-  async discard(): Promise<void> {
-    if (!this.done) await rm(this.dir, { recursive: true, force: true });
-  }
 }
 
 /** The stored bytes of a view for KEN-layout bytes of the logical tensor. */
@@ -126,7 +93,7 @@ export function checkpointFiles(ft: ModelFolder): { weights: string[]; aux: stri
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
-  const fh = await open(path, 'r');
+  const fh = await openRegular(path);
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     let pos = 0;
@@ -142,46 +109,61 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Opens both models and plans the prune (validating k, regexes and the output first). */
-export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: string }): Promise<{ ft: ModelFolder; base: ModelFolder; plan: Plan; out: string | undefined }> {
+/**
+ * Opens both models, takes the output name (when there is one) and plans the prune (validating k
+ * and the regexes first). The reservation is the caller's to commit or release.
+ */
+export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: string | undefined }): Promise<{ ft: ModelFolder; base: ModelFolder; plan: Plan; reservation: OutputReservation | undefined }> {
   checkK(req.k);
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
   const ft = await openModel(req.finetuned, 'fine-tuned');
   const base = await openModel(req.base, 'base');
-  const out = req.out !== undefined ? await checkOutput(req.out, [ft, base]) : undefined;
-  const plan = await planPrune(ft, base, { scope: req.scope ?? 'all', include, exclude, includeHead: req.includeHead ?? false, signal: req.signal });
-  return { ft, base, plan, out };
+  for (const w of [...ft.warnings, ...base.warnings]) req.onWarning?.(w);
+  const reservation = req.reservation ?? (req.out !== undefined ? await OutputReservation.take(req.out, { inputs: [ft.path, base.path], onNotice: req.onWarning }) : undefined);
+  try {
+    const plan = await planPrune(ft, base, { scope: req.scope ?? 'all', include, exclude, includeHead: req.includeHead ?? false, signal: req.signal });
+    return { ft, base, plan, reservation };
+  } catch (e) {
+    if (!req.reservation) await reservation?.release();
+    throw e;
+  }
 }
 
 export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   let started = performance.now();
-  const { ft, plan, out } = await preparePrune(req);
-  throwIfAborted(req.signal);
-  const evalStarted = performance.now();
-  // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
-  const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
-  const before = bench
-    ? req.evalBefore ?? (await bench.evaluate(ft.onnx?.path ?? ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
-    : undefined;
-  started += performance.now() - evalStarted; // `seconds` is KEN's: the evaluations carry their own
-  const staging = new Staging(out!);
+  let reservation = req.reservation;
   let pool: KenPool | undefined;
   const handles = new Map<string, FileHandle>();
   try {
-    await staging.create();
+    const prepared = await preparePrune(req);
+    reservation = prepared.reservation!;
+    const { ft, plan } = prepared;
+    const out = reservation.out;
+    const tmp = reservation.tmp;
+    throwIfAborted(req.signal);
+    const evalStarted = performance.now();
+    // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
+    const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
+    const before = bench
+      ? req.evalBefore ?? (await bench.evaluate(ft.onnx?.path ?? ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
+      : undefined;
+    started += performance.now() - evalStarted; // `seconds` is KEN's: the evaluations carry their own
     const files = checkpointFiles(ft);
     for (const rel of [...files.weights, ...files.aux]) {
-      await mkdir(dirname(join(staging.dir, rel)), { recursive: true });
-      await copyFile(join(ft.dir, rel), join(staging.dir, rel));
-      // a read-only input (a fixture, a snapshot) must not make the output read-only
-      await chmod(join(staging.dir, rel), 0o644);
+      throwIfAborted(req.signal);
+      await writing(join(out, rel), async () => {
+        await mkdir(dirname(join(tmp, rel)), { recursive: true });
+        await copyFile(join(ft.dir, rel), join(tmp, rel));
+        // a read-only input (a fixture, a snapshot) must not make the output read-only
+        await chmod(join(tmp, rel), 0o644);
+      });
     }
     const handle = async (srcFile: string): Promise<FileHandle> => {
       const rel = relative(ft.dir, srcFile);
       let fh = handles.get(rel);
       if (!fh) {
-        fh = await open(join(staging.dir, rel), 'r+');
+        fh = await open(join(tmp, rel), 'r+');
         handles.set(rel, fh);
       }
       return fh;
@@ -189,7 +171,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
 
     pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
     req.onBackend?.(pool.backend, pool.executionProvider);
-    const recorder = new KenRecorder(join(staging.dir, '.subnetwork.data'));
+    const recorder = new KenRecorder(join(tmp, '.subnetwork.data'));
     const onnxRewrites = new Map<string, Uint8Array>();
 
     await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true }, async (o) => {
@@ -197,27 +179,28 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
         for (const view of o.tensor.views) {
           const bytes = toStored(o.pruned, o.tensor, view);
           const range = viewRange(view, ft);
-          if (range) await (await handle(range.file)).write(bytes, 0, bytes.byteLength, range.begin);
+          if (range) await writing(join(out, relative(ft.dir, range.file)), async () => (await handle(range.file)).write(bytes, 0, bytes.byteLength, range.begin));
           else onnxRewrites.set(view.name, bytes);
         }
       }
-      await recorder.add(o);
+      await writing(join(out, SUBNETWORK_FILE), () => recorder.add(o));
     });
     for (const fh of handles.values()) await fh.close();
     handles.clear();
 
     if (onnxRewrites.size > 0 && ft.onnx) {
       const rel = relative(ft.dir, ft.onnx.path);
-      const dest = join(staging.dir, rel);
+      const dest = join(tmp, rel);
       await rm(dest);
-      await rewriteInitializers(ft.onnx, onnxRewrites, dest);
+      await writing(join(out, rel), () => rewriteInitializers(ft.onnx!, onnxRewrites, dest));
     }
 
     // Skeletons: every file of the pruned checkpoint, with the bytes of the tensors cut out.
     const fileEntries: SubnetworkFile[] = [];
     const rewritten = onnxRewrites.size > 0 && ft.onnx ? relative(ft.dir, ft.onnx.path) : undefined;
     for (const rel of [...files.weights, ...files.aux]) {
-      const path = join(staging.dir, rel);
+      throwIfAborted(req.signal);
+      const path = join(tmp, rel);
       const size = (await stat(path)).size;
       const holes: Hole[] = [];
       if (rel !== rewritten) {
@@ -237,15 +220,18 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
         cursor = Math.max(cursor, h.offset + h.length);
       }
       if (cursor < size) pieces.push(await readRange(path, cursor, size - cursor));
-      await recorder.addFile(rel, Buffer.concat(pieces));
+      await writing(join(out, SUBNETWORK_FILE), () => recorder.addFile(rel, Buffer.concat(pieces)));
       fileEntries.push({ path: rel, size, sha256: await sha256File(path), holes });
     }
 
-    const subnetworkBytes = await recorder.finish(join(staging.dir, SUBNETWORK_FILE), {
+    const subnetworkBytes = await writing(join(out, SUBNETWORK_FILE), () => recorder.finish(join(tmp, SUBNETWORK_FILE), {
       k: req.k, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
-    }, fileEntries);
+    }, fileEntries));
+    // Before reporting success: what was written can be restored (sizes and hole maps, from its header).
+    const problem = restorableProblem(await readSubnetwork(join(tmp, SUBNETWORK_FILE)));
+    if (problem) throw new CheckpointError(`${ft.path}: the subnetwork KEN would write could not be restored (${problem}); nothing was written`);
     let checkpointBytes = 0;
-    for (const rel of files.weights) checkpointBytes += (await stat(join(staging.dir, rel))).size;
+    for (const rel of files.weights) checkpointBytes += (await stat(join(tmp, rel))).size;
 
     const report: KenReport = {
       k: req.k,
@@ -265,21 +251,23 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     };
     if (pool.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
+    const warnings = [...ft.warnings, ...prepared.base.warnings];
+    if (warnings.length > 0) report.warnings = warnings;
     if (bench && before) {
-      const prunedOnnx = ft.onnx ? join(staging.dir, relative(ft.dir, ft.onnx.path)) : staging.dir;
+      const prunedOnnx = ft.onnx ? join(tmp, relative(ft.dir, ft.onnx.path)) : tmp;
       const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });
-      after.model = join(out!, relative(staging.dir, prunedOnnx));
+      after.model = join(out, relative(tmp, prunedOnnx));
       report.accuracy = { before, after };
     }
     if (req.sweep) report.sweep = req.sweep;
-    await writeFile(join(staging.dir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n', { flag: 'wx' });
+    await writing(join(out, REPORT_FILE), () => writeFile(join(tmp, REPORT_FILE), JSON.stringify(report, null, 2) + '\n', { flag: 'wx' }));
     throwIfAborted(req.signal);
-    await staging.commit();
+    await writing(out, () => reservation!.commit());
     return report;
   } finally {
     for (const fh of handles.values()) await fh.close().catch(() => undefined);
     await pool?.close();
-    await staging.discard();
+    await reservation?.release();
   }
 }
 

@@ -6,11 +6,12 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { CheckpointError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
+import { OutputReservation, writing } from '../formats/output';
 import { readEntry, readMask, readSubnetwork, type Hole, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
 import { elementSize, isFloatDType, type FloatDType } from './dtype';
 import { convertBytes, mergeKept, transposeBytes } from './layout';
 import { kenShape, onnxViews, readKenLayout, safetensorsViews, type TensorView } from './plan';
-import { checkOutput, Staging } from './prune';
+import { restorableProblem } from './verify';
 
 export interface RestoreRequest {
   subnetwork: string;
@@ -18,6 +19,8 @@ export interface RestoreRequest {
   out: string;
   signal?: AbortSignal | undefined;
   onProgress?: ((done: number, total: number, file: string) => void) | undefined;
+  /** Stale temporary folders removed beside the output: one line each. */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 export interface RestoreResult {
@@ -72,42 +75,45 @@ function safeRelative(p: string): boolean {
 export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
   const sub = await readSubnetwork(req.subnetwork);
-  const base = await openModel(req.base, 'base');
-  const out = await checkOutput(req.out, [base]);
   const byName = new Map(sub.meta.tensors.map((t) => [t.name, t]));
   for (const f of sub.meta.files) {
     if (!safeRelative(f.path)) throw new CheckpointError(`${req.subnetwork}: file entry ${JSON.stringify(f.path)} leaves the output folder`);
-    for (const h of f.holes) if (!byName.has(h.tensor)) throw new CheckpointError(`${req.subnetwork}: file ${f.path} needs tensor ${h.tensor}, which it does not hold`);
   }
-  // Check every fingerprint before writing anything.
-  for (const t of sub.meta.tensors) {
-    if (t.layout === 'whole') continue;
-    const view = findBase(base, t);
-    const sha = createHash('sha256').update(await view.read()).digest('hex');
-    if (sha !== t.base!.sha256) {
-      throw new CheckpointError(
-        `base tensor ${view.name} differs from the one the subnetwork was pruned against (sha256 ${sha.slice(0, 12)}… vs ${t.base!.sha256.slice(0, 12)}…, needed for ${t.name}); restore needs that exact base`,
-      );
-    }
-  }
-  const staging = new Staging(out);
+  // sizes and hole maps first: a crafted file must not make restore write more than it declares
+  const problem = restorableProblem(sub);
+  if (problem) throw new CheckpointError(`${req.subnetwork}: cannot be restored (${problem})`);
+  const base = await openModel(req.base, 'base');
+  const reservation = await OutputReservation.take(req.out, { inputs: [base.path, req.subnetwork], onNotice: req.onWarning });
   const files: RestoreResult['files'] = [];
   try {
-    await staging.create();
+    // Check every fingerprint before writing anything.
+    for (const t of sub.meta.tensors) {
+      throwIfAborted(req.signal);
+      if (t.layout === 'whole') continue;
+      const view = findBase(base, t);
+      const sha = createHash('sha256').update(await view.read()).digest('hex');
+      if (sha !== t.base!.sha256) {
+        throw new CheckpointError(
+          `base tensor ${view.name} differs from the one the subnetwork was pruned against (sha256 ${sha.slice(0, 12)}… vs ${t.base!.sha256.slice(0, 12)}…, needed for ${t.name}); restore needs that exact base`,
+        );
+      }
+    }
     const total = sub.meta.files.length;
     let done = 0;
     for (const f of sub.meta.files) {
       throwIfAborted(req.signal);
-      const dest = join(staging.dir, f.path);
-      await mkdir(dirname(dest), { recursive: true });
+      const dest = join(reservation.tmp, f.path);
+      const shown = join(reservation.out, f.path);
+      await writing(shown, () => mkdir(dirname(dest), { recursive: true }));
       const skeleton = await readEntry(sub, `file:${f.path}`);
-      const fh = await open(dest, 'wx');
+      const fh = await writing(shown, () => open(dest, 'wx'));
       const hash = createHash('sha256');
       try {
         let pos = 0;
         let sk = 0;
         const put = async (b: Uint8Array): Promise<void> => {
-          await fh.write(b, 0, b.byteLength, pos);
+          throwIfAborted(req.signal);
+          await writing(shown, () => fh.write(b, 0, b.byteLength, pos));
           hash.update(b);
           pos += b.byteLength;
         };
@@ -131,9 +137,9 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
       req.onProgress?.(++done, total, f.path);
     }
     throwIfAborted(req.signal);
-    await staging.commit();
+    await writing(reservation.out, () => reservation.commit());
   } finally {
-    await staging.discard();
+    await reservation.release();
   }
   return { files, seconds: (performance.now() - started) / 1000 };
 }

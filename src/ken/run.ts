@@ -49,6 +49,22 @@ export interface RunOptions {
   hashBase?: boolean;
 }
 
+/** Index of the first NaN or infinity among little-endian `dtype` values, or -1 (exponent bits all ones). */
+export function firstNonFinite(bytes: Uint8Array, dtype: FloatDType): number {
+  const size = elementSize(dtype);
+  const count = Math.floor(bytes.byteLength / size);
+  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  if (size === 4) {
+    const u = new Uint32Array(aligned.buffer, aligned.byteOffset, count);
+    for (let i = 0; i < count; i++) if ((u[i]! & 0x7f800000) === 0x7f800000) return i;
+    return -1;
+  }
+  const mask = dtype === 'BF16' ? 0x7f80 : 0x7c00;
+  const u = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+  for (let i = 0; i < count; i++) if ((u[i]! & mask) === mask) return i;
+  return -1;
+}
+
 function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -73,6 +89,12 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
     const stored = await t.base!.read();
     const baseSha256 = opts.hashBase ? createHash('sha256').update(stored).digest('hex') : undefined;
     const base = convertBytes(kenLayoutOf(t.base!, stored), t.base!.dtype as FloatDType, dtype);
+    // A NaN or infinity in the base would be copied silently wherever KEN resets a value: refused,
+    // as in the fine-tuned tensor (there is no right value to reset to).
+    const bad = firstNonFinite(base, dtype);
+    if (bad >= 0) {
+      throw new CheckpointError(`base tensor ${t.base!.name}: row ${Math.floor(bad / n)} holds NaN or infinity (column ${bad % n}${t.base!.dtype !== dtype ? ` in ${dtype}` : ''}); pruning ${t.name} would copy it into the output`);
+    }
     const values = toFloat32(finetuned, dtype);
     let result;
     try {

@@ -56,7 +56,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   if (req.maxDrop !== undefined && !(req.maxDrop >= 0)) throw new UsageError(`--max-drop must be a number of accuracy points >= 0 (got ${req.maxDrop})`);
   const { ft, plan } = await preparePrune({
     finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
-    includeHead: req.includeHead, signal: req.signal,
+    includeHead: req.includeHead, signal: req.signal, onWarning: req.onWarning,
   });
   const onnx = ft.onnx;
   if (!onnx) {

@@ -68,6 +68,8 @@ export interface KenReport {
   sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
   /** ONNX initializers that are no weight KEN can use (integer constants), left as they are. */
   unmappedInitializers?: string[];
+  /** Side files of the inputs left out of the output (a symlink out of the folder, a private-looking name). */
+  warnings?: string[];
   /** Provenance, for people and for the panel. */
   tool?: string;
   scope?: string;

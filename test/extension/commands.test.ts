@@ -7,7 +7,7 @@ import { activate } from '../../src/extension/extension';
 import { baseCandidates, datasetCandidates, outputFolder } from '../../src/extension/detect';
 import type { PruneOutcome } from '../../src/extension/commands';
 import { answers, control, fakeContext, logLines, progressReports, resetFake, shown, statusItems } from '../fake-vscode';
-import { DEMO, EXPECTED, ROOT, fixture, tmp } from '../helpers';
+import { DEMO, EXPECTED, ROOT, fixture, linkFile, tmp } from '../helpers';
 
 const context = fakeContext(ROOT);
 activate(context as unknown as vscode.ExtensionContext);
@@ -36,8 +36,8 @@ test('the prompts: k, base (a detected sibling), no dataset; output beside the m
   const base = join(root, 'pretrained');
   mkdirSync(ft);
   mkdirSync(base);
-  for (const f of ['config.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) require('node:fs').symlinkSync(join(DEMO, 'finetuned', f), join(ft, f));
-  require('node:fs').symlinkSync(join(DEMO, 'pretrained', 'model.safetensors'), join(base, 'model.safetensors'));
+  for (const f of ['config.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) linkFile(join(DEMO, 'finetuned', f), join(ft, f));
+  linkFile(join(DEMO, 'pretrained', 'model.safetensors'), join(base, 'model.safetensors'));
   answers.inputBox.push('16');
   answers.quickPick.push(0); // the detected base
   const noEvalIndex = (await datasetCandidates(ft)).length; // "No evaluation" follows the candidates

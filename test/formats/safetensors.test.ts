@@ -35,7 +35,7 @@ test('malformed files are refused with one line naming the file and what is wron
     ['array.safetensors', raw('[1,2]'), /array\.safetensors: the safetensors header is not a JSON object/],
     ['outside.safetensors', raw({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /outside\.safetensors: tensor w lies outside the file/],
     ['size.safetensors', raw({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /size\.safetensors: tensor w has 8 bytes but F32\[3\] needs 12/],
-    ['overlap.safetensors', raw({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /overlap\.safetensors: tensors a and b overlap/],
+    ['overlap.safetensors', raw({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)), /overlap\.safetensors: tensors a \(bytes 0\.\.8\) and b \(bytes 4\.\.12\) overlap/],
     ['fields.safetensors', raw({ w: { dtype: 'F32', shape: [2] } }), /fields\.safetensors: tensor w lacks dtype, shape or data_offsets/],
     ['meta.safetensors', raw({ __metadata__: { a: 1 } }), /meta\.safetensors: __metadata__ must map strings to strings/],
   ];
