@@ -165,10 +165,18 @@ export class SubnetworkWriter {
     this.entries.push({ key, dtype, shape, size: data.byteLength });
   }
 
+  /** Closes the data file without writing the subnetwork (after a failure or a cancel). */
+  async abandon(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => undefined);
+  }
+
   /** Writes the subnetwork file at `path` and returns its size. */
   async finish(path: string, meta: SubnetworkMeta): Promise<number> {
     this.fh ??= await open(this.dataPath, 'wx');
     await this.fh.close();
+    this.fh = undefined;
     const header = encodeHeader(
       this.entries.map((e) => ({ name: e.key, dtype: e.dtype, shape: e.shape })),
       this.entries.map((e) => e.size),

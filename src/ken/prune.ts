@@ -134,6 +134,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   let started = performance.now();
   let reservation = req.reservation;
   let pool: KenPool | undefined;
+  let recorder: KenRecorder | undefined;
   const handles = new Map<string, FileHandle>();
   try {
     const prepared = await preparePrune(req);
@@ -171,7 +172,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
 
     pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
     req.onBackend?.(pool.backend, pool.executionProvider);
-    const recorder = new KenRecorder(join(tmp, '.subnetwork.data'));
+    const rec = new KenRecorder(join(tmp, '.subnetwork.data'));
+    recorder = rec;
     const onnxRewrites = new Map<string, Uint8Array>();
 
     await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true }, async (o) => {
@@ -183,7 +185,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
           else onnxRewrites.set(view.name, bytes);
         }
       }
-      await writing(join(out, SUBNETWORK_FILE), () => recorder.add(o));
+      await writing(join(out, SUBNETWORK_FILE), () => rec.add(o));
     });
     for (const fh of handles.values()) await fh.close();
     handles.clear();
@@ -220,11 +222,11 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
         cursor = Math.max(cursor, h.offset + h.length);
       }
       if (cursor < size) pieces.push(await readRange(path, cursor, size - cursor));
-      await writing(join(out, SUBNETWORK_FILE), () => recorder.addFile(rel, Buffer.concat(pieces)));
+      await writing(join(out, SUBNETWORK_FILE), () => rec.addFile(rel, Buffer.concat(pieces)));
       fileEntries.push({ path: rel, size, sha256: await sha256File(path), holes });
     }
 
-    const subnetworkBytes = await writing(join(out, SUBNETWORK_FILE), () => recorder.finish(join(tmp, SUBNETWORK_FILE), {
+    const subnetworkBytes = await writing(join(out, SUBNETWORK_FILE), () => rec.finish(join(tmp, SUBNETWORK_FILE), {
       k: req.k, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
     }, fileEntries));
     // Before reporting success: what was written can be restored (sizes and hole maps, from its header).
@@ -238,8 +240,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       backend: pool.backend,
       executionProvider: pool.executionProvider,
       seconds: (performance.now() - started) / 1000,
-      ...summarize(recorder.reports),
-      tensors: recorder.reports,
+      ...summarize(rec.reports),
+      tensors: rec.reports,
       bytes: { checkpoint: checkpointBytes, subnetwork: subnetworkBytes },
       tool: TOOL,
       scope: req.scope ?? 'all',
@@ -266,6 +268,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     return report;
   } finally {
     for (const fh of handles.values()) await fh.close().catch(() => undefined);
+    await recorder?.abandon();
     await pool?.close();
     await reservation?.release();
   }

@@ -64,6 +64,11 @@ export class KenRecorder {
     await this.writer.add(`file:${rel}`, 'U8', [skeleton.byteLength], skeleton);
   }
 
+  /** Closes what is open without writing the subnetwork (after a failure or a cancel). */
+  abandon(): Promise<void> {
+    return this.writer.abandon();
+  }
+
   /** Writes the subnetwork file; returns its size. */
   finish(path: string, settings: RecordSettings, files: SubnetworkFile[]): Promise<number> {
     const meta: SubnetworkMeta = {
