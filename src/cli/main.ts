@@ -76,6 +76,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/**
+ * Ends the process as an interrupt does (the shell sees status 130). Not process.exit(): at exit libuv
+ * joins its thread pool, and a thread blocked in a read (a FIFO, a hung network file system) would
+ * keep the process forever. The default action of SIGINT ends it without waiting for anything.
+ */
+function dieOfInterrupt(): void {
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(s);
+  process.kill(process.pid, 'SIGINT');
+  setTimeout(() => process.exit(130), 200).unref(); // where signals are emulated (Windows)
+}
+
 /** How long a cancelled run may take to wind down before it is stopped, its temporary files removed. */
 export const STOP_WITHIN_MS = 1500;
 
@@ -93,7 +104,7 @@ export function runCli(): void {
   const stopNow = (): void => {
     const removed = discardAllSync();
     safeWrite(process.stderr, `ken: interrupted${removed.length ? `; removed ${removed.join(', ')}` : ''}\n`);
-    process.exit(130);
+    dieOfInterrupt();
   };
   const onSignal = (): void => {
     interrupts++;
@@ -124,7 +135,7 @@ export function runCli(): void {
     (code) => {
       process.exitCode = code;
       // nothing of ours is left to wait for: a handle stuck in the kernel must not keep the process
-      setTimeout(() => process.exit(code), STOP_WITHIN_MS).unref();
+      setTimeout(() => (code === 130 ? dieOfInterrupt() : process.exit(code)), STOP_WITHIN_MS).unref();
     },
     (e: unknown) => {
       safeWrite(process.stderr, `ken: ${oneLine(e)}\n`);
