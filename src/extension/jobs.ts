@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { removeReservedSync, type ReservationPaths } from '../formats/output';
 import type { FromJobWorker, JobEvent, JobKind, JobParams, JobResults, ToJobWorker } from '../jobs/protocol';
 
 /** An error from the job, with the core's error class name (UsageError, CheckpointError, CancelledError...). */
@@ -29,6 +30,8 @@ export function runJob<K extends JobKind>(
   return new Promise((resolve, reject) => {
     const worker = new Worker(join(extensionPath, 'dist', 'job-worker.js'));
     let settled = false;
+    /** Output names the worker holds: removed here if it has to be stopped before it frees them. */
+    const reserved = new Map<string, ReservationPaths>();
     const finish = (f: () => void): void => {
       if (settled) return;
       settled = true;
@@ -37,9 +40,21 @@ export function runJob<K extends JobKind>(
       setTimeout(() => void worker.terminate(), 2000).unref();
       f();
     };
-    const sub = token?.onCancellationRequested(() => worker.postMessage({ type: 'cancel' } satisfies ToJobWorker));
+    const sub = token?.onCancellationRequested(() => {
+      worker.postMessage({ type: 'cancel' } satisfies ToJobWorker);
+      // a worker whose thread is stuck (a long native call) cannot answer: stop it and clean up after it
+      setTimeout(() => {
+        if (settled) return;
+        void worker.terminate();
+        for (const p of reserved.values()) removeReservedSync(p);
+        finish(() => reject(new JobError('CancelledError', 'cancelled')));
+      }, 2500).unref();
+    });
     worker.on('message', (m: FromJobWorker) => {
-      if (m.type === 'progress') hooks.onProgress?.(m.progress.done, m.progress.total, m.progress.label);
+      if (m.type === 'output') {
+        if (m.taken) reserved.set(m.tmp, { tmp: m.tmp, lock: m.lock });
+        else reserved.delete(m.tmp);
+      } else if (m.type === 'progress') hooks.onProgress?.(m.progress.done, m.progress.total, m.progress.label);
       else if (m.type === 'log') hooks.log[m.level](m.message);
       else if (m.type === 'event') hooks.onEvent?.(m.event);
       else if (m.type === 'done') finish(() => resolve(m.result as JobResults[K]));

@@ -32,6 +32,28 @@ export function processAlive(pid: number): boolean {
 
 const live = new Set<OutputReservation>();
 
+/** What a reservation leaves on disk until it is committed or released. */
+export interface ReservationPaths {
+  tmp: string;
+  lock: string;
+}
+
+let reservationListener: ((taken: boolean, paths: ReservationPaths) => void) | undefined;
+
+/**
+ * Tells `listener` each time this thread takes or frees an output name: a job worker forwards it, so
+ * that the host can remove the temporary folder of a worker it had to stop (removeReservedSync).
+ */
+export function setReservationListener(listener: ((taken: boolean, paths: ReservationPaths) => void) | undefined): void {
+  reservationListener = listener;
+}
+
+/** Removes a reservation's temporary folder and lock, synchronously (for another thread's). */
+export function removeReservedSync(paths: ReservationPaths): void {
+  rmSync(paths.tmp, { recursive: true, force: true });
+  rmSync(paths.lock, { force: true });
+}
+
 /**
  * Removes, synchronously, every temporary folder, lock and created parent of the reservations still
  * open in this process (for a forced exit). Returns the temporary folders removed.
@@ -115,6 +137,7 @@ export class OutputReservation {
       const tmp = join(parent, `.${basename(abs)}.ken-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
       r = new OutputReservation(abs, tmp, lock, createdParents);
       live.add(r);
+      reservationListener?.(true, { tmp, lock });
       // checked again under the lock: a run that finished between the first check and now
       await checkOutputPath(out, opts.inputs);
       await mkdir(tmp);
@@ -143,6 +166,7 @@ export class OutputReservation {
     this.committed = true;
     live.delete(this);
     await unlink(this.lock).catch(() => undefined);
+    reservationListener?.(false, { tmp: this.tmp, lock: this.lock });
   }
 
   /** Removes the temporary folder, the lock and created parents (after a failure); no-op after commit. */
@@ -153,6 +177,7 @@ export class OutputReservation {
     await rm(this.tmp, { recursive: true, force: true });
     await unlink(this.lock).catch(() => undefined);
     await removeEmpty(this.createdParents);
+    reservationListener?.(false, { tmp: this.tmp, lock: this.lock });
   }
 
   /** release(), synchronously; true when something was still there to remove. */

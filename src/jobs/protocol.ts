@@ -7,13 +7,13 @@ import type { EvalSpec } from '../eval/bench';
 import type { SweepRequest, SweepResult } from '../ken/sweep';
 import type { WatchOptions, WatchUpdate } from '../watch/watcher';
 
-type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress'>;
+type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress' | 'onWarning' | 'reservation'>;
 
 export interface JobParams {
   prune: Plain<PruneRequest>;
   restore: Plain<RestoreRequest>;
   eval: { model: string; spec: EvalSpec };
-  sweep: Omit<SweepRequest, 'signal' | 'onProgress' | 'onPoint' | 'onBackend'> & { out?: string };
+  sweep: Omit<SweepRequest, 'signal' | 'onProgress' | 'onPoint' | 'onBackend' | 'onWarning' | 'reservation'> & { out?: string };
   watch: Omit<WatchOptions, 'signal' | 'onUpdate' | 'onLog' | 'include' | 'exclude'> & { runDir: string; include?: string; exclude?: string };
 }
 
@@ -45,4 +45,6 @@ export type FromJobWorker =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'event'; event: JobEvent }
   | { type: 'done'; result: JobResults[JobKind] }
-  | { type: 'failed'; error: { name: string; message: string } };
+  | { type: 'failed'; error: { name: string; message: string } }
+  /** An output name taken (true) or freed: the host removes what is left if it has to stop the worker. */
+  | { type: 'output'; taken: boolean; tmp: string; lock: string };

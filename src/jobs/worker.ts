@@ -1,5 +1,6 @@
 // Entry of dist/job-worker.js: runs one job per worker thread and reports progress, logs and the result.
 import { parentPort } from 'node:worker_threads';
+import { discardAllSync, setReservationListener } from '../formats/output';
 import { jobs, type JobContext } from './registry';
 import type { FromJobWorker, JobKind, JobParams, ToJobWorker } from './protocol';
 
@@ -8,10 +9,19 @@ if (!port) throw new Error('job-worker.js must run as a worker thread');
 const controller = new AbortController();
 const post = (m: FromJobWorker): void => port.postMessage(m);
 let lastProgress = 0;
+let finished = false;
+setReservationListener((taken, paths) => post({ type: 'output', taken, ...paths }));
+/** As the CLI: a cancelled job that has not wound down this long after is reported cancelled, its output removed. */
+const STOP_WITHIN_MS = 1500;
 
 port.on('message', (msg: ToJobWorker) => {
   if (msg.type === 'cancel') {
     controller.abort();
+    setTimeout(() => {
+      if (finished) return;
+      discardAllSync();
+      post({ type: 'failed', error: { name: 'CancelledError', message: 'cancelled' } });
+    }, STOP_WITHIN_MS).unref();
     return;
   }
   const ctx: JobContext = {
@@ -26,7 +36,7 @@ port.on('message', (msg: ToJobWorker) => {
     emit: (event) => post({ type: 'event', event }),
   };
   const run = jobs[msg.kind] as (p: JobParams[JobKind], c: JobContext) => Promise<unknown>;
-  run(msg.params, ctx).then(
+  run(msg.params, ctx).finally(() => (finished = true)).then(
     (result) => post({ type: 'done', result: result as never }),
     (e: unknown) => post({ type: 'failed', error: { name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) } }),
   );
