@@ -3,7 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
-import { checkFolderFile, readRegularFile, requireFolderFile, sideFileRefusal } from './paths';
+import { filterSideFiles, readRegularFile, requireFolderFile } from './paths';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 import { readOnnxModel, type OnnxModel } from './onnx';
 
@@ -113,17 +113,7 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
   }
   // Side files travel into the output and the subnetwork people share: a symlink out of the folder
   // (or a private-looking name) is left out with a warning; a FIFO or a device is refused.
-  const warnings: string[] = [];
-  const auxFiles: string[] = [];
-  for (const n of names.filter((x) => AUX.test(x))) {
-    const c = await checkFolderFile(abs, n);
-    if (!c.ok && !c.reason.startsWith('is a symlink') && !c.reason.startsWith('is a dangling')) {
-      throw new CheckpointError(`${c.path}: ${c.reason}; KEN reads only regular files`);
-    }
-    const refusal = await sideFileRefusal(abs, n);
-    if (refusal) warnings.push(refusal);
-    else auxFiles.push(n);
-  }
+  const { files: auxFiles, warnings } = await filterSideFiles(abs, names.filter((x) => AUX.test(x)));
   let config: Record<string, unknown> | undefined;
   if (auxFiles.includes('config.json')) {
     try {

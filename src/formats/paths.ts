@@ -145,6 +145,26 @@ export async function sideFileRefusal(dir: string, name: string): Promise<string
 }
 
 /**
+ * The side files of `dir` (config, tokenizer, ...) among `names` that may travel into an output:
+ * a FIFO or device is refused (CheckpointError); a symlink out of the folder or a private-looking
+ * name is left out with a warning line.
+ */
+export async function filterSideFiles(dir: string, names: readonly string[]): Promise<{ files: string[]; warnings: string[] }> {
+  const files: string[] = [];
+  const warnings: string[] = [];
+  for (const n of names) {
+    const c = await checkFolderFile(dir, n);
+    if (!c.ok && !c.reason.startsWith('is a symlink') && !c.reason.startsWith('is a dangling')) {
+      throw new CheckpointError(`${c.path}: ${c.reason}; KEN reads only regular files`);
+    }
+    const refusal = await sideFileRefusal(dir, n);
+    if (refusal) warnings.push(refusal);
+    else files.push(n);
+  }
+  return { files, warnings };
+}
+
+/**
  * The real path `p` would have: the real path of its deepest existing ancestor plus the rest.
  * A dangling symlink on the way is an error naming it.
  */

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFolderFile, futureRealPath, hfCacheBlobs, isInside, openRegular } from '../../src/formats/paths';
+import { readOnnxModel } from '../../src/formats/onnx';
+import { checkFolderFile, futureRealPath, hfCacheBlobs, isInside, openRegular, sideFileRefusal } from '../../src/formats/paths';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { ken, linkFile, synthPair, tmp } from '../helpers';
+import { ken, linkFile, normals, synthPair, tmp } from '../helpers';
+import { linearModel, type InitSpec } from '../onnx-builder';
 
 function mkfifo(path: string): void {
   execFileSync('mkfifo', [path]);
@@ -150,4 +152,36 @@ test('a FIFO named config.json, or as a shard, is refused at once with one line'
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /model\.safetensors: weight file is a FIFO/);
   assert.equal(existsSync(join(root, 'o1')) || existsSync(join(root, 'o2')), false);
+});
+
+test('ONNX external data: a FIFO is refused at once (by ken eval too, before onnxruntime opens it); into the cache blobs/ it is read', { timeout: 15_000 }, async () => {
+  const root = tmp();
+  const w: InitSpec = { name: 'onnx::MatMul_9', dims: [4, 2], values: normals(8, 1), dtype: 'F32', storage: 'external', location: 'weights.bin', offset: 0 };
+  const b: InitSpec = { name: 'bias', dims: [2], values: normals(2, 2), dtype: 'F32', storage: 'raw' };
+  const dir = join(root, 'fifo');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'model.onnx'), linearModel(w, b));
+  mkfifo(join(dir, 'weights.bin'));
+  await assert.rejects(readOnnxModel(join(dir, 'model.onnx')), /model\.onnx: initializer onnx::MatMul_9: external data .*weights\.bin is a FIFO \(named pipe\), not a regular file/);
+  const r = await ken(['eval', join(dir, 'model.onnx'), '--data', join(root, 'none.jsonl')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /weights\.bin is a FIFO/);
+
+  const repo = join(root, 'hub', 'models--org--onnx');
+  const snap = join(repo, 'snapshots', 'r1');
+  mkdirSync(join(repo, 'blobs'), { recursive: true });
+  mkdirSync(snap, { recursive: true });
+  writeFileSync(join(repo, 'blobs', 'c0ffee'), Buffer.from(new Float32Array(normals(8, 1)).buffer));
+  writeFileSync(join(snap, 'model.onnx'), linearModel(w, b));
+  symlinkSync('../../blobs/c0ffee', join(snap, 'weights.bin'));
+  const m = await readOnnxModel(join(snap, 'model.onnx'));
+  assert.deepEqual(m.externalFiles, ['weights.bin']);
+});
+
+test('side files with private-looking names are never copied (for callers that copy every file of a folder)', async () => {
+  const d = tmp();
+  for (const n of ['.env', '.netrc', 'id_rsa', 'id_ed25519.pub', 'server.pem', 'api.key', 'credentials.json', 'secrets.yaml', 'vocab.txt', 'tokenizer.json', 'README.md', 'keys.json']) writeFileSync(join(d, n), 'x');
+  const refused: string[] = [];
+  for (const n of readdirSync(d).sort()) if (await sideFileRefusal(d, n)) refused.push(n);
+  assert.deepEqual(refused, ['.env', '.netrc', 'api.key', 'credentials.json', 'id_ed25519.pub', 'id_rsa', 'secrets.yaml', 'server.pem']);
 });
