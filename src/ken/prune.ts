@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
-import { OutputReservation, writing } from '../formats/output';
+import { OutputReservation, checkOutputPath, writing } from '../formats/output';
 import { openRegular } from '../formats/paths';
 import { readRange } from '../formats/safetensors';
 import { readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
@@ -117,11 +117,14 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
   checkK(req.k);
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
-  const ft = await openModel(req.finetuned, 'fine-tuned');
-  const base = await openModel(req.base, 'base');
-  for (const w of [...ft.warnings, ...base.warnings]) req.onWarning?.(w);
-  const reservation = req.reservation ?? (req.out !== undefined ? await OutputReservation.take(req.out, { inputs: [ft.path, base.path], onNotice: req.onWarning }) : undefined);
+  // the output name first: a clash is told before any model is read
+  const reservation = req.reservation ?? (req.out !== undefined ? await OutputReservation.take(req.out, { inputs: [req.finetuned, req.base], onNotice: req.onWarning }) : undefined);
   try {
+    const ft = await openModel(req.finetuned, 'fine-tuned');
+    const base = await openModel(req.base, 'base');
+    for (const w of [...ft.warnings, ...base.warnings]) req.onWarning?.(w);
+    // again with the folders as opened (a name may resolve elsewhere)
+    if (reservation) await checkOutputPath(reservation.out, [ft.path, base.path]);
     const plan = await planPrune(ft, base, { scope: req.scope ?? 'all', include, exclude, includeHead: req.includeHead ?? false, signal: req.signal });
     return { ft, base, plan, reservation };
   } catch (e) {

@@ -6,7 +6,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { CheckpointError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
-import { OutputReservation, writing } from '../formats/output';
+import { OutputReservation, checkOutputPath, writing } from '../formats/output';
 import { readEntry, readMask, readSubnetwork, type Hole, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
 import { elementSize, isFloatDType, type FloatDType } from './dtype';
 import { convertBytes, mergeKept, transposeBytes } from './layout';
@@ -82,10 +82,11 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
   // sizes and hole maps first: a crafted file must not make restore write more than it declares
   const problem = restorableProblem(sub);
   if (problem) throw new CheckpointError(`${req.subnetwork}: cannot be restored (${problem})`);
-  const base = await openModel(req.base, 'base');
-  const reservation = await OutputReservation.take(req.out, { inputs: [base.path, req.subnetwork], onNotice: req.onWarning });
+  const reservation = await OutputReservation.take(req.out, { inputs: [req.base, req.subnetwork], onNotice: req.onWarning });
   const files: RestoreResult['files'] = [];
   try {
+    const base = await openModel(req.base, 'base');
+    await checkOutputPath(reservation.out, [base.path]); // again with the base as opened
     // Check every fingerprint before writing anything.
     for (const t of sub.meta.tensors) {
       throwIfAborted(req.signal);

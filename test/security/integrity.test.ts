@@ -2,7 +2,7 @@
 // included), what prune writes is restorable, restore checks its maps before writing a byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pruneSummary } from '../../src/cli/prune';
 import { formatBytes } from '../../src/cli/args';
@@ -119,4 +119,20 @@ test('the summary never prints a negative saving', () => {
   assert.match(text, /subnetwork 163\.1 MB = 16312134\.5% of the 1\.0 kB checkpoint \(no saving: 163\.1 MB larger, as it also holds the files' other bytes\)/);
   assert.doesNotMatch(text, /saves -|-\d/);
   assert.match(pruneSummary({ ...report, bytes: { checkpoint: 4000, subnetwork: 1000 } }, '/tmp/o'), /\(saves 3\.0 kB\)/);
+});
+
+test('disk: a prune writes at most twice its input (the copy and a subnetwork no larger than it) plus metadata, even when KEN keeps everything', async () => {
+  const root = tmp();
+  const pair = await synthPair(root);
+  const size = (dir: string): number => readdirSync(dir).reduce((s, n) => s + statSync(join(dir, n)).size, 0);
+  for (const k of ['2', '1000']) {
+    const out = join(root, `out${k}`);
+    const r = await ken(['prune', pair.ft, '--base', pair.base, '-k', k, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'ken-report.json'), 'utf8')) as KenReport;
+    const written = size(out) - statSync(join(out, 'ken-report.json')).size;
+    assert.ok(written <= 2 * size(pair.ft) + 16_384, `k=${k}: wrote ${written} bytes for ${size(pair.ft)} of input`);
+    assert.ok(report.bytes!.subnetwork <= size(pair.ft) + 16_384, `k=${k}: subnetwork ${report.bytes!.subnetwork}`);
+  }
+  assert.deepEqual(readdirSync(root).sort(), ['base', 'ft', 'out1000', 'out2']);
 });
