@@ -28,7 +28,7 @@ interface Child {
 function start(args: string[], opts: { shell?: string } = {}): Child {
   const proc = opts.shell
     ? spawn('bash', ['-c', opts.shell], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KEN_WASM: process.env['KEN_WASM'] ?? '' } });
+    : spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
@@ -118,6 +118,7 @@ async function exitWithin(child: Child, ms: number, where: string): Promise<{ co
  */
 async function assertInterrupted(child: Child, sentAt: number, where: string): Promise<void> {
   const r = await exitWithin(child, 20_000, where);
+  if (process.env['KEN_TEST_TIMINGS']) process.stderr.write(`${where}: stopped ${r.at - sentAt} ms after Ctrl-C\n`);
   assert.ok(r.at - sentAt <= STOP_BOUND_MS, `${where}: stopped ${r.at - sentAt} ms after Ctrl-C (bound ${STOP_BOUND_MS} ms)`);
   assert.ok(r.code === 130 || (r.code === null && r.signal === 'SIGINT'), `${where}: ended with ${r.code ?? r.signal}; stderr: ${child.stderr()}`);
 }
