@@ -1,4 +1,5 @@
 // The jobs a worker can run: each one call into the core with a signal, progress and a log.
+import { OutputReservation } from '../formats/output';
 import { pruneToFolder } from '../ken/prune';
 import { restoreSubnetwork } from '../ken/restore';
 import { sweep } from '../ken/sweep';
@@ -52,21 +53,28 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
     return bench.evaluate(model, { signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: 'samples' }) });
   },
   sweep: async ({ out, ...params }, ctx) => {
-    const result = await sweep({
-      ...params,
-      signal: ctx.signal,
-      onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
-      onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
-      onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, accuracy ${(p.accuracy * 100).toFixed(2)}%`),
-    });
-    if (out === undefined) return { result };
-    const k = result.recommended ?? params.ks[params.ks.length - 1]!;
-    const report = await pruneToFolder({
-      ...params, out, k, signal: ctx.signal, eval: params.eval, evalBefore: result.before,
-      sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
-      onProgress: (p) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: `pruning at k=${k}` }),
-    });
-    return { result, out, report };
+    // the output name is taken before sweeping: a clash is told at once
+    const reservation = out === undefined ? undefined : await OutputReservation.take(out, { inputs: [params.finetuned, params.base], onNotice: (w) => ctx.log('warn', w) });
+    try {
+      const result = await sweep({
+        ...params,
+        signal: ctx.signal,
+        onWarning: (w) => ctx.log('warn', w),
+        onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
+        onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
+        onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, accuracy ${(p.accuracy * 100).toFixed(2)}%`),
+      });
+      if (out === undefined) return { result };
+      const k = result.recommended ?? params.ks[params.ks.length - 1]!;
+      const report = await pruneToFolder({
+        ...params, out, k, signal: ctx.signal, eval: params.eval, evalBefore: result.before, reservation,
+        sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
+        onProgress: (p) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: `pruning at k=${k}` }),
+      });
+      return { result, out, report };
+    } finally {
+      await reservation?.release();
+    }
   },
   restore: (params, ctx) =>
     restoreSubnetwork({ ...params, signal: ctx.signal, onWarning: (w) => ctx.log('warn', w), onProgress: (done, total, file) => ctx.progress({ done, total, label: file }) }),

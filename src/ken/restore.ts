@@ -82,7 +82,7 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
   // sizes and hole maps first: a crafted file must not make restore write more than it declares
   const problem = restorableProblem(sub);
   if (problem) throw new CheckpointError(`${req.subnetwork}: cannot be restored (${problem})`);
-  const reservation = await OutputReservation.take(req.out, { inputs: [req.base, req.subnetwork], onNotice: req.onWarning });
+  const reservation = await OutputReservation.take(req.out, { inputs: [req.base], onNotice: req.onWarning });
   const files: RestoreResult['files'] = [];
   try {
     const base = await openModel(req.base, 'base');
