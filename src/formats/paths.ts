@@ -6,7 +6,7 @@
 //   own blobs/ folder; anything else is refused (weights) or skipped with a warning (side files);
 // - real paths, not path text, decide whether one folder lies inside another.
 import { constants } from 'node:fs';
-import { lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CheckpointError } from '../errors';
 
@@ -142,6 +142,39 @@ export async function sideFileRefusal(dir: string, name: string): Promise<string
   if (SECRET_NAME.test(basename(name))) return `${join(dir, name)}: not copied (its name looks private: hidden or a key/credential file)`;
   const c = await checkFolderFile(dir, name);
   return c.ok ? undefined : `${c.path}: not copied (it ${c.reason})`;
+}
+
+/**
+ * Copies the file `name` of the model folder `dir` to `dest` (created, never overwritten), reading
+ * through one descriptor whose real location is checked: on Linux by the descriptor itself
+ * (/proc/self/fd), so a file swapped for a symlink out of the folder after the folder was checked is
+ * refused, not copied; elsewhere by checkFolderFile just before opening.
+ */
+export async function copyFolderFile(dir: string, name: string, dest: string): Promise<void> {
+  const check = await checkFolderFile(dir, name);
+  if (!check.ok) throw new CheckpointError(`${check.path}: ${check.reason}; KEN reads a model's files only from inside its folder`);
+  const fh = await openRegular(check.path);
+  try {
+    let fdPath: string | undefined;
+    try {
+      fdPath = await readlink(`/proc/self/fd/${fh.fd}`);
+    } catch {
+      fdPath = undefined; // no /proc: the check above stands
+    }
+    if (fdPath !== undefined) {
+      const realDir = await realpath(dir);
+      const blobs = hfCacheBlobs(realDir);
+      if (!isInside(fdPath, realDir) && !(blobs && dirname(fdPath) === blobs)) {
+        throw new CheckpointError(`${check.path}: changed while being read (now ${fdPath}, outside the model folder); not copied`);
+      }
+    }
+    await copyFile(`/proc/self/fd/${fh.fd}`, dest, constants.COPYFILE_EXCL).catch(async (e: NodeJS.ErrnoException) => {
+      if (fdPath !== undefined || e.code === 'EEXIST') throw e;
+      await copyFile(check.path, dest, constants.COPYFILE_EXCL); // no /proc
+    });
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

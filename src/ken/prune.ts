@@ -2,13 +2,14 @@
 // tokenizer copied), its KEN subnetwork file and ken-report.json, written under a temporary name and
 // renamed into place only when complete. Cancelling or failing leaves nothing behind.
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
 import { OutputReservation, checkOutputPath, writing } from '../formats/output';
-import { openRegular } from '../formats/paths';
+import { copyFolderFile, openRegular } from '../formats/paths';
 import { readRange } from '../formats/safetensors';
 import { readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
 import { restorableProblem } from './verify';
@@ -158,7 +159,9 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       throwIfAborted(req.signal);
       await writing(join(out, rel), async () => {
         await mkdir(dirname(join(tmp, rel)), { recursive: true });
-        await copyFile(join(ft.dir, rel), join(tmp, rel));
+        // a file named directly is read where the user's name leads; a folder's files only from inside it
+        if (join(ft.dir, rel) === ft.path) await copyFile(ft.path, join(tmp, rel), constants.COPYFILE_EXCL);
+        else await copyFolderFile(ft.dir, rel, join(tmp, rel));
         // a read-only input (a fixture, a snapshot) must not make the output read-only
         await chmod(join(tmp, rel), 0o644);
       });

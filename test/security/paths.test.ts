@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readOnnxModel } from '../../src/formats/onnx';
 import { checkFolderFile, futureRealPath, hfCacheBlobs, isInside, openRegular, sideFileRefusal } from '../../src/formats/paths';
@@ -192,4 +192,30 @@ test('side files with private-looking names are never copied (for callers that c
   const refused: string[] = [];
   for (const n of readdirSync(d).sort()) if (await sideFileRefusal(d, n)) refused.push(n);
   assert.deepEqual(refused, ['.env', '.netrc', 'api.key', 'credentials.json', 'id_ed25519.pub', 'id_rsa', 'secrets.yaml', 'server.pem']);
+});
+
+test('a side file swapped for a symlink out of the folder after the folder was checked is refused, not copied', async () => {
+  const root = tmp();
+  const folder = join(root, 'model');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'vocab.txt'), 'tokens');
+  writeFileSync(join(root, 'secret.txt'), 'PRIVATE');
+  const { copyFolderFile } = await import('../../src/formats/paths');
+  await copyFolderFile(folder, 'vocab.txt', join(root, 'copy1.txt'));
+  assert.equal(readFileSync(join(root, 'copy1.txt'), 'utf8'), 'tokens');
+  // swapped after openModel's check: copyFolderFile checks again, on what it opens
+  rmSync(join(folder, 'vocab.txt'));
+  symlinkSync(join(root, 'secret.txt'), join(folder, 'vocab.txt'));
+  await assert.rejects(copyFolderFile(folder, 'vocab.txt', join(root, 'copy2.txt')), /vocab\.txt: is a symlink to .*secret\.txt, outside the model folder/);
+  assert.equal(existsSync(join(root, 'copy2.txt')), false);
+});
+
+test('a model file named directly is read where its symlink leads', async () => {
+  const root = tmp();
+  const pair = await synthPair(root);
+  mkdirSync(join(root, 'links'));
+  symlinkSync(join(pair.ft, 'model.safetensors'), join(root, 'links', 'ft.safetensors'));
+  const r = await ken(['prune', join(root, 'links', 'ft.safetensors'), '--base', pair.base, '-k', '4', '--out', join(root, 'out')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(root, 'out', 'ft.safetensors')));
 });
