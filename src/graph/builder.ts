@@ -162,7 +162,7 @@ export class GraphBuilder {
     if (!elemType) throw new CheckpointError(`${loc.file}: tensor ${name} is ${info.dtype}; the built graph reads F32, F16 and BF16 weights`);
     if (this.names.has(name)) throw new Error(`graph: ${name} defined twice`);
     this.names.add(name);
-    this.inits.push({ name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
+    this.inits.push(loc.inline ? { name, elemType, dims: info.shape, raw: loc.inline } : { name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
     let v = name as Value;
     if (elemType !== this.computeType && (elemType === 'float32' || elemType === 'float16' || elemType === 'bfloat16')) {
       v = this.op('Cast', [v], { to: ONNX_TYPE[this.computeType] }, { hint: `${name}.cast` });
@@ -179,7 +179,7 @@ export class GraphBuilder {
     if (!elemType) throw new CheckpointError(`${loc.file}: tensor ${name} has dtype ${info.dtype}, which the built graph does not read`);
     if (!this.names.has(name)) {
       this.names.add(name);
-      this.inits.push({ name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
+      this.inits.push(loc.inline ? { name, elemType, dims: info.shape, raw: loc.inline } : { name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
     }
     return name as Value;
   }
