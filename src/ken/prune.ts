@@ -8,6 +8,7 @@ import { UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
 import { readRange } from '../formats/safetensors';
+import { writeVirtualFile } from '../formats/virtual';
 import type { Hole, SubnetworkFile } from '../formats/subnetwork';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import type { EvalResult, KenReport } from '../report/report';
@@ -110,6 +111,11 @@ export function viewRange(view: TensorView, folder: ModelFolder): { file: string
   return undefined;
 }
 
+/** The folder a side file is copied from: a merged LoRA adapter takes the base's config and tokenizer unless the adapter folder has its own. */
+function auxDir(ft: ModelFolder, rel: string): string {
+  return ft.auxFrom?.get(rel) ?? ft.dir;
+}
+
 /** Every file of the fine-tuned folder that the pruned checkpoint holds, relative to its folder. */
 export function checkpointFiles(ft: ModelFolder): { weights: string[]; aux: string[] } {
   const weights: string[] = [];
@@ -173,7 +179,11 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     const files = checkpointFiles(ft);
     for (const rel of [...files.weights, ...files.aux]) {
       await mkdir(dirname(join(staging.dir, rel)), { recursive: true });
-      await copyFile(join(ft.dir, rel), join(staging.dir, rel));
+      const virtual = ft.safetensors?.virtual;
+      const vf = virtual?.files.get(join(ft.dir, rel));
+      if (vf) await writeVirtualFile(vf, join(staging.dir, rel), req.signal);
+      else if (virtual?.index !== undefined && join(ft.dir, rel) === ft.safetensors!.indexFile) await writeFile(join(staging.dir, rel), virtual.index, { flag: 'wx' });
+      else await copyFile(join(auxDir(ft, rel), rel), join(staging.dir, rel));
       // a read-only input (a fixture, a snapshot) must not make the output read-only
       await chmod(join(staging.dir, rel), 0o644);
     }
