@@ -162,7 +162,7 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
 
 export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   let started = performance.now();
-  const { ft, plan, out } = await preparePrune(req);
+  const { ft, base, plan, out } = await preparePrune(req);
   throwIfAborted(req.signal);
   const evalStarted = performance.now();
   // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
@@ -275,6 +275,11 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     };
     if (pool.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
+    if (plan.family) report.family = plan.family;
+    const problemType = ft.config?.['problem_type'];
+    if (typeof problemType === 'string') report.problemType = problemType;
+    const notes = [...(ft.notes ?? []), ...(base.notes ?? []), ...plan.notes];
+    if (notes.length > 0) report.notes = notes;
     if (bench && before) {
       const prunedOnnx = ft.onnx ? join(staging.dir, relative(ft.dir, ft.onnx.path)) : staging.dir;
       const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });

@@ -66,6 +66,14 @@ export interface KenReport {
   bytes?: { checkpoint: number; subnetwork: number };
   accuracy?: { before: EvalResult; after: EvalResult };
   sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
+  /** The model family (config.json model_type's registry entry), when known. */
+  family?: string;
+  /** config.json `problem_type` (regression, single_label_classification, multi_label_classification). */
+  problemType?: string;
+  /** What the tool decided that the user should read (a shard given alone, an inferred layout, ...). */
+  notes?: string[];
+  /** A LoRA adapter merged into its base before pruning. */
+  lora?: { r: number; alpha: number; modules: string[]; rslora: boolean; adapterBytes: number; base: string };
   /** ONNX initializers that are no weight KEN can use (integer constants), left as they are. */
   unmappedInitializers?: string[];
   /** Provenance, for people and for the panel. */
