@@ -7,6 +7,8 @@ import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } 
 import { readOnnxModel, type OnnxModel } from './onnx';
 import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from './torch';
 import { virtualSafetensors, type VirtualCheckpoint } from './virtual';
+import { adapterAsBaseError, isAdapterFolder, openMergedAdapter, readLoraConfig, type LoraInfo } from './lora';
+import { parseHubId, resolveHubId, resolveModelRef } from './hfcache';
 
 export interface SafetensorsCheckpoint {
   /** Weight files, in the order their tensors are listed. */
@@ -29,6 +31,8 @@ export interface ModelFolder {
   auxFiles: string[];
   /** Parsed config.json, when there is one. */
   config: Record<string, unknown> | undefined;
+  /** Set when the folder is a LoRA adapter merged into its base. */
+  lora?: LoraInfo;
   /** Side files that come from another folder (a LoRA adapter's base): name -> folder. */
   auxFrom?: Map<string, string>;
   /** What opening the model decided that the user should read ("a shard given alone means its folder"). */
@@ -96,11 +100,29 @@ function indexSafetensors(headers: SafetensorsHeader[], indexFile: string | unde
   return { files: headers, indexFile, tensors };
 }
 
-/** Opens a model folder or file; `role` ("fine-tuned", "base") only words the errors. */
-export async function openModel(path: string, role: string): Promise<ModelFolder> {
+export interface OpenOptions {
+  /** For a LoRA adapter folder: the base to merge it into (else its adapter_config.json's base_model_name_or_path). */
+  adapterBase?: ModelFolder | undefined;
+  /** Refuse a LoRA adapter (a base model is never an adapter). */
+  refuseAdapter?: boolean;
+}
+
+/**
+ * Opens a model folder or file, or a hub id (`org/name[@revision]`) found in the Hugging Face cache;
+ * `role` ("fine-tuned", "base") only words the errors.
+ */
+export async function openModel(path: string, role: string, opts: OpenOptions = {}): Promise<ModelFolder> {
   const abs = resolve(path);
   const kind = await isDir(abs);
-  if (kind === undefined) throw new CheckpointError(`${path}: no such file or folder (${role} model)`);
+  if (kind === undefined) {
+    const cached = parseHubId(path) ? await resolveHubId(path) : undefined;
+    if (cached) {
+      const folder = await openModel(cached, role, opts);
+      (folder.notes ??= []).push(`${path} resolved in the Hugging Face cache: ${cached}`);
+      return folder;
+    }
+    throw new CheckpointError(`${path}: no such file or folder (${role} model)${parseHubId(path) ? ', and not in the Hugging Face cache' : ''}`);
+  }
   if (!kind) {
     const dir = dirname(abs);
     const shardOf = await indexListing(dir, basename(abs));
@@ -132,6 +154,7 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
     throw new CheckpointError(`${path}: not a .safetensors or .onnx file (${role} model)`);
   }
   const names = (await readdir(abs)).sort();
+  if (isAdapterFolder(names)) return openAdapter(abs, names, role, opts);
   let safetensors = await openSafetensors(abs, names, role);
   if (!safetensors && hasTorchCheckpoint(names)) {
     const virtual = await openTorchCheckpoint(abs, names);
@@ -156,6 +179,26 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
   const external = new Set(onnx?.externalFiles ?? []);
   for (const n of names) if (isSideFile(n) && !external.has(n) && (await isDir(join(abs, n))) === false) auxFiles.push(n);
   return { path: abs, dir: abs, safetensors, onnx, auxFiles, config };
+}
+
+/** A LoRA adapter folder: merged into the base given, else into the base its adapter_config.json names. */
+async function openAdapter(dir: string, names: string[], role: string, opts: OpenOptions): Promise<ModelFolder> {
+  if (opts.refuseAdapter) throw adapterAsBaseError(dir);
+  let base = opts.adapterBase;
+  const notes: string[] = [];
+  if (!base) {
+    const declared = (await readLoraConfig(dir)).baseModel;
+    const found = declared ? await resolveModelRef(declared, dir) : undefined;
+    if (!declared || !found) {
+      throw new CheckpointError(`${join(dir, 'adapter_config.json')}: base_model_name_or_path ${declared ? `${JSON.stringify(declared)} is neither a folder nor in the Hugging Face cache` : 'is missing'}; give the base with --base (${role} model)`);
+    }
+    base = await openModel(found, 'LoRA base', { refuseAdapter: true });
+    notes.push(`LoRA base ${declared} resolved to ${found}`);
+  }
+  const { folder, info } = await openMergedAdapter(dir, names, base);
+  folder.lora = info;
+  folder.notes = [...notes, ...(base.notes ?? [])];
+  return folder;
 }
 
 /** The index file of `dir` that lists `file` as a shard, if any. */

@@ -28,6 +28,8 @@ export interface VirtualCheckpoint {
   index: string | undefined;
   /** What the tensors were read from, for the report ("pytorch_model.bin", "LoRA adapter merged into ..."). */
   source: string;
+  /** Tensors known to be the base's own bytes (what a LoRA adapter does not touch): `name -> base tensor name`. */
+  unchanged?: Map<string, string>;
 }
 
 export function virtualSafetensors(path: string, tensors: readonly VirtualTensor[], metadata?: Record<string, string>): VirtualFile {

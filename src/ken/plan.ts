@@ -43,6 +43,8 @@ export interface LogicalTensor {
   status: TensorStatus;
   /** Why it is not pruned, or how its base was found. */
   note: string | undefined;
+  /** Known to hold its base tensor's bytes (a module a LoRA adapter does not touch): KEN keeps nothing, the result is the base. */
+  identicalToBase?: boolean;
 }
 
 export interface PlanOptions {
@@ -351,6 +353,10 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
       t.note = t.note ?? 'no tensor of this name in the base model';
     } else {
       t.status = 'pruned';
+      if (ft.safetensors?.virtual?.unchanged?.get(t.name) === t.base.name && t.views.length === 1) {
+        t.identicalToBase = true;
+        t.note = 'the base tensor itself (not adapted): nothing differs, nothing kept';
+      }
     }
   }
   const baseOnly = baseViews.filter((v) => !claimed.has(v)).map((v) => v.name);

@@ -153,8 +153,8 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
   checkK(req.k);
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
-  const ft = await openModel(req.finetuned, 'fine-tuned');
-  const base = await openModel(req.base, 'base');
+  const base = await openModel(req.base, 'base', { refuseAdapter: true });
+  const ft = await openModel(req.finetuned, 'fine-tuned', { adapterBase: base });
   const out = req.out !== undefined ? await checkOutput(req.out, [ft, base]) : undefined;
   const plan = await planPrune(ft, base, { scope: req.scope ?? 'all', include, exclude, includeHead: req.includeHead ?? false, signal: req.signal });
   return { ft, base, plan, out };
@@ -268,7 +268,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       tool: TOOL,
       scope: req.scope ?? 'all',
       finetuned: ft.path,
-      base: resolve(req.base),
+      base: base.path,
       formats: [ft.safetensors ? 'safetensors' : '', ft.onnx ? 'onnx' : ''].filter(Boolean),
       threads: pool.threads,
       createdAt: new Date().toISOString(),
@@ -280,6 +280,10 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     if (typeof problemType === 'string') report.problemType = problemType;
     const notes = [...(ft.notes ?? []), ...(base.notes ?? []), ...plan.notes];
     if (notes.length > 0) report.notes = notes;
+    if (ft.lora) {
+      const l = ft.lora;
+      report.lora = { r: l.r, alpha: l.alpha, rslora: l.rslora, modules: [...l.modules, ...l.modulesToSave.map((m) => `${m} (saved whole)`)], adapterBytes: l.adapterBytes, base: base.path };
+    }
     if (bench && before) {
       const prunedOnnx = ft.onnx ? join(staging.dir, relative(ft.dir, ft.onnx.path)) : staging.dir;
       const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });
