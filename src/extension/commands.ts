@@ -97,7 +97,7 @@ async function askBase(s: Services, finetuned: string): Promise<string | undefin
   const candidates = await baseCandidates(finetuned, recent);
   const browse = { label: '$(folder-opened) Browse…', description: '', path: '' };
   const items = [
-    ...candidates.map((c) => ({ label: basename(c.path), description: c.detail, detail: c.path, path: c.path })),
+    ...candidates.map((c) => ({ label: c.label ?? basename(c.path), description: c.detail, detail: c.path, path: c.path })),
     browse,
   ];
   const pick = candidates.length
