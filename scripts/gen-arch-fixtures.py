@@ -277,7 +277,74 @@ def gen_t5():
     # the copies T5 ties to shared: files written with them hold the same bytes three times
     with_copies = lambda ts: ts[:1] + [('encoder.embed_tokens.weight', ts[0][1].copy()), ('decoder.embed_tokens.weight', ts[0][1].copy())] + ts[1:]
     folder(f'{ROOT}/t5/pretrained', cfg, t)
+    global _T5_BASE
+    _T5_BASE = t
     folder(f'{ROOT}/t5/seq2seq', cfg, with_copies(finetune(t)), extra={'spiece.model': 'sentencepiece-bytes\n', 'generation_config.json': '{}\n'})
+
+
+def gen_more():
+    # BART: BartModel stores model.shared and its copies; BartForSequenceClassification adds classification_head
+    t = [('model.shared.weight', r(V, H))]
+    for side in ('encoder', 'decoder'):
+        t += [(f'model.{side}.embed_positions.weight', r(P + 2, H))]
+        for i in range(L):
+            q = f'model.{side}.layers.{i}'
+            t += sum([lin(f'{q}.self_attn.{n}', H, H) for n in ('k_proj', 'v_proj', 'q_proj', 'out_proj')], []) + ln(f'{q}.self_attn_layer_norm')
+            if side == 'decoder':
+                t += sum([lin(f'{q}.encoder_attn.{n}', H, H) for n in ('k_proj', 'v_proj', 'q_proj', 'out_proj')], []) + ln(f'{q}.encoder_attn_layer_norm')
+            t += lin(f'{q}.fc1', I, H) + lin(f'{q}.fc2', H, I) + ln(f'{q}.final_layer_norm')
+        t += ln(f'model.{side}.layernorm_embedding')
+    copies = lambda ts: ts[:1] + [('model.encoder.embed_tokens.weight', ts[0][1].copy()), ('model.decoder.embed_tokens.weight', ts[0][1].copy())] + ts[1:]
+    cfg = {'model_type': 'bart', 'd_model': H}
+    folder(f'{ROOT}/bart/pretrained', dict(cfg, architectures=['BartModel']), copies(t) + [('final_logits_bias', np.zeros((1, V), np.float32))])
+    folder(f'{ROOT}/bart/seq-cls', dict(cfg, architectures=['BartForSequenceClassification']), copies(finetune(t)) + lin('classification_head.dense', H, H) + lin('classification_head.out_proj', 3, H))
+    # MPNet: MPNetForSequenceClassification holds mpnet (no pooler) and MPNetClassificationHead
+    enc = [('mpnet.embeddings.word_embeddings.weight', r(V, H)), ('mpnet.embeddings.position_embeddings.weight', r(P, H))] + ln('mpnet.embeddings.LayerNorm')
+    for i in range(L):
+        q = f'mpnet.encoder.layer.{i}'
+        enc += sum([lin(f'{q}.attention.attn.{n}', H, H) for n in 'qkvo'], []) + ln(f'{q}.attention.LayerNorm') + lin(f'{q}.intermediate.dense', I, H) \
+            + lin(f'{q}.output.dense', H, I) + ln(f'{q}.output.LayerNorm')
+    enc.append(('mpnet.encoder.relative_attention_bias.weight', r(4, 2)))
+    folder(f'{ROOT}/mpnet/pretrained', {'model_type': 'mpnet', 'hidden_size': H}, enc + lin('mpnet.pooler.dense', H, H) + lin('lm_head.dense', H, H) + ln('lm_head.layer_norm') + [('lm_head.bias', r(V))])
+    folder(f'{ROOT}/mpnet/seq-cls', {'model_type': 'mpnet', 'hidden_size': H}, finetune(enc) + lin('classifier.dense', H, H) + lin('classifier.out_proj', 3, H))
+    # Mixtral: block_sparse_moe.gate (router) and experts.M.w1/w2/w3
+    m = [('model.embed_tokens.weight', r(V, H))]
+    for i in range(L):
+        q = f'model.layers.{i}'
+        m += sum([lin(f'{q}.self_attn.{n}', H, H, False) for n in ('q_proj', 'k_proj', 'v_proj', 'o_proj')], []) + lin(f'{q}.block_sparse_moe.gate', 2, H, False)
+        for e in range(2):
+            m += lin(f'{q}.block_sparse_moe.experts.{e}.w1', I, H, False) + lin(f'{q}.block_sparse_moe.experts.{e}.w2', H, I, False) + lin(f'{q}.block_sparse_moe.experts.{e}.w3', I, H, False)
+        m += [(f'{q}.input_layernorm.weight', r(H)), (f'{q}.post_attention_layernorm.weight', r(H))]
+    m += [('model.norm.weight', r(H)), ('lm_head.weight', r(V, H))]
+    folder(f'{ROOT}/mixtral/pretrained', {'model_type': 'mixtral', 'hidden_size': H}, m, 'BF16')
+    folder(f'{ROOT}/mixtral/causal-lm', {'model_type': 'mixtral', 'hidden_size': H}, finetune(m), 'BF16')
+    # Phi-3: fused qkv_proj and gate_up_proj
+    p3 = [('model.embed_tokens.weight', r(V, H))]
+    for i in range(L):
+        q = f'model.layers.{i}'
+        p3 += lin(f'{q}.self_attn.qkv_proj', 3 * H, H, False) + lin(f'{q}.self_attn.o_proj', H, H, False) + lin(f'{q}.mlp.gate_up_proj', 2 * I, H, False) \
+            + lin(f'{q}.mlp.down_proj', H, I, False) + [(f'{q}.input_layernorm.weight', r(H)), (f'{q}.post_attention_layernorm.weight', r(H))]
+    p3 += [('model.norm.weight', r(H))]
+    folder(f'{ROOT}/phi3/pretrained', {'model_type': 'phi3', 'hidden_size': H}, p3 + [('lm_head.weight', r(V, H))], 'BF16')
+    folder(f'{ROOT}/phi3/seq-cls', {'model_type': 'phi3', 'hidden_size': H}, finetune(p3) + [('score.weight', r(2, H))], 'BF16')
+    # Gemma: tied LM head (the base stores only embed_tokens; the fine-tuned file a copy as lm_head.weight)
+    g = llama_tensors(1)
+    folder(f'{ROOT}/gemma/pretrained', {'model_type': 'gemma', 'hidden_size': H}, g, 'BF16')
+    gf = finetune(g)
+    folder(f'{ROOT}/gemma/causal-lm', {'model_type': 'gemma', 'hidden_size': H}, gf + [('lm_head.weight', gf[0][1].copy())], 'BF16')
+    # CamemBERT: CamembertForSequenceClassification holds a roberta module
+    enc = bert_embeddings('roberta.') + bert_layers('roberta.')
+    folder(f'{ROOT}/camembert/pretrained', {'model_type': 'camembert', 'hidden_size': H}, enc + lin('lm_head.dense', H, H) + ln('lm_head.layer_norm') + [('lm_head.bias', r(V))])
+    folder(f'{ROOT}/camembert/seq-cls', {'model_type': 'camembert', 'hidden_size': H}, finetune(enc) + lin('classifier.dense', H, H) + lin('classifier.out_proj', 3, H))
+
+
+def gen_t5_cls():
+    # T5ForSequenceClassification: the T5Model under transformer., a classification_head; the base is t5-small's names
+    base = [(n, a) for n, a in _T5_BASE]
+    cfg = {'model_type': 't5', 'd_model': H, 'num_layers': L, 'architectures': ['T5ForSequenceClassification']}
+    ft = finetune(base, lambda n: 'transformer.' + n)
+    ft = ft[:1] + [('transformer.encoder.embed_tokens.weight', ft[0][1].copy()), ('transformer.decoder.embed_tokens.weight', ft[0][1].copy())] + ft[1:]
+    folder(f'{ROOT}/t5/seq-cls', cfg, ft + lin('classification_head.dense', H, H) + lin('classification_head.out_proj', 3, H))
 
 
 # ---- LoRA (PEFT): the adapter's file names and the merge PEFT performs ----
@@ -430,6 +497,8 @@ if __name__ == '__main__':
     gen_gpt2()
     gen_decoders()
     gen_t5()
+    gen_t5_cls()
+    gen_more()
     gen_lora()
     gen_torch()
     print('wrote', ROOT, file=sys.stderr)

@@ -365,7 +365,7 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
 
 /** Every spelling of a tie group's names in this file (with and without one whole-model prefix). */
 function tieNames(name: string, prefixes: readonly string[]): string[] {
-  return [name, ...prefixes.map((p) => p + name)];
+  return [name, ...prefixes.map((p) => (name.startsWith(p) ? name.slice(p.length) : p + name))];
 }
 
 /**

@@ -9,6 +9,7 @@ import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { openModel } from '../../src/formats/folder';
 import { NameIndex, planPrune, prefixesFor, safetensorsViews } from '../../src/ken/plan';
 import { pruneToFolder, type PruneRequest } from '../../src/ken/prune';
+import { restoreSubnetwork } from '../../src/ken/restore';
 import { familyOf } from '../../src/models/registry';
 import type { KenReport } from '../../src/report/report';
 import { ROOT, tmp } from '../helpers';
@@ -70,6 +71,7 @@ test('BERT: sequence classification, token classification, QA and a regressor ag
     expectStatuses(report, heads, 'pruned');
     assert.equal(report.tensors.find((t) => t.name === 'bert.embeddings.LayerNorm.weight')!.base, 'bert.embeddings.LayerNorm.gamma');
     assert.equal(report.family, 'bert');
+    assert.equal(report.problemType, kind === 'regression' ? 'regression' : undefined);
     await sameLayout(ft, out);
   }
 });
@@ -175,6 +177,10 @@ test('T5: shared, encoder.embed_tokens and decoder.embed_tokens stored as copies
   assert.ok(!copies[0]!.equals(await tensorOf(ft, 'shared.weight')));
   expectStatuses(report, {}, 'pruned');
   await sameLayout(ft, out);
+  // the subnetwork rebuilds every copy
+  const restored = join(tmp('ken-arch-'), 'restored');
+  await restoreSubnetwork({ subnetwork: join(out, 'ken-subnetwork.safetensors'), base: join(ARCH, 't5', 'pretrained'), out: restored });
+  assert.deepEqual(readFileSync(join(restored, 'model.safetensors')), readFileSync(join(out, 'model.safetensors')));
 });
 
 test('the role rule on every family: a prefix on one side only, never another module, never a pre-training head', async () => {
@@ -212,4 +218,43 @@ test('a shard given alone means its folder, and the report says so', async () =>
   assert.equal(report.tensors.length, 21);
   await sameLayout(join(ARCH, 'llama', 'causal-lm'), out);
   assert.ok(existsSync(join(out, 'chat_template.jinja')));
+});
+
+test('BART: model.shared and its encoder/decoder copies are one weight; classification_head is a head', async () => {
+  const ft = join(ARCH, 'bart', 'seq-cls');
+  const { out, report } = await prune(ft, join(ARCH, 'bart', 'pretrained'));
+  const shared = report.tensors.find((t) => t.name === 'model.shared.weight')!;
+  assert.deepEqual(shared.stored!.map((s) => s.name), ['model.shared.weight', 'model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight']);
+  expectStatuses(report, { 'classification_head.dense.weight': 'head', 'classification_head.dense.bias': 'head', 'classification_head.out_proj.weight': 'head', 'classification_head.out_proj.bias': 'head' }, 'pruned');
+  const copies = await Promise.all(['model.shared.weight', 'model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight'].map((n) => tensorOf(out, n)));
+  assert.ok(copies[0]!.equals(copies[1]!) && copies[0]!.equals(copies[2]!));
+  await sameLayout(ft, out);
+});
+
+test('MPNet, CamemBERT, Mixtral (experts), Phi-3 (fused projections), Gemma (tied head copy): heads kept, the rest pruned', async () => {
+  const dense = { 'classifier.dense.weight': 'head', 'classifier.dense.bias': 'head', 'classifier.out_proj.weight': 'head', 'classifier.out_proj.bias': 'head' };
+  for (const [fam, kind, heads] of [['mpnet', 'seq-cls', dense], ['camembert', 'seq-cls', dense], ['mixtral', 'causal-lm', {}], ['phi3', 'seq-cls', { 'score.weight': 'head' }], ['gemma', 'causal-lm', {}]] as const) {
+    const ft = join(ARCH, fam, kind);
+    const { out, report } = await prune(ft, join(ARCH, fam, 'pretrained'));
+    expectStatuses(report, heads, 'pruned');
+    await sameLayout(ft, out);
+    if (fam === 'mixtral') assert.equal(report.tensors.find((t) => t.name === 'model.layers.1.block_sparse_moe.experts.1.w3.weight')!.status, 'pruned');
+    if (fam === 'gemma') {
+      assert.deepEqual(report.tensors.find((t) => t.name === 'model.embed_tokens.weight')!.stored!.map((s) => s.name), ['model.embed_tokens.weight', 'lm_head.weight']);
+      assert.ok((await tensorOf(out, 'model.embed_tokens.weight')).equals(await tensorOf(out, 'lm_head.weight')));
+    }
+  }
+});
+
+test('T5ForSequenceClassification: transformer.* matches the t5 base, its tied copies stay one weight, classification_head is a head', async () => {
+  const ft = join(ARCH, 't5', 'seq-cls');
+  const { out, report } = await prune(ft, join(ARCH, 't5', 'pretrained'));
+  const shared = report.tensors.find((t) => t.name === 'transformer.shared.weight')!;
+  assert.equal(shared.base, 'shared.weight');
+  assert.deepEqual(shared.stored!.map((s) => s.name), ['transformer.shared.weight', 'transformer.encoder.embed_tokens.weight', 'transformer.decoder.embed_tokens.weight']);
+  expectStatuses(report, { 'classification_head.dense.weight': 'head', 'classification_head.dense.bias': 'head', 'classification_head.out_proj.weight': 'head', 'classification_head.out_proj.bias': 'head' }, 'pruned');
+  await sameLayout(ft, out);
+  const attention = await prune(ft, join(ARCH, 't5', 'pretrained'), { scope: 'attention' });
+  assert.equal(statuses(attention.report).get('transformer.encoder.block.0.layer.0.SelfAttention.q.weight'), 'pruned');
+  assert.equal(statuses(attention.report).get('transformer.shared.weight'), 'excluded');
 });
