@@ -1,5 +1,5 @@
 // Which fine-tuned tensors KEN prunes, against which base tensors. A logical tensor is one weight in
-// KEN layout (rows = output units, the torch layout); it may be stored in the fine-tuned folder's
+// KEN layout (the PyTorch layout: rows are its first axis, output units for Linear, input units for GPT-2 Conv1D); it may be stored in the fine-tuned folder's
 // safetensors, its ONNX model, or both (an ONNX MatMul weight transposed, under a generated name).
 import { basename } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';

@@ -6,7 +6,7 @@ export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-al
 export interface TensorReport {
   /** Checkpoint name (the safetensors key, or the base's name for an ONNX weight matched by content). */
   name: string;
-  /** Shape in KEN layout (rows = output units). */
+  /** Shape in KEN layout: the PyTorch layout, rows = its first axis (GPT-2 Conv1D: input units). */
   shape: number[];
   dtype: string;
   rows: number;
