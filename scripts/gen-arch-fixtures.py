@@ -347,6 +347,118 @@ def gen_t5_cls():
     folder(f'{ROOT}/t5/seq-cls', cfg, ft + lin('classification_head.dense', H, H) + lin('classification_head.out_proj', 3, H))
 
 
+# ---- GPT-2 classification end to end: our own PyTorch re-implementation of GPT2ForSequenceClassification
+# (modeling_gpt2.py: Conv1D x @ W + b, causal + padding masked attention scaled by sqrt(head_dim), gelu_new,
+# LayerNorm eps 1e-5, score on the last non-padding token), exported to ONNX with the safetensors values.
+class TinyGPT2(torch.nn.Module):
+    def __init__(self, sd, heads):
+        super().__init__()
+        self.p = {k: torch.from_numpy(v) for k, v in sd.items()}
+        self.heads = heads
+
+    def ln(self, x, n):
+        return torch.nn.functional.layer_norm(x, (H,), self.p[n + '.weight'], self.p[n + '.bias'], 1e-5)
+
+    def forward(self, input_ids, attention_mask):
+        p = self.p
+        b, s = input_ids.shape
+        pos = torch.arange(s).unsqueeze(0)
+        x = p['transformer.wte.weight'][input_ids] + p['transformer.wpe.weight'][pos]
+        causal = torch.tril(torch.ones(s, s, dtype=torch.bool))
+        pad = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        hd = H // self.heads
+        for i in range(L):
+            q = f'transformer.h.{i}'
+            h = self.ln(x, f'{q}.ln_1')
+            qkv = h @ p[f'{q}.attn.c_attn.weight'] + p[f'{q}.attn.c_attn.bias']
+            qh, kh, vh = [t.reshape(b, s, self.heads, hd).transpose(1, 2) for t in qkv.split(H, dim=2)]
+            w = qh @ kh.transpose(-1, -2) / (hd ** 0.5)
+            w = torch.where(causal, w, torch.tensor(torch.finfo(torch.float32).min)) + pad
+            a = (torch.softmax(w, dim=-1) @ vh).transpose(1, 2).reshape(b, s, H)
+            x = x + a @ p[f'{q}.attn.c_proj.weight'] + p[f'{q}.attn.c_proj.bias']
+            h = self.ln(x, f'{q}.ln_2')
+            h = h @ p[f'{q}.mlp.c_fc.weight'] + p[f'{q}.mlp.c_fc.bias']
+            h = 0.5 * h * (1.0 + torch.tanh((2.0 / np.pi) ** 0.5 * (h + 0.044715 * torch.pow(h, 3.0))))
+            x = x + h @ p[f'{q}.mlp.c_proj.weight'] + p[f'{q}.mlp.c_proj.bias']
+        x = self.ln(x, 'transformer.ln_f')
+        logits = x @ p['score.weight'].T
+        last = attention_mask.sum(-1) - 1
+        return logits[torch.arange(b), last]
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        assert v['dtype'] == 'F32'
+        a, b = v['data_offsets']
+        out[k] = np.frombuffer(data[a:b], dtype='<f4').reshape(v['shape']).copy()
+    return out
+
+
+def gen_gpt2_eval():
+    d = f'{ROOT}/gpt2/seq-cls-eval'
+    shutil.copytree(f'{ROOT}/gpt2/seq-cls', d)
+    sd = read_safetensors(f'{d}/model.safetensors')
+    words = [f'w{i}' for i in range(V - 2)]
+    vocab = {'<pad>': 0, '<unk>': 1, **{w: i + 2 for i, w in enumerate(words)}}
+    tok = {'version': '1.0', 'truncation': None, 'padding': None,
+           'added_tokens': [{'id': 0, 'content': '<pad>', 'single_word': False, 'lstrip': False, 'rstrip': False, 'normalized': False, 'special': True}],
+           'normalizer': None, 'pre_tokenizer': {'type': 'Whitespace'}, 'post_processor': None, 'decoder': None,
+           'model': {'type': 'WordLevel', 'vocab': vocab, 'unk_token': '<unk>'}}
+    with open(f'{d}/tokenizer.json', 'w') as f:
+        json.dump(tok, f)
+    with open(f'{d}/tokenizer_config.json', 'w') as f:
+        json.dump({'pad_token': '<pad>', 'unk_token': '<unk>', 'model_max_length': P}, f)
+    model = TinyGPT2(sd, 2)
+    # the ONNX export: the weights as graph initializers named as in model.safetensors
+    class Export(torch.nn.Module):
+        # the parameters in nested modules named as the checkpoint's keys, so the exporter names the initializers alike
+        def __init__(self):
+            super().__init__()
+            for k, v in sd.items():
+                mod = self
+                *path, leaf = k.split('.')
+                for part in path:
+                    if not hasattr(mod, part):
+                        mod.add_module(part, torch.nn.Module())
+                    mod = getattr(mod, part)
+                mod.register_parameter(leaf, torch.nn.Parameter(torch.from_numpy(v)))
+
+        def forward(self, input_ids, attention_mask):
+            model.p = dict(self.named_parameters())
+            return model(input_ids, attention_mask)
+
+    ex = Export()
+    torch.onnx.export(ex, (torch.ones(2, 5, dtype=torch.long), torch.ones(2, 5, dtype=torch.long)), f'{d}/model.onnx',
+                      input_names=['input_ids', 'attention_mask'], output_names=['logits'],
+                      dynamic_axes={'input_ids': {0: 'batch', 1: 'seq'}, 'attention_mask': {0: 'batch', 1: 'seq'}, 'logits': {0: 'batch'}},
+                      opset_version=14, do_constant_folding=False)
+    lines = []
+    texts = []
+    for i in range(40):
+        n = int(rng.integers(2, 9))
+        texts.append(' '.join(words[int(j)] for j in rng.integers(0, len(words), n)))
+    with torch.no_grad():
+        ids = [[vocab[w] for w in t.split()] for t in texts]
+        mx = max(len(x) for x in ids)
+        inp = torch.tensor([x + [0] * (mx - len(x)) for x in ids])
+        mask = torch.tensor([[1] * len(x) + [0] * (mx - len(x)) for x in ids])
+        logits = model(inp, mask).numpy()
+    pred = logits.argmax(-1)
+    labels = [int(p) if i % 4 else 1 - int(p) for i, p in enumerate(pred)]  # three in four agree with the model
+    with open(f'{d}/test.jsonl', 'w') as f:
+        for t, l in zip(texts, labels):
+            f.write(json.dumps({'text': t, 'label': ['neg', 'pos'][l]}) + '\n')
+    with open(f'{d}/expected.json', 'w') as f:
+        json.dump({'accuracy': float(np.mean(pred == np.array(labels))), 'logits': logits.tolist()}, f)
+
+
 # ---- LoRA (PEFT): the adapter's file names and the merge PEFT performs ----
 def lora_merge_reference(W, A, B, scaling, fan_in_fan_out=False):
     """delta = transpose(B @ A, fan_in_fan_out) * scaling in float32; the product summed over r in order,
@@ -495,6 +607,7 @@ if __name__ == '__main__':
     gen_electra()
     gen_albert()
     gen_gpt2()
+    gen_gpt2_eval()
     gen_decoders()
     gen_t5()
     gen_t5_cls()

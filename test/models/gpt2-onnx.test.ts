@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readInitializerBytes, readOnnxModel } from '../../src/formats/onnx';
+import { readInitializerBytes, readOnnxModel, rewriteInitializers } from '../../src/formats/onnx';
+import { EvalBench } from '../../src/eval/bench';
+import { openClassifier } from '../../src/eval/classifier';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { pruneToFolder } from '../../src/ken/prune';
 import { matmulModel, type InitSpec } from '../onnx-builder';
@@ -73,4 +75,31 @@ test('ONNX-only GPT-2: the layout is inferred from the graph (MatMul takes Conv1
   const st = await safetensorsOf(ref);
   const ox = await onnxInits(out);
   for (const [name, t] of st) assert.ok(ox.get(name)!.equals(t.bytes), name);
+});
+
+test('GPT-2 --eval: the ONNX graph gives PyTorch\'s figures, and the pruned ONNX evaluates as the pruned safetensors do', async () => {
+  const dir = join(GPT2, 'seq-cls-eval');
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { accuracy: number; logits: number[][] };
+  const data = join(dir, 'test.jsonl');
+  const bench = await EvalBench.open(dir, { data, device: 'cpu', threads: 1 });
+  // the fine-tuned graph against our PyTorch re-implementation (scripts/gen-arch-fixtures.py)
+  const classifier = await openClassifier(dir, undefined, { device: 'cpu', threads: 1 });
+  try {
+    const logits = await classifier.logits(bench.encoded.samples, bench.encoded.padId);
+    expected.logits.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(logits[i * 2 + j]! - v) < 1e-4, `sample ${i}: ${logits[i * 2 + j]} vs PyTorch ${v}`)));
+  } finally {
+    await classifier.close();
+  }
+  const out = join(tmp('ken-gpt2-eval-'), 'out');
+  const report = await pruneToFolder({ finetuned: dir, base: join(GPT2, 'pretrained'), out, k: 2, backend: 'js', threads: 1, eval: { data, device: 'cpu', threads: 1 } });
+  assert.equal(report.accuracy!.before.accuracy, expected.accuracy);
+  // an ONNX model holding the pruned safetensors values, built independently of the prune's ONNX rewrite
+  const st = await safetensorsOf(out);
+  const fromSafetensors = join(tmp('ken-gpt2-eval-'), 'from-safetensors.onnx');
+  await rewriteInitializers(await readOnnxModel(join(dir, 'model.onnx')), new Map([...st].map(([n, t]) => [n, new Uint8Array(t.bytes)])), fromSafetensors);
+  const after = await bench.evaluate(fromSafetensors);
+  assert.equal(report.accuracy!.after.accuracy, after.accuracy);
+  assert.deepEqual(report.accuracy!.after.confusion, after.confusion);
+  const ft = await safetensorsOf(dir);
+  assert.ok([...st].some(([n, t]) => !t.bytes.equals(ft.get(n)!.bytes)), 'pruning changed the weights');
 });
