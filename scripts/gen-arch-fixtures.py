@@ -501,6 +501,11 @@ def gen_lora():
     with open(f'{ROOT}/lora/causal-lm/README.md', 'w') as f:
         f.write('# adapter card\n')
     write_safetensors(f'{ROOT}/lora/causal-lm/expected-merged.safetensors', sorted(merged.items()))
+    # the same adapter saved by torch.save (adapter_model.bin, PEFT's safe_serialization=False)
+    os.makedirs(f'{ROOT}/lora/causal-lm-bin', exist_ok=True)
+    torch.save({n: torch.from_numpy(a) for n, a in adapter}, f'{ROOT}/lora/causal-lm-bin/adapter_model.bin')
+    for f_ in ('adapter_config.json', 'expected-merged.safetensors'):
+        shutil.copy(f'{ROOT}/lora/causal-lm/{f_}', f'{ROOT}/lora/causal-lm-bin/{f_}')
 
     # SEQ_CLS on a GPT-2 base: Conv1D targets (fan_in_fan_out), the score head in modules_to_save
     gbase = dict(gpt2_tensors(''))

@@ -85,7 +85,8 @@ export function pruneSummary(report: KenReport, out: string): string {
   }
   if (report.lora && report.bytes) {
     const l = report.lora;
-    lines.push(`LoRA merged (r=${l.r}, alpha=${l.alpha}${l.rslora ? ', rsLoRA' : ''}, modules ${l.modules.join(', ')}); subnetwork ${formatBytes(report.bytes.subnetwork)} vs the adapter's ${formatBytes(l.adapterBytes)} (${(report.bytes.subnetwork / l.adapterBytes).toFixed(1)}x)`);
+    const untouched = report.tensors.filter((t) => t.status === 'pruned' && t.kept === 0).length;
+    lines.push(`LoRA merged (r=${l.r}, alpha=${l.alpha}${l.rslora ? ', rsLoRA' : ''}, modules ${l.modules.join(', ')}); ${untouched} tensors untouched by the adapter are the base's; subnetwork ${formatBytes(report.bytes.subnetwork)} vs the adapter's ${formatBytes(l.adapterBytes)} (${(report.bytes.subnetwork / l.adapterBytes).toFixed(1)}x)`);
   }
   const tied = report.tensors.filter((t) => (t.stored?.filter((s) => s.format === 'safetensors').length ?? 0) > 1);
   if (tied.length > 0) lines.push(`tied: ${tied.map((t) => `${t.name} = ${t.stored!.filter((s) => s.format === 'safetensors').slice(1).map((s) => s.name).join(' = ')}`).join('; ')} (pruned once, written identically)`);

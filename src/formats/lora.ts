@@ -17,6 +17,7 @@ import { NameIndex, prefixesFor, safetensorsViews, type TensorView } from '../ke
 import { familyOf } from '../models/registry';
 import { isSideFile, type ModelFolder } from './folder';
 import { readSafetensorsHeader, readRange, dtypeSize } from './safetensors';
+import { readTorchFile } from './torch';
 import { virtualSafetensors, type VirtualTensor } from './virtual';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -131,14 +132,21 @@ export async function openMergedAdapter(dir: string, names: readonly string[], b
   const cfg = await readLoraConfig(dir);
   const st = base.safetensors;
   if (!st) throw new CheckpointError(`${base.path}: the LoRA base must hold safetensors or pytorch_model.bin weights`);
-  const file = names.includes('adapter_model.safetensors') ? 'adapter_model.safetensors' : undefined;
-  if (!file) throw new CheckpointError(`${dir}: no adapter_model.safetensors beside adapter_config.json (an adapter_model.bin: save the adapter with safe_serialization=True)`);
+  const file = names.includes('adapter_model.safetensors') ? 'adapter_model.safetensors' : names.includes('adapter_model.bin') ? 'adapter_model.bin' : undefined;
+  if (!file) throw new CheckpointError(`${dir}: no adapter_model.safetensors or adapter_model.bin beside adapter_config.json`);
   const adapterPath = join(dir, file);
-  const header = await readSafetensorsHeader(adapterPath);
   const tensors = new Map<string, AdapterTensor>();
-  for (const e of header.tensors) {
-    if (!isFloatDType(e.dtype)) throw new CheckpointError(`${file}: tensor ${e.name} is ${e.dtype}, not a float type`);
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, read: async () => toFloat32(await readRange(adapterPath, e.begin, e.end - e.begin), e.dtype as FloatDType) });
+  if (file.endsWith('.bin')) {
+    // torch.save's zip format, read by the restricted pickle reader
+    for (const t of await readTorchFile(adapterPath)) {
+      if (!isFloatDType(t.dtype)) throw new CheckpointError(`${file}: tensor ${t.name} is ${t.dtype}, not a float type`);
+      tensors.set(t.name, { dtype: t.dtype, shape: t.shape, read: async () => toFloat32(await t.read(), t.dtype as FloatDType) });
+    }
+  } else {
+    for (const e of (await readSafetensorsHeader(adapterPath)).tensors) {
+      if (!isFloatDType(e.dtype)) throw new CheckpointError(`${file}: tensor ${e.name} is ${e.dtype}, not a float type`);
+      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, read: async () => toFloat32(await readRange(adapterPath, e.begin, e.end - e.begin), e.dtype as FloatDType) });
+    }
   }
 
   const family = familyOf(base.config);

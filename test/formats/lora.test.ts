@@ -20,7 +20,7 @@ async function expected(dir: string): Promise<Map<string, Buffer>> {
   return new Map(h.tensors.map((e) => [e.name, all.subarray(e.begin, e.end)]));
 }
 
-for (const [kind, base] of [['causal-lm', 'llama-base'], ['seq-cls', 'gpt2-base']] as const) {
+for (const [kind, base] of [['causal-lm', 'llama-base'], ['causal-lm-bin', 'llama-base'], ['seq-cls', 'gpt2-base']] as const) {
   test(`LoRA ${kind}: merged tensors equal numpy's float32 merge bit for bit; the others are the base's`, async () => {
     const baseFolder = await openModel(join(LORA, base), 'base');
     const merged = await openModel(join(LORA, kind), 'fine-tuned', { adapterBase: baseFolder });
@@ -58,7 +58,7 @@ test('LoRA CAUSAL_LM: pruned against its declared base (adapter_config.json), a 
   const pruned = report.tensors.filter((t) => t.kept > 0).map((t) => t.name).sort();
   assert.deepEqual(pruned, ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.v_proj.weight', 'model.layers.1.self_attn.q_proj.weight', 'model.layers.1.self_attn.v_proj.weight']);
   const summary = pruneSummary(report, out);
-  assert.match(summary, /LoRA merged \(r=4, alpha=8, rsLoRA, modules embed_tokens, q_proj, v_proj\); subnetwork .* vs the adapter's .* \(\d+\.\dx\)/);
+  assert.match(summary, /LoRA merged \(r=4, alpha=8, rsLoRA, modules embed_tokens, q_proj, v_proj\); 16 tensors untouched by the adapter are the base's; subnetwork .* vs the adapter's .* \(\d+\.\dx\)/);
   assert.equal(report.lora!.adapterBytes, readFileSync(join(LORA, 'causal-lm', 'adapter_model.safetensors')).byteLength);
 });
 
