@@ -8,6 +8,7 @@ import { openModel } from '../../src/formats/folder';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { safetensorsViews } from '../../src/ken/plan';
 import { pruneToFolder } from '../../src/ken/prune';
+import { restoreSubnetwork } from '../../src/ken/restore';
 import { pruneSummary } from '../../src/cli/prune';
 import { ROOT, tmp } from '../helpers';
 
@@ -60,6 +61,10 @@ test('LoRA CAUSAL_LM: pruned against its declared base (adapter_config.json), a 
   const summary = pruneSummary(report, out);
   assert.match(summary, /LoRA merged \(r=4, alpha=8, rsLoRA, modules embed_tokens, q_proj, v_proj\); 16 tensors untouched by the adapter are the base's; subnetwork .* vs the adapter's .* \(\d+\.\dx\)/);
   assert.equal(report.lora!.adapterBytes, readFileSync(join(LORA, 'causal-lm', 'adapter_model.safetensors')).byteLength);
+  // the subnetwork and the base rebuild the pruned checkpoint
+  const restored = join(tmp('ken-lora-'), 'restored');
+  await restoreSubnetwork({ subnetwork: join(out, 'ken-subnetwork.safetensors'), base: join(LORA, 'llama-base'), out: restored });
+  assert.deepEqual(readFileSync(join(restored, 'model.safetensors')), readFileSync(join(out, 'model.safetensors')));
 });
 
 test('LoRA SEQ_CLS on GPT-2 (fan_in_fan_out Conv1D, score in modules_to_save): score is added as a head, c_attn pruned', async () => {
