@@ -13,7 +13,7 @@ export const MAX_TILE_CELLS = 1 << 20;
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
-/** A half-open window of a matrix (KEN layout: rows = output units): rows [row0, row1), cols [col0, col1). */
+/** A half-open window of a matrix (KEN layout: the PyTorch layout, rows = its first axis): rows [row0, row1), cols [col0, col1). */
 export interface TileWindow {
   row0: number;
   row1: number;

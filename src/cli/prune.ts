@@ -86,6 +86,15 @@ export function pruneSummary(report: KenReport, out: string): string {
     const b = report.bytes;
     lines.push(`subnetwork ${formatBytes(b.subnetwork)} = ${pct(b.subnetwork / b.checkpoint)} of the ${formatBytes(b.checkpoint)} checkpoint (saves ${formatBytes(b.checkpoint - b.subnetwork)})`);
   }
+  if (report.lora && report.bytes) {
+    const l = report.lora;
+    const untouched = report.tensors.filter((t) => t.status === 'pruned' && t.kept === 0).length;
+    lines.push(`LoRA merged (r=${l.r}, alpha=${l.alpha}${l.rslora ? ', rsLoRA' : ''}, modules ${l.modules.join(', ')}); ${untouched} tensors untouched by the adapter are the base's; subnetwork ${formatBytes(report.bytes.subnetwork)} vs the adapter's ${formatBytes(l.adapterBytes)} (${(report.bytes.subnetwork / l.adapterBytes).toFixed(1)}x)`);
+  }
+  const tied = report.tensors.filter((t) => (t.stored?.filter((s) => s.format === 'safetensors').length ?? 0) > 1);
+  if (tied.length > 0) lines.push(`tied: ${tied.map((t) => `${t.name} = ${t.stored!.filter((s) => s.format === 'safetensors').slice(1).map((s) => s.name).join(' = ')}`).join('; ')} (pruned once, written identically)`);
+  if (report.problemType) lines.push(`problem_type ${report.problemType}`);
+  for (const n of report.notes ?? []) lines.push(`note: ${n}`);
   if (report.accuracy) {
     const { before, after } = report.accuracy;
     lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${after.executionProvider}, ${(before.seconds + after.seconds).toFixed(1)} s)`);

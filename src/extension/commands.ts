@@ -97,7 +97,7 @@ async function askBase(s: Services, finetuned: string): Promise<string | undefin
   const candidates = await baseCandidates(finetuned, recent);
   const browse = { label: '$(folder-opened) Browse…', description: '', path: '' };
   const items = [
-    ...candidates.map((c) => ({ label: basename(c.path), description: c.detail, detail: c.path, path: c.path })),
+    ...candidates.map((c) => ({ label: c.label ?? basename(c.path), description: c.detail, detail: c.path, path: c.path })),
     browse,
   ];
   const pick = candidates.length
@@ -167,6 +167,8 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;
   s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${report.executionProvider} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
   if (report.accuracy) s.log.info(`accuracy ${report.accuracy.before.accuracy.toFixed(4)} -> ${report.accuracy.after.accuracy.toFixed(4)}`);
+  if (report.lora) s.log.info(`LoRA merged (r=${report.lora.r}, alpha=${report.lora.alpha}, modules ${report.lora.modules.join(', ')}); subnetwork ${report.bytes?.subnetwork ?? '?'} bytes vs the adapter's ${report.lora.adapterBytes}`);
+  for (const note of report.notes ?? []) s.log.info(`note: ${note}`);
   // the prune succeeded whatever happens to the panel: its own command reports its own failure
   if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
   else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${report.executionProvider}). Wrote ${basename(out)}.`);

@@ -8,6 +8,7 @@ import { UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
 import { readRange } from '../formats/safetensors';
+import { writeVirtualFile } from '../formats/virtual';
 import type { Hole, SubnetworkFile } from '../formats/subnetwork';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import type { EvalResult, KenReport } from '../report/report';
@@ -110,6 +111,11 @@ export function viewRange(view: TensorView, folder: ModelFolder): { file: string
   return undefined;
 }
 
+/** The folder a side file is copied from: a merged LoRA adapter takes the base's config and tokenizer unless the adapter folder has its own. */
+function auxDir(ft: ModelFolder, rel: string): string {
+  return ft.auxFrom?.get(rel) ?? ft.dir;
+}
+
 /** Every file of the fine-tuned folder that the pruned checkpoint holds, relative to its folder. */
 export function checkpointFiles(ft: ModelFolder): { weights: string[]; aux: string[] } {
   const weights: string[] = [];
@@ -147,8 +153,8 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
   checkK(req.k);
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
-  const ft = await openModel(req.finetuned, 'fine-tuned');
-  const base = await openModel(req.base, 'base');
+  const base = await openModel(req.base, 'base', { refuseAdapter: true });
+  const ft = await openModel(req.finetuned, 'fine-tuned', { adapterBase: base });
   const out = req.out !== undefined ? await checkOutput(req.out, [ft, base]) : undefined;
   const plan = await planPrune(ft, base, { scope: req.scope ?? 'all', include, exclude, includeHead: req.includeHead ?? false, signal: req.signal });
   return { ft, base, plan, out };
@@ -156,7 +162,7 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
 
 export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   let started = performance.now();
-  const { ft, plan, out } = await preparePrune(req);
+  const { ft, base, plan, out } = await preparePrune(req);
   throwIfAborted(req.signal);
   const evalStarted = performance.now();
   // Evaluation first: a model that cannot be evaluated or a bad data line fails before any pruning work.
@@ -175,7 +181,11 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     const files = checkpointFiles(ft);
     for (const rel of [...files.weights, ...files.aux]) {
       await mkdir(dirname(join(staging.dir, rel)), { recursive: true });
-      await copyFile(join(ft.dir, rel), join(staging.dir, rel));
+      const virtual = ft.safetensors?.virtual;
+      const vf = virtual?.files.get(join(ft.dir, rel));
+      if (vf) await writeVirtualFile(vf, join(staging.dir, rel), req.signal);
+      else if (virtual?.index !== undefined && join(ft.dir, rel) === ft.safetensors!.indexFile) await writeFile(join(staging.dir, rel), virtual.index, { flag: 'wx' });
+      else await copyFile(join(auxDir(ft, rel), rel), join(staging.dir, rel));
       // a read-only input (a fixture, a snapshot) must not make the output read-only
       await chmod(join(staging.dir, rel), 0o644);
     }
@@ -260,13 +270,22 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       tool: TOOL,
       scope: req.scope ?? 'all',
       finetuned: ft.path,
-      base: resolve(req.base),
+      base: base.path,
       formats: [ft.safetensors ? 'safetensors' : '', ft.onnx ? 'onnx' : ''].filter(Boolean),
       threads: pool.threads,
       createdAt: new Date().toISOString(),
     };
     if (pool.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
+    if (plan.family) report.family = plan.family;
+    const problemType = ft.config?.['problem_type'];
+    if (typeof problemType === 'string') report.problemType = problemType;
+    const notes = [...(ft.notes ?? []), ...(base.notes ?? []), ...plan.notes];
+    if (notes.length > 0) report.notes = notes;
+    if (ft.lora) {
+      const l = ft.lora;
+      report.lora = { r: l.r, alpha: l.alpha, rslora: l.rslora, modules: [...l.modules, ...l.modulesToSave.map((m) => `${m} (saved whole)`)], adapterBytes: l.adapterBytes, base: base.path };
+    }
     if (bench && before) {
       const prunedOnnx = evalExport ? join(staging.dir, relative(ft.dir, ft.onnx!.path)) : staging.dir;
       const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });

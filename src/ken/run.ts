@@ -75,6 +75,11 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
     const base = convertBytes(kenLayoutOf(t.base!, stored), t.base!.dtype as FloatDType, dtype);
     const values = toFloat32(finetuned, dtype);
     let result;
+    if (t.identicalToBase) {
+      // every value equals its base value: pruning gives the base whatever KEN keeps, so it keeps nothing
+      rowsDone += rows;
+      return { tensor: t, status: 'pruned', rows, n, kept: 0, total, mask: new Uint8Array(total), finetuned, pruned: base, base, ...(baseSha256 ? { baseSha256 } : {}) };
+    }
     try {
       result = await pool.pruneRows(values, rows, n, opts.k, opts.signal, (count) => {
         rowsDone += count;

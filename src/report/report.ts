@@ -6,7 +6,7 @@ export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-al
 export interface TensorReport {
   /** Checkpoint name (the safetensors key, or the base's name for an ONNX weight matched by content). */
   name: string;
-  /** Shape in KEN layout (rows = output units). */
+  /** Shape in KEN layout: the PyTorch layout, rows = its first axis (GPT-2 Conv1D: input units). */
   shape: number[];
   dtype: string;
   rows: number;
@@ -68,6 +68,14 @@ export interface KenReport {
   bytes?: { checkpoint: number; subnetwork: number };
   accuracy?: { before: EvalResult; after: EvalResult };
   sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
+  /** The model family (config.json model_type's registry entry), when known. */
+  family?: string;
+  /** config.json `problem_type` (regression, single_label_classification, multi_label_classification). */
+  problemType?: string;
+  /** What the tool decided that the user should read (a shard given alone, an inferred layout, ...). */
+  notes?: string[];
+  /** A LoRA adapter merged into its base before pruning. */
+  lora?: { r: number; alpha: number; modules: string[]; rslora: boolean; adapterBytes: number; base: string };
   /** ONNX initializers that are no weight KEN can use (integer constants), left as they are. */
   unmappedInitializers?: string[];
   /** Provenance, for people and for the panel. */

@@ -72,7 +72,7 @@ export async function analyzeCheckpoint(
   previous: KeptSets | undefined,
   opts: AnalyzeOptions,
 ): Promise<{ analysis: CheckpointAnalysis; kept: KeptSets }> {
-  const ft = typeof checkpoint === 'string' ? await openModel(checkpoint, 'checkpoint') : checkpoint;
+  const ft = typeof checkpoint === 'string' ? await openModel(checkpoint, 'checkpoint', { adapterBase: base }) : checkpoint;
   const plan = await planPrune(ft, base, opts);
   const layers = new Map<number | null, { sumAbs: number; moved: number; count: number; kept: number }>();
   const kept: KeptSets = new Map();

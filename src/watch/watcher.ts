@@ -134,7 +134,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  */
 export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ updates: number; reason: 'stopped' | 'folder-removed' }> {
   const log = opts.onLog ?? (() => undefined);
-  const base = await openModel(opts.base, 'base');
+  const base = await openModel(opts.base, 'base', { refuseAdapter: true });
   let existed = await stat(runDir).then((s) => {
     if (!s.isDirectory()) throw new CheckpointError(`${runDir}: not a folder to watch`);
     return true;
@@ -177,7 +177,7 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
         pool ??= await KenPool.open({ backend: opts.backend ?? 'js', device: opts.device ?? 'cpu', threads: opts.threads ?? 1, lowPriority: true });
         const started = performance.now();
         try {
-          const folder = await openModel(newest.path, 'checkpoint');
+          const folder = await openModel(newest.path, 'checkpoint', { adapterBase: base }); // a LoRA run's checkpoints merge into the watched base
           const record = opts.recordDir ? join(opts.recordDir, `step-${newest.step}-${revision + 1}`) : undefined;
           const { analysis, kept } = await analyzeCheckpoint(folder, base, pool, previous, { ...opts, signal: opts.signal, recordTo: record });
           previous = kept;
