@@ -26,7 +26,7 @@ export interface TensorView {
   shape: number[];
   /** Stored as the transpose of KEN layout (2-D only). */
   transposed: boolean;
-  /** Bytes as stored (little-endian). */
+  /** Bytes as stored (little-endian), in a fresh buffer the caller owns (KEN writes the pruned tensor into the base's). */
   read(): Promise<Uint8Array>;
   onnxInit?: OnnxInitializer;
 }

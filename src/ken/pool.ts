@@ -17,6 +17,9 @@ export interface PoolOptions {
   lowPriority?: boolean;
 }
 
+/** Rows `start .. start+count-1` as a fresh float32 array (it is transferred to a worker). */
+export type RowSource = (start: number, count: number) => Float32Array;
+
 export interface RowsResult {
   /** rows*n bytes, 1 where the fine-tuned value is kept. */
   mask: Uint8Array;
@@ -142,50 +145,67 @@ export class KenPool {
   }
 
   /**
-   * KEN on `rows` rows of `n` values (row-major in `values`, which is not modified).
+   * KEN on `rows` rows of `n` values: row-major in `values` (not modified), or produced on demand by
+   * a RowSource (a fresh array per call, which is handed to a worker). Chunks are made only as workers
+   * take them (a few per worker queued), so a tensor is never copied whole.
    * Rejects with NonFiniteRowError (absolute row) or CancelledError.
    */
-  async pruneRows(values: Float32Array, rows: number, n: number, k: number, signal?: AbortSignal, onRows?: (count: number) => void): Promise<RowsResult> {
+  async pruneRows(values: Float32Array | RowSource, rows: number, n: number, k: number, signal?: AbortSignal, onRows?: (count: number) => void): Promise<RowsResult> {
     if (this.closed) throw new Error('the KEN pool is closed');
     if (signal?.aborted) throw new CancelledError();
+    const source: RowSource = typeof values === 'function' ? values : (start, count) => values.slice(start * n, (start + count) * n);
     const cells = this.backend === 'ort' ? SEND_CELLS * 16 : SEND_CELLS;
     const perWorker = Math.ceil(rows / this.slots.length);
     const chunkRows = Math.max(1, Math.min(perWorker, Math.floor(cells / n)));
     const mask = new Uint8Array(rows * n);
+    const maxQueued = 2 * this.slots.length;
     let kept = 0;
-    const parts: Promise<void>[] = [];
-    let abortReject: ((e: Error) => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      abortReject = reject;
-    });
-    aborted.catch(() => undefined);
-    const onAbort = (): void => abortReject?.(new CancelledError());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    for (let start = 0; start < rows; start += chunkRows) {
-      const count = Math.min(chunkRows, rows - start);
-      const chunk = values.slice(start * n, (start + count) * n);
-      const id = this.nextId++;
-      parts.push(
-        new Promise<{ mask: Uint8Array; kept: number }>((resolve, reject) => {
-          this.queue.push({ id, msg: { type: 'prune', id, k, n, rows: count, values: chunk }, resolve, reject });
-        }).then(
-          (r) => {
-            mask.set(r.mask, start * n);
-            kept += r.kept;
-            onRows?.(count);
-          },
-          (e: unknown) => {
-            if (e instanceof NonFiniteRowError) throw new NonFiniteRowError(e.row + start, e.column);
-            throw e;
-          },
-        ),
-      );
-    }
-    this.pump();
+    let next = 0;
+    let pending = 0;
+    let settled = false;
+    let onAbort: (() => void) | undefined;
     try {
-      await Promise.race([Promise.all(parts), aborted]);
+      await new Promise<void>((resolve, reject) => {
+        const fail = (e: Error): void => {
+          if (settled) return;
+          settled = true;
+          reject(e);
+        };
+        onAbort = () => fail(new CancelledError());
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const feed = (): void => {
+          while (!settled && pending < maxQueued && next < rows) {
+            const start = next;
+            const count = Math.min(chunkRows, rows - start);
+            next += count;
+            pending++;
+            const id = this.nextId++;
+            new Promise<{ mask: Uint8Array; kept: number }>((res, rej) => {
+              this.queue.push({ id, msg: { type: 'prune', id, k, n, rows: count, values: source(start, count) }, resolve: res, reject: rej });
+            }).then(
+              (r) => {
+                if (settled) return;
+                mask.set(r.mask, start * n);
+                kept += r.kept;
+                pending--;
+                onRows?.(count);
+                if (next >= rows && pending === 0) {
+                  settled = true;
+                  resolve();
+                } else feed();
+              },
+              (e: unknown) => fail(e instanceof NonFiniteRowError ? new NonFiniteRowError(e.row + start, e.column) : e instanceof Error ? e : new Error(String(e))),
+            );
+          }
+          this.pump();
+        };
+        if (rows === 0) {
+          settled = true;
+          resolve();
+        } else feed();
+      });
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     return { mask, kept };
   }

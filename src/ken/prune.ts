@@ -130,6 +130,32 @@ export function checkpointFiles(ft: ModelFolder): { weights: string[]; aux: stri
   return { weights, aux: ft.auxFiles };
 }
 
+/** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
+async function writeFully(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** A file of `src`'s size holding its bytes outside `ranges` (the tensors, written later in place). */
+async function copyOutside(src: string, dest: string, ranges: readonly { begin: number; end: number }[]): Promise<void> {
+  const size = (await stat(src)).size;
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin);
+  const fh = await open(dest, 'wx');
+  try {
+    await fh.truncate(size);
+    let cursor = 0;
+    for (const r of [...sorted, { begin: size, end: size }]) {
+      if (r.begin > cursor) await writeFully(fh, await readRange(src, cursor, r.begin - cursor), cursor);
+      cursor = Math.max(cursor, r.end);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   const fh = await open(path, 'r');
@@ -179,15 +205,29 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   try {
     await staging.create();
     const files = checkpointFiles(ft);
+    // Safetensors shards are written once: their bytes outside the tensors now, every tensor when KEN
+    // hands it over (pruned or as it is). Other files are copied whole (ONNX is rewritten at the end).
+    const tensorRanges = new Map<string, { begin: number; end: number }[]>();
+    for (const t of plan.tensors) {
+      for (const view of t.views) {
+        const range = view.format === 'safetensors' ? viewRange(view, ft) : undefined;
+        if (!range) continue;
+        const rel = relative(ft.dir, range.file);
+        tensorRanges.set(rel, [...(tensorRanges.get(rel) ?? []), range]);
+      }
+    }
     for (const rel of [...files.weights, ...files.aux]) {
-      await mkdir(dirname(join(staging.dir, rel)), { recursive: true });
+      const dest = join(staging.dir, rel);
+      await mkdir(dirname(dest), { recursive: true });
       const virtual = ft.safetensors?.virtual;
       const vf = virtual?.files.get(join(ft.dir, rel));
-      if (vf) await writeVirtualFile(vf, join(staging.dir, rel), req.signal);
-      else if (virtual?.index !== undefined && join(ft.dir, rel) === ft.safetensors!.indexFile) await writeFile(join(staging.dir, rel), virtual.index, { flag: 'wx' });
-      else await copyFile(join(auxDir(ft, rel), rel), join(staging.dir, rel));
+      const ranges = tensorRanges.get(rel);
+      if (vf) await writeVirtualFile(vf, dest, req.signal);
+      else if (virtual?.index !== undefined && join(ft.dir, rel) === ft.safetensors!.indexFile) await writeFile(dest, virtual.index, { flag: 'wx' });
+      else if (ranges) await copyOutside(join(ft.dir, rel), dest, ranges);
+      else await copyFile(join(auxDir(ft, rel), rel), dest);
       // a read-only input (a fixture, a snapshot) must not make the output read-only
-      await chmod(join(staging.dir, rel), 0o644);
+      await chmod(dest, 0o644);
     }
     const handle = async (srcFile: string): Promise<FileHandle> => {
       const rel = relative(ft.dir, srcFile);
@@ -203,20 +243,25 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     req.onBackend?.(pool.backend, pool.executionProvider);
     const recorder = new KenRecorder(join(staging.dir, '.subnetwork.data'));
     const onnxRewrites = new Map<string, Uint8Array>();
+    let placed = 0;
 
     await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true }, async (o) => {
-      if (o.status === 'pruned') {
-        for (const view of o.tensor.views) {
-          const bytes = toStored(o.pruned, o.tensor, view);
-          const range = viewRange(view, ft);
-          if (range) await (await handle(range.file)).write(bytes, 0, bytes.byteLength, range.begin);
-          else onnxRewrites.set(view.name, bytes);
-        }
+      for (const view of o.tensor.views) {
+        // unpruned tensors only need their safetensors bytes put in place (the ONNX copy is as stored)
+        if (o.status !== 'pruned' && view.format !== 'safetensors') continue;
+        const bytes = toStored(o.status === 'pruned' ? o.pruned : o.finetuned, o.tensor, view);
+        const range = viewRange(view, ft);
+        if (range) {
+          await writeFully(await handle(range.file), bytes, range.begin);
+          if (view.format === 'safetensors') placed++;
+        } else onnxRewrites.set(view.name, bytes);
       }
       await recorder.add(o);
     });
     for (const fh of handles.values()) await fh.close();
     handles.clear();
+    const expected = [...tensorRanges.values()].reduce((n, r) => n + r.length, 0);
+    if (placed !== expected) throw new Error(`prune: ${placed} of ${expected} safetensors tensors were written`);
 
     if (onnxRewrites.size > 0 && ft.onnx) {
       const rel = relative(ft.dir, ft.onnx.path);

@@ -84,7 +84,7 @@ export async function analyzeCheckpoint(
   const recorder = opts.recordTo ? new KenRecorder(join(opts.recordTo, '.subnetwork.data')) : undefined;
   if (opts.recordTo) await mkdir(opts.recordTo, { recursive: true });
   const started = performance.now();
-  await runKen(plan, pool, { k: opts.k, signal: opts.signal }, async (o) => {
+  await runKen(plan, pool, { k: opts.k, signal: opts.signal, keepBase: true }, async (o) => {
     keptParams += o.kept;
     totalParams += o.total;
     await recorder?.add(o);
