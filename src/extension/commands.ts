@@ -155,7 +155,7 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   try {
     report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
       finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
-      backend: settings.backend, device: settings.executionProvider,
+      backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
       ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
     }, s.log, (done, total, label) => pending?.pending(title, label, total > 0 ? done / total : undefined));
   } catch (e) {
@@ -271,7 +271,7 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
       finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), out,
       eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
-      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, device: settings.executionProvider,
+      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
     }, s.log);
     s.log.info(sweepTable(result, maxDrop ?? undefined));
     if (report) s.status.ran(report.backend, report.executionProvider);

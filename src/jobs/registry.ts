@@ -27,7 +27,7 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
     return pruneToFolder({
       ...params,
       signal: ctx.signal,
-      onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
+      onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
       onProgress: (p) => ctx.progress({ done: at(beforeShare, kenShare, p.rowsDone, p.rowsTotal), total: scale, label: p.tensor }),
       onEvalProgress: (phase, done, total) =>
         ctx.progress({
@@ -54,7 +54,7 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
     const result = await sweep({
       ...params,
       signal: ctx.signal,
-      onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
+      onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
       onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
       onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, accuracy ${(p.accuracy * 100).toFixed(2)}%`),
     });

@@ -25,6 +25,7 @@ export function summarize(tensors: TensorReport[]): Pick<KenReport, 'totalParams
 
 export interface RecordSettings {
   k: number;
+  kernel: string;
   scope: string;
   include?: string | undefined;
   exclude?: string | undefined;
@@ -67,7 +68,7 @@ export class KenRecorder {
   /** Writes the subnetwork file; returns its size. */
   finish(path: string, settings: RecordSettings, files: SubnetworkFile[]): Promise<number> {
     const meta: SubnetworkMeta = {
-      format: SUBNETWORK_FORMAT, version: SUBNETWORK_VERSION, tool: TOOL, k: settings.k, scope: settings.scope,
+      format: SUBNETWORK_FORMAT, version: SUBNETWORK_VERSION, tool: TOOL, k: settings.k, kernel: settings.kernel, scope: settings.scope,
       includeHead: settings.includeHead, tensors: this.tensors, files,
     };
     if (settings.include !== undefined) meta.include = settings.include;

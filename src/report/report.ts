@@ -54,6 +54,8 @@ export interface SweepPoint {
 
 export interface KenReport {
   k: number;
+  /** The KDE's kernel (scikit-learn's name); absent in reports from before kernels: gaussian. */
+  kernel?: string;
   backend: string;
   executionProvider: string;
   /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
