@@ -5,6 +5,7 @@ import { prune } from './prune';
 import { reportCommand } from './report';
 import { restore } from './restore';
 import { sweepCommand } from './sweep';
+import { vizCommand } from './viz';
 import { watch } from './watch';
 
-export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, report: reportCommand, watch };
+export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, report: reportCommand, watch, viz: vizCommand };
