@@ -1,7 +1,10 @@
 // Activation: the KEN log, the provider status item, the commands and the panel serializer.
 // The extension is a thin shell: every piece of work is a core job run in a worker thread.
 import * as vscode from 'vscode';
-import { evaluateCommand, findReport, pruneCommand, reportFailure, restoreCommand, sweepCommand, type PruneOptions, type Services, type SweepOptions } from './commands';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareCommand, evaluateCommand, findReport, pruneCommand, reportFailure, restoreCommand, sweepCommand, type CompareOptions, type PruneOptions, type Services, type SweepOptions } from './commands';
 import { KenPanels, VIEW_TYPE } from './panel';
 import { enableCudaCommand } from './cuda';
 import { ProviderStatus } from './status';
@@ -49,6 +52,9 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   }));
   register('ken.watch', (uri?: vscode.Uri, options?: { base?: string; k?: number }) => watchCommand(services, watcher, uri, options));
   register('ken.stopWatch', () => watcher.stop());
+  const compareRoot = join(tmpdir(), `ken-compare-${process.pid}`);
+  context.subscriptions.push({ dispose: () => void rm(compareRoot, { recursive: true, force: true }) });
+  register('ken.compareWithBase', (uri?: vscode.Uri, options?: CompareOptions) => compareCommand(services, compareRoot, uri, options));
   context.subscriptions.push(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new TrainerCodeLens()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

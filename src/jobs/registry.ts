@@ -1,4 +1,5 @@
 // The jobs a worker can run: each one call into the core with a signal, progress and a log.
+import { compareToFolder } from '../ken/compare';
 import { pruneToFolder } from '../ken/prune';
 import { restoreSubnetwork } from '../ken/restore';
 import { sweep } from '../ken/sweep';
@@ -46,6 +47,8 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
       onLog: (level, message) => ctx.log(level, message),
       onUpdate: (update) => ctx.emit({ type: 'watch-update', update }),
     }),
+  compare: (params, ctx) =>
+    compareToFolder({ ...params, signal: ctx.signal, onProgress: (done, total, tensor) => ctx.progress({ done, total, label: tensor }) }),
   eval: async ({ model, spec }, ctx) => {
     const bench = await EvalBench.open(model, spec, ctx.signal);
     return bench.evaluate(model, { signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: 'samples' }) });
