@@ -9,11 +9,15 @@ import { KenPanels, VIEW_TYPE } from './panel';
 import { enableCudaCommand } from './cuda';
 import { ProviderStatus } from './status';
 import { RunWatcher, TrainerCodeLens, watchCommand } from './watch';
+import { InlineRunStatus } from './inline';
+import { NotebookVizBridge } from './notebook';
 
 export interface KenApi {
   services: Services;
   watcher: RunWatcher;
   panels: KenPanels;
+  /** The inline decorations after the Trainer lines of a watched run (what each editor shows). */
+  inline: InlineRunStatus;
 }
 
 export function activate(context: vscode.ExtensionContext): KenApi {
@@ -55,6 +59,8 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   const compareRoot = join(tmpdir(), `ken-compare-${process.pid}`);
   context.subscriptions.push({ dispose: () => void rm(compareRoot, { recursive: true, force: true }) });
   register('ken.compareWithBase', (uri?: vscode.Uri, options?: CompareOptions) => compareCommand(services, compareRoot, uri, options));
+  const inline = new InlineRunStatus(watcher);
+  context.subscriptions.push(inline, new NotebookVizBridge(services, watcher));
   context.subscriptions.push(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new TrainerCodeLens()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -62,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): KenApi {
     }),
   );
   log.info(`KEN activated (${context.extension.packageJSON.version as string})`);
-  return { services, watcher, panels };
+  return { services, watcher, panels, inline };
 }
 
 export function deactivate(): void {
