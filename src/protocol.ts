@@ -444,7 +444,7 @@ export function isStaticReportData(x: unknown): x is StaticReportData {
 
 /** The MIME type a notebook cell displays to show a run's KEN_viz timeline and latest matrix. */
 export const KEN_VIZ_MIME = 'application/vnd.ken.viz+json';
-/** The renderer's id in package.json `contributes.notebookRenderers`. */
+/** The renderer's id in package.json `contributes.notebookRenderer`. */
 export const KEN_RENDERER_ID = 'ken-viz-notebook';
 
 /** The cell output's JSON: the run folder (relative to the notebook's folder, or absolute). */

@@ -49,9 +49,9 @@ test('output data and renderer messages are checked before use', () => {
   assert.ok(!isRendererToHost({ type: 'run-code', run: 'x' }));
 });
 
-test('package.json contributes the renderer for the MIME type, with messaging, from the built module', () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { notebookRenderers: { id: string; entrypoint: string; mimeTypes: string[]; requiresMessaging: string }[] } };
-  const r = pkg.contributes.notebookRenderers.find((x) => x.id === 'ken-viz-notebook')!;
+test('package.json contributes the renderer (contributes.notebookRenderer, the key VS Code reads) for the MIME type, with messaging, from the built module', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { notebookRenderer: { id: string; entrypoint: string; mimeTypes: string[]; requiresMessaging: string }[] } };
+  const r = pkg.contributes.notebookRenderer.find((x) => x.id === 'ken-viz-notebook')!;
   assert.deepEqual(r.mimeTypes, [KEN_VIZ_MIME]);
   assert.equal(r.requiresMessaging, 'optional');
   assert.equal(r.entrypoint, './dist/notebook-renderer.js');
