@@ -26,6 +26,7 @@ interface RendererContext {
 const SVG = 'http://www.w3.org/2000/svg'; // the SVG namespace name, not a resource
 const WIDTH = 520;
 const HEIGHT = 140;
+const MATRIX_HEIGHT = 200;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, style: Partial<CSSStyleDeclaration> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -82,7 +83,8 @@ class RunView {
 
   private timeline(points: TimelinePoint[]): SVGSVGElement {
     const fg = getComputedStyle(this.root).color || 'currentColor';
-    const root = svg('svg', { width: WIDTH, height: HEIGHT, viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img' });
+    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', preserveAspectRatio: 'xMinYMin meet' });
+    Object.assign(root.style, { width: '100%', maxWidth: `${WIDTH}px`, height: 'auto', display: 'block' });
     root.setAttribute('data-testid', 'ken-nb-timeline');
     root.setAttribute('data-points', String(points.length));
     const g = timelineGeometry(points, WIDTH, HEIGHT - 18, 14);
@@ -119,8 +121,8 @@ class RunView {
     canvas.setAttribute('data-testid', 'ken-nb-matrix');
     canvas.width = m.cols;
     canvas.height = m.rows;
-    const scale = Math.max(1, Math.floor(WIDTH / Math.max(1, m.cols)));
-    Object.assign(canvas.style, { width: `${m.cols * scale}px`, height: `${m.rows * scale}px`, imageRendering: 'pixelated', border: '1px solid rgba(128,128,128,0.3)' });
+    const scale = Math.max(1, Math.min(Math.floor(WIDTH / Math.max(1, m.cols)), Math.floor(MATRIX_HEIGHT / Math.max(1, m.rows))));
+    Object.assign(canvas.style, { width: `${m.cols * scale}px`, maxWidth: '100%', height: 'auto', imageRendering: 'pixelated', border: '1px solid rgba(128,128,128,0.3)' });
     const ctx = canvas.getContext('2d');
     if (ctx && m.rows > 0 && m.cols > 0) {
       const colours = divergingScale(themeColor('--vscode-editor-background', '#1e1e1e'), themeColor('--vscode-editor-foreground', '#d4d4d4'));

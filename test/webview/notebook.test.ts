@@ -21,6 +21,10 @@ test('timeline geometry: steps left to right in order, the higher kept ratio hig
   assert.deepEqual([g.yMin, g.yMax], [0.2, 0.4]);
   const flat = timelineGeometry([point(5, 0.5)], 120, 60, 10);
   assert.deepEqual([flat.x[0], flat.y[0]], [60, 30]);
+  // a kept ratio that moves by 0.00002 is drawn flat: the axis spans at least one point
+  const near = timelineGeometry([point(10, 0.657), point(20, 0.65702), point(30, 0.657)], 120, 60, 10);
+  assert.ok(Math.abs(near.yMax - near.yMin - 0.01) < 1e-12);
+  assert.ok(Math.max(...near.y) - Math.min(...near.y) < 0.1);
 });
 
 test('the matrix: pruned cells transparent, values centred on zero in the diverging scale', () => {

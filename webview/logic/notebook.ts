@@ -12,18 +12,21 @@ export interface TimelineGeometry {
   yMax: number;
 }
 
-/** Points sorted by step, placed in a box with `pad` pixels on every side; the y range is padded so a flat line sits mid-box. */
-export function timelineGeometry(points: readonly TimelinePoint[], width: number, height: number, pad = 8): TimelineGeometry {
+/**
+ * Points sorted by step, placed in a box with `pad` pixels on every side. The y range spans at least
+ * `minSpan` (one percentage point) around the data, so that a nearly flat kept ratio looks flat.
+ */
+export function timelineGeometry(points: readonly TimelinePoint[], width: number, height: number, pad = 8, minSpan = 0.01): TimelineGeometry {
   const sorted = [...points].sort((a, b) => a.step - b.step);
   const steps = sorted.map((p) => p.step);
   const ratios = sorted.map((p) => p.keptRatio);
   let yMin = Math.min(...ratios);
   let yMax = Math.max(...ratios);
-  if (!(yMax > yMin)) {
-    const c = Number.isFinite(yMin) ? yMin : 0.5;
-    yMin = Math.max(0, c - 0.01);
-    yMax = Math.min(1, c + 0.01);
-    if (!(yMax > yMin)) yMax = yMin + 0.02;
+  if (!(yMax - yMin >= minSpan)) {
+    const c = Number.isFinite(yMin) ? (yMin + yMax) / 2 : 0.5;
+    yMin = Math.max(0, c - minSpan / 2);
+    yMax = Math.min(1, yMin + minSpan);
+    yMin = Math.max(0, yMax - minSpan);
   }
   const s0 = steps[0] ?? 0;
   const s1 = steps[steps.length - 1] ?? 1;

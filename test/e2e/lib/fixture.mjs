@@ -28,7 +28,7 @@ export function makeWorkspace(root, ws) {
     'from transformers import Trainer, TrainingArguments',
     '',
     'args = TrainingArguments(output_dir="runs/demo-run", save_steps=10)',
-    'trainer = Trainer(model=model, args=args, train_dataset=train)',
+    'trainer = Trainer(model=model, args=args)',
     'trainer.train()',
     '',
   ].join('\n'));
