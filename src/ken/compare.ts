@@ -86,7 +86,7 @@ export async function compareToFolder(req: CompareRequest): Promise<KenReport> {
     }
     req.onProgress?.(done, plan.tensors.length, '');
     for (const name of plan.baseOnly) unpaired.push({ name, side: 'base', reason: 'no tensor of this name in the model' });
-    await recorder.finish(join(staging.dir, SUBNETWORK_FILE), { k: 0, kernel: 'none', scope: 'all', includeHead: true }, []);
+    await recorder.finish(join(staging.dir, SUBNETWORK_FILE), { k: 0, scope: 'all', includeHead: true }, []);
     const report: KenReport = {
       k: 0,
       backend: 'none',

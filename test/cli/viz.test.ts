@@ -112,6 +112,11 @@ test('ken viz --html writes the offline report; --out keeps a folder the panel o
   const again = await ken(['viz', pair.ft, '--base', pair.base, '--out', out]);
   assert.equal(again.code, 2);
   assert.ok(existsSync(join(out, 'ken-report.json')));
+  // a comparison's subnetwork holds no checkpoint files: restore says so instead of writing an empty folder
+  const r2 = await ken(['restore', join(out, 'ken-subnetwork.safetensors'), '--base', pair.base, '--out', join(root, 'restored')]);
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /holds no checkpoint files to rebuild \(a comparison/);
+  assert.ok(!existsSync(join(root, 'restored')));
 });
 
 test('differingPositions compares stored bytes: a kept value equal to the base is not a difference, -0 vs 0 is', () => {
