@@ -122,7 +122,8 @@ class RunView {
     canvas.width = m.cols;
     canvas.height = m.rows;
     const scale = Math.max(1, Math.min(Math.floor(WIDTH / Math.max(1, m.cols)), Math.floor(MATRIX_HEIGHT / Math.max(1, m.rows))));
-    Object.assign(canvas.style, { width: `${m.cols * scale}px`, maxWidth: '100%', height: 'auto', imageRendering: 'pixelated', border: '1px solid rgba(128,128,128,0.3)' });
+    // explicit pixel sizes: the notebook sizes the output from its content as laid out
+    Object.assign(canvas.style, { width: `${m.cols * scale}px`, height: `${m.rows * scale}px`, imageRendering: 'pixelated', border: '1px solid rgba(128,128,128,0.3)' });
     const ctx = canvas.getContext('2d');
     if (ctx && m.rows > 0 && m.cols > 0) {
       const colours = divergingScale(themeColor('--vscode-editor-background', '#1e1e1e'), themeColor('--vscode-editor-foreground', '#d4d4d4'));
