@@ -1,4 +1,5 @@
 // `ken prune`, and the prune/eval options that sweep shares.
+import { parseKernel, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
 import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
@@ -18,6 +19,7 @@ export const PRUNE_OPTIONS = {
   exclude: { type: 'string' },
   'include-head': { type: 'boolean' },
   backend: { type: 'string' },
+  kernel: { type: 'string' },
   device: { type: 'string' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
@@ -55,6 +57,7 @@ export interface CommonPrune {
   exclude: string | undefined;
   includeHead: boolean;
   backend: BackendChoice;
+  kernel: Kernel;
   device: DeviceChoice;
   threads: number | undefined;
 }
@@ -68,6 +71,7 @@ export function commonPrune(values: Record<string, string | boolean | string[] |
     exclude: str(values, 'exclude'),
     includeHead: values['include-head'] === true,
     backend: choice(values, 'backend', ['auto', 'js', 'ort'] as const, 'auto'),
+    kernel: parseKernel(str(values, 'kernel')),
     device: choice(values, 'device', ['auto', 'cuda', 'cpu'] as const, 'auto'),
     threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
   };
@@ -78,7 +82,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   for (const t of report.tensors) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
   const whole = [...counts.entries()].filter(([s]) => s !== 'pruned').map(([s, c]) => `${c} ${s}`);
   const lines = [
-    `KEN k=${report.k}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
+    `KEN k=${report.k}${report.kernel && report.kernel !== 'gaussian' ? ` (${report.kernel} kernel)` : ''}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
     `kept ${fmt(report.keptParams)} of ${fmt(report.totalParams)} parameters (${pct(report.keptRatio)})`,
     `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${report.executionProvider}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
   ];
@@ -105,7 +109,7 @@ export function pruneSummary(report: KenReport, out: string): string {
 
 export const prune: Command = {
   summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
+  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
   options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder or file');
@@ -120,6 +124,9 @@ export const prune: Command = {
         finetuned, out, ...common, signal: io.signal,
         eval: data === undefined ? undefined : evalSpec(values, data, common.device, common.threads),
         onProgress: (p) => bar.update(p.rowsDone, p.rowsTotal, p.tensor),
+        onBackend: (_b, _p, note) => {
+          if (note) io.err(`${note}\n`);
+        },
         onEvalProgress: (phase, done, total) => evalBar.update(done, total, phase === 'before' ? 'fine-tuned' : 'pruned'),
       });
     } finally {

@@ -155,7 +155,7 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   try {
     report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
       finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
-      backend: settings.backend, device: settings.executionProvider,
+      backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
       ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
     }, s.log, (done, total, label) => pending?.pending(title, label, total > 0 ? done / total : undefined));
   } catch (e) {
@@ -273,7 +273,7 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
       finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), out,
       eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
-      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, device: settings.executionProvider,
+      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
     }, s.log);
     s.log.info(sweepTable(result, maxDrop ?? undefined));
     if (report) s.status.ran(report.backend, report.executionProvider);
@@ -285,4 +285,42 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     reportFailure(s, 'sweep', e);
     return undefined;
   }
+}
+
+/** Options that skip the prompts of KEN: Compare with Base… (tests, keybindings). */
+export interface CompareOptions {
+  base?: string;
+  /** Where the comparison is written (default: a folder under the extension's temporary folder). */
+  out?: string;
+  openPanel?: boolean;
+}
+
+/**
+ * KEN_viz for any pair: the model (a KEN or reference output, a sparse fine-tune) against a base;
+ * kept = where they differ; no pruning runs.
+ */
+export async function compareCommand(s: Services, compareRoot: string, uri?: vscode.Uri, options: CompareOptions = {}): Promise<PruneOutcome | undefined> {
+  if (!requireTrust()) return undefined;
+  const model = await resolveModel(uri, 'compare with its base');
+  if (!model) return undefined;
+  const base = options.base ?? (await askBase(s, model));
+  if (!base) return undefined;
+  const out = options.out ?? join(compareRoot, `${basename(model).replace(/[^\w.-]+/g, '_')}-vs-${basename(base).replace(/[^\w.-]+/g, '_')}-${Date.now().toString(36)}`);
+  s.log.info(`compare ${model} with ${base} -> ${out}`);
+  let report: KenReport;
+  try {
+    report = await runJobWithProgress(s.context.extensionPath, `KEN: comparing ${basename(model)} with ${basename(base)}`, 'compare', { model, base, out }, s.log);
+  } catch (e) {
+    reportFailure(s, 'compare', e);
+    return undefined;
+  }
+  const unpaired = report.compare?.unpaired ?? [];
+  s.log.info(`compared: ${report.keptParams} of ${report.totalParams} parameters differ or have no base${unpaired.length ? `; could not pair ${unpaired.length}: ${unpaired.map((u) => `${u.side === 'base' ? 'base only: ' : ''}${u.name} (${u.reason})`).join('; ')}` : ''}`);
+  if (unpaired.length > 0) {
+    void vscode.window.showWarningMessage(`KEN: could not pair ${unpaired.length} tensor${unpaired.length === 1 ? '' : 's'} of ${basename(model)} and ${basename(base)} (${unpaired.slice(0, 3).map((u) => u.name).join(', ')}${unpaired.length > 3 ? ', …' : ''}); the rest are shown.`, 'Open log').then((a) => {
+      if (a) s.log.show(true);
+    });
+  }
+  if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+  return { out, report };
 }

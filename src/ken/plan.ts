@@ -53,6 +53,8 @@ export interface PlanOptions {
   exclude?: RegExp | undefined;
   includeHead?: boolean;
   signal?: AbortSignal | undefined;
+  /** A base tensor of another shape leaves the tensor unpaired ('no-base', with a note) instead of failing. */
+  unpairedShapes?: boolean;
 }
 
 export interface Plan {
@@ -320,6 +322,11 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
       if (b) break;
     }
     if (b) {
+      if (!sameShape(kenShape(b), t.shape) && opts.unpairedShapes) {
+        t.note = `shape ${JSON.stringify(t.shape)} here but ${JSON.stringify(kenShape(b))} in the base`;
+        claimed.add(b);
+        continue;
+      }
       if (!sameShape(kenShape(b), t.shape)) {
         throw new CheckpointError(`tensor ${t.name}: fine-tuned shape ${JSON.stringify(t.shape)} but base ${basename(b.file)} has ${JSON.stringify(kenShape(b))}`);
       }

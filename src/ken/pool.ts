@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
+import type { Kernel } from './kernels';
+import { cudaProviderInstalled } from './ort-densities';
 import type { Backend, BackendChoice, DensityEngine, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';
 
 export interface PoolOptions {
@@ -15,6 +17,8 @@ export interface PoolOptions {
   threads?: number | undefined;
   /** Run the worker threads at the lowest scheduling priority (a watcher beside a training run). */
   lowPriority?: boolean;
+  /** The KDE's kernel (default gaussian); the ort backend computes gaussian densities only. */
+  kernel?: Kernel;
 }
 
 /** Rows `start .. start+count-1` as a fresh float32 array (it is transferred to a worker). */
@@ -50,6 +54,13 @@ class Slot {
 
 const SEND_CELLS = 262_144;
 
+/** The density graph (ort, CUDA) is the Gaussian one; the js backend is exact for every kernel. */
+export function checkKernelBackend(kernel: Kernel, backend: BackendChoice, device: DeviceChoice): void {
+  if (kernel !== 'gaussian' && (backend === 'ort' || device === 'cuda')) {
+    throw new UsageError(`the ort backend (and CUDA) computes gaussian densities only; use --backend js (or auto) with --kernel ${kernel}`);
+  }
+}
+
 export class KenPool {
   private slots: Slot[] = [];
   private queue: Task[] = [];
@@ -62,18 +73,27 @@ export class KenPool {
     readonly threads: number,
     /** The js backend's fast density pass (WebAssembly SIMD unless unavailable or KEN_WASM=0). */
     readonly densityEngine: DensityEngine | undefined = undefined,
+    readonly kernel: Kernel = 'gaussian',
+    /** Why the backend asked for is not the one running (auto with a kernel the GPU path lacks). */
+    readonly note: string | undefined = undefined,
   ) {}
 
   /** Opens workers for the chosen backend; `auto` takes CUDA through ONNX Runtime when it opens, else `js`. */
   static async open(opts: PoolOptions): Promise<KenPool> {
     const threads = Math.max(1, opts.threads ?? availableParallelism());
+    const kernel = opts.kernel ?? 'gaussian';
     if (opts.backend === 'js' && opts.device === 'cuda') {
       throw new UsageError('the js backend runs on the CPU; use --backend ort (or auto) for --device cuda');
     }
-    if (opts.backend === 'ort' || (opts.backend === 'auto' && opts.device !== 'cpu')) {
+    let note: string | undefined;
+    checkKernelBackend(kernel, opts.backend, opts.device);
+    if (kernel !== 'gaussian') {
+      if (opts.backend === 'auto' && opts.device !== 'cpu' && cudaProviderInstalled()) note = `kernel ${kernel}: the GPU path serves gaussian only, running js on the CPU`;
+    }
+    if (kernel === 'gaussian' && (opts.backend === 'ort' || (opts.backend === 'auto' && opts.device !== 'cpu'))) {
       const device: DeviceChoice = opts.backend === 'auto' ? 'cuda' : opts.device;
       const worker = new Worker(workerScript());
-      const ready = await KenPool.init(worker, { type: 'init', backend: 'ort', device, threads, lowPriority: opts.lowPriority ?? false });
+      const ready = await KenPool.init(worker, { type: 'init', backend: 'ort', device, threads, lowPriority: opts.lowPriority ?? false, kernel });
       if (ready.type === 'ready') {
         const pool = new KenPool('ort', ready.executionProvider, threads);
         pool.adopt(worker);
@@ -83,9 +103,9 @@ export class KenPool {
       if (opts.backend === 'ort' || opts.device === 'cuda') throw new CheckpointError(ready.message);
     }
     const workers = Array.from({ length: threads }, () => new Worker(workerScript()));
-    const readies = await Promise.all(workers.map((w) => KenPool.init(w, { type: 'init', backend: 'js', device: 'cpu', threads: 1, lowPriority: opts.lowPriority ?? false })));
+    const readies = await Promise.all(workers.map((w) => KenPool.init(w, { type: 'init', backend: 'js', device: 'cpu', threads: 1, lowPriority: opts.lowPriority ?? false, kernel })));
     const engines = readies.map((r) => (r.type === 'ready' ? r.densityEngine : undefined));
-    const pool = new KenPool('js', 'cpu', threads, engines.every((e) => e === 'wasm') ? 'wasm' : 'js');
+    const pool = new KenPool('js', 'cpu', threads, engines.every((e) => e === 'wasm') ? 'wasm' : 'js', kernel, note);
     workers.forEach((w) => pool.adopt(w));
     return pool;
   }

@@ -16,9 +16,10 @@ import { TOOL } from '../version';
 import { elementSize, type FloatDType } from './dtype';
 import { convertBytes, transposeBytes } from './layout';
 import { parseRegex, planPrune, type LogicalTensor, type Plan, type Scope, type TensorView } from './plan';
-import { KenPool } from './pool';
+import { KenPool, checkKernelBackend } from './pool';
 import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from './run';
+import type { Kernel } from './kernels';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
 
 export interface PruneRequest {
@@ -32,11 +33,13 @@ export interface PruneRequest {
   includeHead?: boolean;
   backend?: BackendChoice;
   device?: DeviceChoice;
+  /** The KDE's kernel (scikit-learn's names); default gaussian. */
+  kernel?: Kernel;
   threads?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: RunProgress) => void) | undefined;
-  /** Called once the pool is open: which backend and provider run. */
-  onBackend?: ((backend: string, executionProvider: string) => void) | undefined;
+  /** Called once the pool is open: which backend and provider run (and why, when not the one asked for). */
+  onBackend?: ((backend: string, executionProvider: string, note?: string) => void) | undefined;
   /** Evaluate the fine-tuned and the pruned ONNX model on this labelled data set. */
   eval?: EvalSpec | undefined;
   /** The fine-tuned model's figures when already measured (a sweep): not evaluated again. */
@@ -177,6 +180,7 @@ async function sha256File(path: string): Promise<string> {
 /** Opens both models and plans the prune (validating k, regexes and the output first). */
 export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: string }): Promise<{ ft: ModelFolder; base: ModelFolder; plan: Plan; out: string | undefined }> {
   checkK(req.k);
+  checkKernelBackend(req.kernel ?? 'gaussian', req.backend ?? 'auto', req.device ?? 'auto');
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
   const base = await openModel(req.base, 'base', { refuseAdapter: true });
@@ -239,8 +243,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       return fh;
     };
 
-    pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
-    req.onBackend?.(pool.backend, pool.executionProvider);
+    pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
+    req.onBackend?.(pool.backend, pool.executionProvider, pool.note);
     const recorder = new KenRecorder(join(staging.dir, '.subnetwork.data'));
     const onnxRewrites = new Map<string, Uint8Array>();
     let placed = 0;
@@ -299,13 +303,14 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     }
 
     const subnetworkBytes = await recorder.finish(join(staging.dir, SUBNETWORK_FILE), {
-      k: req.k, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
+      k: req.k, kernel: pool.kernel, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
     }, fileEntries);
     let checkpointBytes = 0;
     for (const rel of files.weights) checkpointBytes += (await stat(join(staging.dir, rel))).size;
 
     const report: KenReport = {
       k: req.k,
+      kernel: pool.kernel,
       backend: pool.backend,
       executionProvider: pool.executionProvider,
       seconds: (performance.now() - started) / 1000,

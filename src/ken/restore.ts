@@ -90,6 +90,9 @@ function safeRelative(p: string): boolean {
 export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
   const sub = await readSubnetwork(req.subnetwork);
+  if (sub.meta.files.length === 0) {
+    throw new CheckpointError(`${req.subnetwork}: holds no checkpoint files to rebuild (a comparison or a watched checkpoint's record, not a ken prune output)`);
+  }
   const base = await openModel(req.base, 'base');
   const out = await checkOutput(req.out, [base]);
   const byName = new Map(sub.meta.tensors.map((t) => [t.name, t]));

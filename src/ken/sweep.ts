@@ -37,6 +37,7 @@ export interface SweepResult {
   recommended?: number;
   /** Why there is no recommendation, when maxDrop was given. */
   note?: string;
+  kernel: string;
   backend: string;
   executionProvider: string;
   evalProvider: string;
@@ -57,7 +58,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   if (req.maxDrop !== undefined && !(req.maxDrop >= 0)) throw new UsageError(`--max-drop must be a number of accuracy points >= 0 (got ${req.maxDrop})`);
   const { ft, plan } = await preparePrune({
     finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
-    includeHead: req.includeHead, signal: req.signal,
+    includeHead: req.includeHead, signal: req.signal, kernel: req.kernel, backend: req.backend, device: req.device,
   });
   // In memory at every k: the export's bytes patched in place when the folder has an export (and --graph
   // is not built), else the graph built over the safetensors with the pruned tensors handed from memory.
@@ -85,8 +86,8 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const unprunedTotal = plan.tensors.filter((t) => t.status !== 'pruned').reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   const rowsPerK = plan.tensors.filter((t) => t.status === 'pruned').reduce((s, t) => s + kenRows(t.shape).rows, 0);
 
-  const pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
-  req.onBackend?.(pool.backend, pool.executionProvider);
+  const pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
+  req.onBackend?.(pool.backend, pool.executionProvider, pool.note);
   const points = new Map<number, SweepPoint>();
   try {
     const at = async (k: number): Promise<SweepPoint> => {
@@ -125,7 +126,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     };
     for (const k of req.ks) await at(k);
     const sweepResult: SweepResult = {
-      finetunedAccuracy: before.accuracy, before, points: [], backend: pool.backend, executionProvider: pool.executionProvider,
+      finetunedAccuracy: before.accuracy, before, points: [], kernel: pool.kernel, backend: pool.backend, executionProvider: pool.executionProvider,
       evalProvider: before.executionProvider, seconds: 0,
     };
     if (req.maxDrop !== undefined) {

@@ -56,6 +56,8 @@ export interface SweepPoint {
 
 export interface KenReport {
   k: number;
+  /** The KDE's kernel (scikit-learn's name); absent in reports from before kernels: gaussian. */
+  kernel?: string;
   backend: string;
   executionProvider: string;
   /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
@@ -86,6 +88,12 @@ export interface KenReport {
   formats?: string[];
   threads?: number;
   createdAt?: string;
+  /**
+   * Present when this is no prune but a comparison (`ken viz --base`, KEN: Compare with Base…): kept
+   * = where the model differs from the base; `k` is 0. `unpaired`: tensors of either side with no
+   * counterpart of the same name and shape.
+   */
+  compare?: { model: string; base: string; unpaired: { name: string; side: 'model' | 'base'; reason: string }[] };
 }
 
 /** The numbered layer a tensor belongs to (`...layer.3...` -> 3), or undefined. */

@@ -113,9 +113,9 @@ export async function analyzeCheckpoint(
     }
   });
   if (recorder && opts.recordTo) {
-    await recorder.finish(join(opts.recordTo, SUBNETWORK_FILE), { k: opts.k, scope: opts.scope, include: opts.include?.source, exclude: opts.exclude?.source, includeHead: opts.includeHead ?? false }, []);
+    await recorder.finish(join(opts.recordTo, SUBNETWORK_FILE), { k: opts.k, kernel: pool.kernel, scope: opts.scope, include: opts.include?.source, exclude: opts.exclude?.source, includeHead: opts.includeHead ?? false }, []);
     const report: KenReport = {
-      k: opts.k, backend: pool.backend, executionProvider: pool.executionProvider, seconds: (performance.now() - started) / 1000,
+      k: opts.k, kernel: pool.kernel, backend: pool.backend, executionProvider: pool.executionProvider, seconds: (performance.now() - started) / 1000,
       ...summarize(recorder.reports), tensors: recorder.reports, tool: TOOL, scope: opts.scope, finetuned: ft.path, base: base.path,
       threads: pool.threads, createdAt: new Date().toISOString(),
     };

@@ -11,6 +11,7 @@ import { EvalBench, type EvalSpec } from '../eval/bench';
 import { readSafetensorsHeader } from '../formats/safetensors';
 import { KenPool } from '../ken/pool';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+import type { Kernel } from '../ken/kernels';
 import { analyzeCheckpoint, type CheckpointAnalysis, type KeptSets } from './analyze';
 import type { PlanOptions } from '../ken/plan';
 
@@ -31,6 +32,8 @@ export interface WatchOptions extends PlanOptions {
   k: number;
   backend?: BackendChoice;
   device?: DeviceChoice;
+  /** The KDE's kernel (default gaussian). */
+  kernel?: Kernel;
   /** Worker threads for KEN (default 1: the run keeps the other cores). */
   threads?: number;
   pollMs?: number;
@@ -174,7 +177,7 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
         for (const r of ready) seen.set(r.path, r.fingerprint);
         const skipped = ready.slice(0, -1).map((r) => r.step);
         if (skipped.length) log('info', `behind the run: skipping to step ${newest.step} (skipped ${skipped.join(', ')})`);
-        pool ??= await KenPool.open({ backend: opts.backend ?? 'js', device: opts.device ?? 'cpu', threads: opts.threads ?? 1, lowPriority: true });
+        pool ??= await KenPool.open({ backend: opts.backend ?? 'js', device: opts.device ?? 'cpu', threads: opts.threads ?? 1, lowPriority: true, kernel: opts.kernel ?? 'gaussian' });
         const started = performance.now();
         try {
           const folder = await openModel(newest.path, 'checkpoint', { adapterBase: base }); // a LoRA run's checkpoints merge into the watched base
