@@ -1,0 +1,146 @@
+// The built GPT-2 and Llama/Mistral/Qwen2 graphs against PyTorch (test/data/decoders: folders and expected
+// outputs made by make_fixtures.py with our re-implementation of transformers' modeling code). Every line
+// is run alone, in a right-padded batch and in a left-padded batch: padding must not change any output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openModel } from '../../src/formats/folder';
+import { buildGraph, sessionExternalData } from '../../src/graph';
+import { openSession, type OpenedSession } from '../../src/ken/ort-densities';
+import { ROOT } from '../helpers';
+
+const DATA = join(ROOT, 'test', 'data', 'decoders');
+
+interface Line {
+  ids: number[];
+  logits?: number[] | number[][];
+  start_logits?: number[];
+  end_logits?: number[];
+  token_logprobs?: number[];
+}
+interface Expected {
+  architecture: string;
+  lines: Line[];
+  perplexity?: number;
+  n_predicted_tokens?: number;
+}
+
+type Outputs = Record<string, Float32Array>;
+
+async function runBatch(s: OpenedSession, lines: number[][], pad: number, side: 'right' | 'left'): Promise<{ out: Outputs; width: number; dims: Record<string, readonly number[]> }> {
+  const width = Math.max(...lines.map((l) => l.length));
+  const ids = new BigInt64Array(lines.length * width).fill(BigInt(pad));
+  const mask = new BigInt64Array(lines.length * width);
+  lines.forEach((l, r) => {
+    const start = side === 'right' ? 0 : width - l.length;
+    l.forEach((id, j) => {
+      ids[r * width + start + j] = BigInt(id);
+      mask[r * width + start + j] = 1n;
+    });
+  });
+  const { ort } = s;
+  const res = await s.session.run({
+    input_ids: new ort.Tensor('int64', ids, [lines.length, width]),
+    attention_mask: new ort.Tensor('int64', mask, [lines.length, width]),
+  });
+  const out: Outputs = {};
+  const dims: Record<string, readonly number[]> = {};
+  for (const [k, v] of Object.entries(res)) {
+    out[k] = v.data as Float32Array;
+    dims[k] = v.dims;
+  }
+  return { out, width, dims };
+}
+
+/** The outputs of row `r` at its real tokens, in the shape expected.json stores them. */
+function rowOf(e: Expected, key: string, got: { out: Outputs; width: number; dims: Record<string, readonly number[]> }, r: number, n: number, side: 'right' | 'left'): number[] | number[][] {
+  const data = got.out[key]!;
+  const dims = got.dims[key]!;
+  const start = side === 'right' ? 0 : got.width - n;
+  if (key === 'token_logprobs') {
+    const w = dims[1]!;
+    return Array.from(data.subarray(r * w + start, r * w + start + n - 1));
+  }
+  if (key === 'logits' && dims.length === 2) return Array.from(data.subarray(r * dims[1]!, (r + 1) * dims[1]!));
+  if (key === 'logits') {
+    const c = dims[2]!;
+    return Array.from({ length: n }, (_, t) => Array.from(data.subarray((r * got.width + start + t) * c, (r * got.width + start + t + 1) * c)));
+  }
+  void e;
+  return Array.from(data.subarray(r * got.width + start, r * got.width + start + n));
+}
+
+function compare(where: string, key: string, ours: number[] | number[][], theirs: number[] | number[][]): number {
+  const a = (ours as (number | number[])[]).flat();
+  const b = (theirs as (number | number[])[]).flat();
+  assert.equal(a.length, b.length, `${where} ${key}: ${a.length} values, PyTorch has ${b.length}`);
+  let worst = 0;
+  a.forEach((x, i) => {
+    const t = b[i]!;
+    const err = Math.abs(x - t);
+    const tol = key === 'token_logprobs' ? 5e-5 : 1e-4 + 1e-4 * Math.abs(t);
+    assert.ok(err <= tol, `${where} ${key}[${i}]: ours ${x}, PyTorch ${t} (|diff| ${err} > ${tol})`);
+    worst = Math.max(worst, err);
+  });
+  return worst;
+}
+
+const FIXTURES: readonly [string, string][] = [
+  ['gpt2-lm', 'causal-lm'],
+  ['gpt2-hub-lm', 'causal-lm'],
+  ['gpt2-seq', 'text-classification'],
+  ['gpt2-tok', 'token-classification'],
+  ['gpt2-qa', 'question-answering'],
+  ['llama-lm', 'causal-lm'],
+  ['llama-seq', 'text-classification'],
+  ['mistral-lm', 'causal-lm'],
+  ['qwen2-lm', 'causal-lm'],
+  ['qwen2-seq', 'text-classification'],
+];
+
+for (const [name, task] of FIXTURES) {
+  test(`built ${name} graph equals PyTorch, each line alone and in right- and left-padded batches`, async () => {
+    const dir = join(DATA, name);
+    const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { pad_token_id?: number | null };
+    const built = buildGraph(await openModel(dir, name));
+    assert.equal(built.task, task);
+    assert.equal(built.architecture, expected.architecture);
+    assert.ok(built.model.byteLength < 60_000, `the graph holds no weights (${built.model.byteLength} bytes)`);
+    const s = await openSession(built.model, 'cpu', sessionExternalData(built));
+    try {
+      const keys = Object.keys(expected.lines[0]!).filter((k) => k !== 'ids');
+      assert.deepEqual([...built.outputs].sort(), [...keys].sort());
+      const lines = expected.lines.map((l) => l.ids);
+      for (const [i, line] of expected.lines.entries()) {
+        const got = await runBatch(s, [line.ids], 0, 'right');
+        for (const k of keys) compare(`${name} line ${i + 1} alone`, k, rowOf(expected, k, got, 0, line.ids.length, 'right'), line[k as keyof Line] as number[]);
+      }
+      // pad with pad_token_id where there is one (as the evaluator does); without one, with an ordinary token, so pooling must use the mask
+      const padWith = typeof config.pad_token_id === 'number' ? config.pad_token_id : 3;
+      for (const side of ['right', 'left'] as const) {
+        const got = await runBatch(s, lines, padWith, side);
+        for (const [r, line] of expected.lines.entries()) {
+          for (const k of keys) compare(`${name} line ${r + 1} in a ${side}-padded batch`, k, rowOf(expected, k, got, r, line.ids.length, side), line[k as keyof Line] as number[]);
+        }
+      }
+      if (expected.perplexity !== undefined) {
+        let nll = 0;
+        let n = 0;
+        for (const line of expected.lines) {
+          const got = await runBatch(s, [line.ids], 0, 'right');
+          for (const lp of rowOf(expected, 'token_logprobs', got, 0, line.ids.length, 'right') as number[]) {
+            nll -= lp;
+            n++;
+          }
+        }
+        assert.equal(n, expected.n_predicted_tokens);
+        const ppl = Math.exp(nll / n);
+        assert.ok(Math.abs(ppl - expected.perplexity) <= 1e-5 * expected.perplexity, `${name}: perplexity ${ppl}, PyTorch ${expected.perplexity}`);
+      }
+    } finally {
+      await s.session.release();
+    }
+  });
+}
