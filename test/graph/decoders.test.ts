@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/formats/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
+import { scoreCausalLm } from '../../src/eval/causal-lm';
 import { openSession, type OpenedSession } from '../../src/ken/ort-densities';
 import { ROOT } from '../helpers';
 
@@ -144,3 +145,40 @@ for (const [name, task] of FIXTURES) {
     }
   });
 }
+
+test('scoreCausalLm: every LM fixture line by line in batches cut by size, in input order, with PyTorch\'s perplexity', async () => {
+  for (const name of FIXTURES.filter(([, t]) => t === 'causal-lm').map(([n]) => n)) {
+    const dir = join(DATA, name);
+    const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { vocab_size: number };
+    const built = buildGraph(await openModel(dir, name));
+    const s = await openSession(built.model, 'cpu', sessionExternalData(built));
+    try {
+      const progress: number[] = [];
+      // logits of 2 lines x 40 tokens fit; the longer lines go in batches of their own
+      const scores = await scoreCausalLm(s, expected.lines.map((l) => Int32Array.from(l.ids)), {
+        batchSize: 3, padId: 5, vocabSize: config.vocab_size, maxLogitBytes: 2 * 40 * config.vocab_size * 4, onProgress: (p) => progress.push(p.done),
+      });
+      assert.ok(progress.length > 3, `${name}: more than one batch (${progress.join(', ')})`);
+      assert.equal(progress.at(-1), expected.lines.length);
+      for (const [i, line] of expected.lines.entries()) compare(`${name} line ${i + 1}`, 'token_logprobs', Array.from(scores.tokenLogprobs[i]!), line.token_logprobs!);
+      assert.equal(scores.nPredictedTokens, expected.n_predicted_tokens);
+      assert.ok(Math.abs(scores.perplexity - expected.perplexity!) <= 1e-5 * expected.perplexity!, `${name}: perplexity ${scores.perplexity}, PyTorch ${expected.perplexity}`);
+    } finally {
+      await s.session.release();
+    }
+  }
+});
+
+test('scoreCausalLm stops between batches when cancelled', async () => {
+  const dir = join(DATA, 'gpt2-lm');
+  const built = buildGraph(await openModel(dir, 'gpt2-lm'));
+  const s = await openSession(built.model, 'cpu', sessionExternalData(built));
+  try {
+    const ac = new AbortController();
+    const lines = [Int32Array.from([1, 2, 3]), Int32Array.from([4, 5]), Int32Array.from([6, 7, 8, 9])];
+    await assert.rejects(scoreCausalLm(s, lines, { batchSize: 1, signal: ac.signal, onProgress: (p) => { if (p.done === 1) ac.abort(); } }), { name: 'CancelledError' });
+  } finally {
+    await s.session.release();
+  }
+});
