@@ -3,13 +3,14 @@
 // is run alone, in a right-padded batch and in a left-padded batch: padding must not change any output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/formats/folder';
+import { readOnnxModel } from '../../src/formats/onnx';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { scoreCausalLm } from '../../src/eval/causal-lm';
 import { openSession, type OpenedSession } from '../../src/ken/ort-densities';
-import { ROOT } from '../helpers';
+import { ROOT, tmp } from '../helpers';
 
 const DATA = join(ROOT, 'test', 'data', 'decoders');
 
@@ -180,5 +181,30 @@ test('scoreCausalLm stops between batches when cancelled', async () => {
     await assert.rejects(scoreCausalLm(s, lines, { batchSize: 1, signal: ac.signal, onProgress: (p) => { if (p.done === 1) ac.abort(); } }), { name: 'CancelledError' });
   } finally {
     await s.session.release();
+  }
+});
+
+test('weights stored in another float type are also graph inputs (overridable initializers: cast per run, never folded into float32 copies); float32 ones are not', async () => {
+  for (const [name, castName, plain] of [
+    ['llama-lm', 'model.layers.0.self_attn.q_proj.weight', undefined],
+    ['mistral-lm', 'model.embed_tokens.weight', undefined],
+    ['gpt2-lm', undefined, 'transformer.h.0.attn.c_attn.weight'],
+  ] as const) {
+    const built = buildGraph(await openModel(join(DATA, name), name));
+    const dir = tmp();
+    for (const f of readdirSync(join(DATA, name))) copyFileSync(join(DATA, name, f), join(dir, f));
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, built.model);
+    const model = await readOnnxModel(file);
+    const inputs = new Set(model.inputs.map((i) => i.name));
+    assert.ok(inputs.has('input_ids') && inputs.has('attention_mask'));
+    if (castName) {
+      assert.ok(inputs.has(castName), `${name}: ${castName} is a graph input`);
+      assert.ok(model.nodes.some((n) => n.opType === 'Cast' && n.inputs[0] === castName) || model.nodes.some((n) => n.opType === 'Gather' && n.inputs[0] === castName), `${name}: ${castName} is read as stored`);
+    }
+    if (plain) {
+      assert.deepEqual([...inputs].sort(), ['attention_mask', 'input_ids'], name);
+      assert.ok(model.initializers.some((i) => i.name === plain), `${name}: ${plain} is an initializer`);
+    }
   }
 });
