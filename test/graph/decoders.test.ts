@@ -208,3 +208,27 @@ test('weights stored in another float type are also graph inputs (overridable in
     }
   }
 });
+
+/** A copy of fixture `name` with config.json changed by `edit`. */
+function variant(name: string, edit: (c: Record<string, unknown>) => void): string {
+  const dir = tmp();
+  for (const f of readdirSync(join(DATA, name))) copyFileSync(join(DATA, name, f), join(dir, f));
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  edit(c);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+  return dir;
+}
+
+test('decoder configs the graph cannot follow give one-line errors naming config.json and the setting', async () => {
+  const cases: [string, (c: Record<string, unknown>) => void, RegExp][] = [
+    ['llama-seq', (c) => { c['rope_scaling'] = { rope_type: 'yarn', factor: 4.0 }; }, /config\.json: rope_scaling type "yarn" is not built \(built: default, linear, llama3\)/],
+    ['llama-lm', (c) => { c['num_key_value_heads'] = 3; }, /config\.json: num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
+    ['mistral-lm', (c) => { c['tie_word_embeddings'] = false; }, /no tensor lm_head\.weight/],
+    ['gpt2-lm', (c) => { c['activation_function'] = 'mish'; }, /config\.json activation_function is "mish"/],
+    ['gpt2-seq', (c) => { c['n_head'] = 3; }, /config\.json: n_embd 16 is not a multiple of n_head 3/],
+  ];
+  for (const [name, edit, message] of cases) {
+    const folder = await openModel(variant(name, edit), name);
+    assert.throws(() => buildGraph(folder), (e: Error) => e.name === 'CheckpointError' && message.test(e.message) && !e.message.includes('\n'), `${name}: ${message}`);
+  }
+});
