@@ -70,6 +70,7 @@ const gpt2Graph: FamilyGraph = {
       case 'causal-lm': {
         // lm_head is wte unless tie_word_embeddings is false and the checkpoint has its own lm_head
         const own = !ctx.config.bool('tie_word_embeddings', true);
+        if (own && !ctx.g.has('lm_head.weight')) throw new CheckpointError(`${ctx.config.file}: tie_word_embeddings is false and the weights hold no lm_head.weight; a causal LM needs its own LM head`);
         return causalLm(ctx, linear(ctx.g, hidden, own ? 'lm_head' : module(ctx, 'wte'), { bias: false }));
       }
       case 'text-classification':

@@ -165,6 +165,7 @@ const llamaGraph: FamilyGraph = {
     switch (ctx.task) {
       case 'causal-lm': {
         const tied = ctx.config.bool('tie_word_embeddings', false);
+        if (!tied && !ctx.g.has('lm_head.weight')) throw new CheckpointError(`${ctx.config.file}: tie_word_embeddings is false and the weights hold no lm_head.weight; a causal LM needs its own LM head`);
         const head = tied ? ctx.base('embed_tokens.weight').slice(0, -'.weight'.length) : 'lm_head';
         return causalLm(ctx, linear(ctx.g, hidden, head, { bias: false }));
       }

@@ -223,7 +223,8 @@ test('decoder configs the graph cannot follow give one-line errors naming config
   const cases: [string, (c: Record<string, unknown>) => void, RegExp][] = [
     ['llama-seq', (c) => { c['rope_scaling'] = { rope_type: 'yarn', factor: 4.0 }; }, /config\.json: rope_scaling type "yarn" is not built \(built: default, linear, llama3\)/],
     ['llama-lm', (c) => { c['num_key_value_heads'] = 3; }, /config\.json: num_attention_heads 4 is not a multiple of num_key_value_heads 3/],
-    ['mistral-lm', (c) => { c['tie_word_embeddings'] = false; }, /no tensor lm_head\.weight/],
+    ['mistral-lm', (c) => { c['tie_word_embeddings'] = false; }, /config\.json: tie_word_embeddings is false and the weights hold no lm_head\.weight/],
+    ['gpt2-hub-lm', (c) => { c['tie_word_embeddings'] = false; }, /config\.json: tie_word_embeddings is false and the weights hold no lm_head\.weight/],
     ['gpt2-lm', (c) => { c['activation_function'] = 'mish'; }, /config\.json activation_function is "mish"/],
     ['gpt2-seq', (c) => { c['n_head'] = 3; }, /config\.json: n_embd 16 is not a multiple of n_head 3/],
   ];
