@@ -171,7 +171,7 @@ export class GraphBuilder {
     if (!elemType) throw new CheckpointError(`${loc.file}: tensor ${name} is ${info.dtype}; the built graph reads F32, F16 and BF16 weights`);
     if (this.names.has(name)) throw new Error(`graph: ${name} defined twice`);
     this.names.add(name);
-    this.inits.push({ name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
+    this.inits.push(loc.inline ? { name, elemType, dims: info.shape, raw: loc.inline } : { name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
     if (this.castsOnRead(name)) this.inputs.push({ name, elemType, dims: [...info.shape] });
     this.stored.set(name, name as Value);
     return name as Value;

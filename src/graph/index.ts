@@ -8,7 +8,9 @@
  *   checkpoint tensor `name` as an external-data initializer pointing at its byte range in its own
  *   safetensors file (every shard; nothing is copied) and casts F16/BF16 to the compute type in-graph.
  *   Tensors that changed (a pruned model, a sweep's k) come from memory: `CheckpointWeights` (weights.ts)
- *   takes `overrides` (name -> stored bytes) and lists them as in-memory files for the session options.
+ *   takes `overrides` (name -> stored bytes), written into the graph's bytes as raw data (onnxruntime
+ *   1.30 takes in-memory external data only when every external file is in memory, which would copy
+ *   the untouched weights too).
  * - nn.ts holds the layers families share (linear, layerNorm, activation per `hidden_act`, embedding,
  *   positions, additiveMask, selfAttention, tokenAt). Add a layer there when two families need it.
  * - A family file (src/models/<family>.ts) adds its graph as the `graph` field of its ModelFamily, a
@@ -49,6 +51,8 @@ export interface BuildRequest {
   /** Tensors replaced by bytes in memory (stored dtype and layout), e.g. the pruned ones. */
   overrides?: ReadonlyMap<string, Uint8Array> | undefined;
   computeType?: ComputeType | undefined;
+  /** External-data locations relative to this folder (where the graph file will be written); default the weights' folder. */
+  relativeTo?: string | undefined;
 }
 
 export interface BuiltGraph {
@@ -145,7 +149,9 @@ export function buildGraph(folder: ModelFolder, req: BuildRequest = {}): BuiltGr
   const config = new ConfigReader(folder.config!, file);
   if (!folder.safetensors) throw new CheckpointError(`${folder.path}: no safetensors weights to build a graph on (${EXPORT_WORKS})`);
   const { task, architecture } = resolveTask(folder.config!, file, req.task ?? 'auto');
-  const weights = new CheckpointWeights(folder.safetensors, req.overrides);
+  const weights = new CheckpointWeights(folder.safetensors, req.overrides, req.relativeTo);
+  // protobuf messages stop at 2 GiB: the replaced tensors travel inside the graph's bytes
+  if (weights.replacedBytes > 1.9 * 2 ** 30) throw new CheckpointError(`${folder.path}: ${(weights.replacedBytes / 2 ** 30).toFixed(1)} GiB of replaced weights do not fit in one in-memory graph (2 GiB); evaluate the written pruned folder instead (ken prune --eval)`);
   const g = new GraphBuilder(weights, req.computeType ?? 'float32', `${family.id}_${task}`);
   const tokenTypes = typeof family.graph.tokenTypeIds === 'function' ? family.graph.tokenTypeIds(config) : family.graph.tokenTypeIds;
   const inputs = declareInputs(g, tokenTypes);

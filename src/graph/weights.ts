@@ -1,7 +1,7 @@
 // Where a built graph's weights come from: the byte ranges of a checkpoint's safetensors files (every
 // shard), or buffers in memory for the tensors that changed (a pruned model, a sweep's k). The graph's
 // initializers are ONNX external data pointing at those ranges; onnxruntime maps the files itself and
-// reads the buffers from the session options, so no weight is copied or rewritten on disk.
+// takes the replaced tensors inside the graph's bytes, so no weight is copied or rewritten on disk.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import { CheckpointError } from '../errors';
@@ -19,6 +19,8 @@ export interface WeightLocation {
   location: string;
   offset: number;
   length: number;
+  /** The bytes themselves, for a tensor replaced from memory (written into the graph as raw data). */
+  inline?: Uint8Array;
 }
 
 /** Tensors a graph can use, by their checkpoint names. */
@@ -62,6 +64,8 @@ export class CheckpointWeights implements WeightSource {
   constructor(
     private readonly checkpoint: SafetensorsCheckpoint,
     overrides?: ReadonlyMap<string, Uint8Array>,
+    /** Write locations relative to this folder instead (a graph saved elsewhere, `ken graph --out`). */
+    relativeTo?: string,
   ) {
     const first = checkpoint.files[0];
     if (!first) throw new CheckpointError('the checkpoint has no safetensors files');
@@ -72,8 +76,8 @@ export class CheckpointWeights implements WeightSource {
         throw new CheckpointError(`${f.path}: cannot be read`);
       }
     }
-    this.folder = dirname(this.real.get(first.path)!);
-    for (const f of checkpoint.files) {
+    this.folder = relativeTo ?? dirname(this.real.get(first.path)!);
+    for (const f of relativeTo === undefined ? checkpoint.files : []) {
       if (dirname(this.real.get(f.path)!) !== this.folder) {
         throw new CheckpointError(`${f.path}: the weight files lie in different folders (${this.folder}, ${dirname(this.real.get(f.path)!)}); the built graph reads them from one`);
       }
@@ -116,7 +120,7 @@ export class CheckpointWeights implements WeightSource {
   location(name: string): WeightLocation {
     const { stored, t } = this.entry(name);
     const mem = this.memory.get(stored);
-    if (mem) return { file: '(in memory)', location: mem.path, offset: 0, length: mem.data.byteLength };
+    if (mem) return { file: '(in memory)', location: mem.path, offset: 0, length: mem.data.byteLength, inline: mem.data };
     return { file: t.file.path, location: relative(this.folder, this.real.get(t.file.path)!), offset: t.entry.begin, length: t.entry.end - t.entry.begin };
   }
 
@@ -124,8 +128,19 @@ export class CheckpointWeights implements WeightSource {
     return this.checkpoint.tensors.keys();
   }
 
-  /** The in-memory files the session needs (the overrides). */
+  /**
+   * The in-memory external-data files the session needs. None: onnxruntime (1.30) takes in-memory
+   * external data only when every external file is in memory, so the replaced tensors travel inside
+   * the graph's bytes instead (raw data), and the rest stay mapped from the checkpoint's files.
+   */
   memoryFiles(): MemoryFile[] {
-    return [...this.memory.values()];
+    return [];
+  }
+
+  /** Bytes of the replaced tensors (they are written into the graph). */
+  get replacedBytes(): number {
+    let n = 0;
+    for (const m of this.memory.values()) n += m.data.byteLength;
+    return n;
   }
 }

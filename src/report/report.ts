@@ -42,6 +42,8 @@ export interface EvalResult {
   seconds: number;
   model?: string;
   data?: string;
+  /** Which graph ran: the folder's ONNX export, or the one built from config.json. */
+  graph?: 'built' | 'export';
 }
 
 export interface SweepPoint {
