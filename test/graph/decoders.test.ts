@@ -10,7 +10,7 @@ import { readOnnxModel } from '../../src/formats/onnx';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { scoreCausalLm } from '../../src/eval/causal-lm';
 import { openSession, type OpenedSession } from '../../src/ken/ort-densities';
-import { ROOT, tmp } from '../helpers';
+import { ken, ROOT, tmp } from '../helpers';
 
 const DATA = join(ROOT, 'test', 'data', 'decoders');
 
@@ -231,5 +231,23 @@ test('decoder configs the graph cannot follow give one-line errors naming config
   for (const [name, edit, message] of cases) {
     const folder = await openModel(variant(name, edit), name);
     assert.throws(() => buildGraph(folder), (e: Error) => e.name === 'CheckpointError' && message.test(e.message) && !e.message.includes('\n'), `${name}: ${message}`);
+  }
+});
+
+test('ken eval --task causal-lm on text: PyTorch\'s token log-probabilities per line (tokenized, truncated at the model\'s positions) and perplexity', async () => {
+  for (const name of ['gpt2-lm', 'llama-lm']) {
+    const dir = join(DATA, name);
+    const expected = JSON.parse(readFileSync(join(dir, 'expected-eval.json'), 'utf8')) as { lines: Line[]; truncated: number; perplexity: number; mean_nll: number; n_predicted_tokens: number };
+    const outputs = join(tmp(), 'out.jsonl');
+    const r = await ken(['eval', dir, '--data', join(dir, 'data.jsonl'), '--json', '--device', 'cpu', '--batch-size', '3', '--outputs', outputs]);
+    assert.equal(r.code, 0, r.stderr);
+    const obj = JSON.parse(r.stdout) as { task: string; samples: number; graph: string; metrics: Record<string, number>; truncated: number };
+    assert.deepEqual([obj.task, obj.samples, obj.graph], ['causal-lm', expected.lines.length, 'built']);
+    assert.equal(obj.truncated, expected.truncated, `${name}: lines cut to the model's positions`);
+    assert.equal(obj.metrics['n_predicted_tokens'], expected.n_predicted_tokens);
+    assert.ok(Math.abs(obj.metrics['perplexity']! - expected.perplexity) <= 1e-5 * expected.perplexity, `${name}: perplexity ${obj.metrics['perplexity']}, PyTorch ${expected.perplexity}`);
+    const rows = readFileSync(outputs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { token_logprobs: number[] });
+    assert.equal(rows.length, expected.lines.length);
+    rows.forEach((row, i) => compare(`${name} ken eval line ${i + 1}`, 'token_logprobs', row.token_logprobs, expected.lines[i]!.token_logprobs!));
   }
 });

@@ -226,6 +226,68 @@ def fixture(name, cfg, arch, sd, lines, note):
         f.write('\n')
 
 
+def word_tokenizer(vocab_size, specials, bos=None):
+    """A tokenizer.json whose vocabulary is whole words (WordPiece without sub-words): the ids are easy to
+    compute here, and the tool's tokenizer library reads it as Hugging Face's fast tokenizers do."""
+    vocab = {}
+    for i in range(vocab_size):
+        vocab[specials.get(i, f'w{i}')] = i
+    added = [{'id': i, 'content': t, 'single_word': False, 'lstrip': False, 'rstrip': False, 'normalized': False, 'special': True}
+             for i, t in sorted(specials.items())]
+    tok = {
+        'version': '1.0', 'truncation': None, 'padding': None, 'added_tokens': added, 'normalizer': None,
+        'pre_tokenizer': {'type': 'Whitespace'}, 'post_processor': None, 'decoder': None,
+        'model': {'type': 'WordPiece', 'unk_token': specials[0], 'continuing_subword_prefix': '##',
+                  'max_input_chars_per_word': 100, 'vocab': vocab},
+    }
+    if bos is not None:
+        b = specials[bos]
+        tok['post_processor'] = {
+            'type': 'TemplateProcessing',
+            'single': [{'SpecialToken': {'id': b, 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}}],
+            'pair': [{'SpecialToken': {'id': b, 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}},
+                     {'SpecialToken': {'id': b, 'type_id': 1}}, {'Sequence': {'id': 'B', 'type_id': 1}}],
+            'special_tokens': {b: {'id': b, 'ids': [bos], 'tokens': [b]}},
+        }
+    return tok, vocab
+
+
+def encode(text, vocab, unk, bos, max_length):
+    """Whitespace pre-tokenizer (\\w+|[^\\w\\s]+), whole-word lookup, BOS template, truncation on the right."""
+    import re
+    ids = [vocab.get(piece, unk) for piece in re.findall(r'\w+|[^\w\s]+', text)]
+    ids = ids[:max_length - (1 if bos is not None else 0)]
+    return ([bos] if bos is not None else []) + ids
+
+
+def eval_fixture(name, cfg, arch, sd, specials, bos, max_length, g, lengths):
+    """tokenizer.json, data.jsonl (texts) and expected-eval.json (what `ken eval --task causal-lm` must give)."""
+    folder = os.path.join(HERE, name)
+    tok, vocab = word_tokenizer(cfg['vocab_size'], specials, bos)
+    with open(os.path.join(folder, 'tokenizer.json'), 'w') as f:
+        json.dump(tok, f)
+    words = [w for w, i in vocab.items() if i not in specials]
+    texts = []
+    for n in lengths:
+        picks = torch.randint(0, len(words), (n,), generator=g).tolist()
+        text = ' '.join(words[i] for i in picks)
+        texts.append(text)
+    texts.append('w7 , w9 .')  # punctuation is not in the vocabulary: unknown tokens
+    with open(os.path.join(folder, 'data.jsonl'), 'w') as f:
+        for t in texts:
+            f.write(json.dumps({'text': t}) + '\n')
+    lines = [encode(t, vocab, 0, bos, max_length) for t in texts]
+    alone = outputs_of(dict(cfg, architectures=[arch]), sd, arch, lines)
+    lps = [x for r in alone for x in r['token_logprobs']]
+    full = [len(encode(t, vocab, 0, bos, 10 ** 9)) for t in texts]
+    exp = {'lines': [{'ids': r['ids'], 'token_logprobs': r['token_logprobs']} for r in alone],
+           'truncated': sum(1 for a, b in zip(lines, full) if len(a) < b),
+           'n_predicted_tokens': len(lps), 'mean_nll': -sum(lps) / len(lps), 'perplexity': math.exp(-sum(lps) / len(lps))}
+    with open(os.path.join(folder, 'expected-eval.json'), 'w') as f:
+        json.dump(exp, f, separators=(',', ':'))
+        f.write('\n')
+
+
 def gpt2_config(**kw):
     cfg = {
         'model_type': 'gpt2', 'vocab_size': 61, 'n_embd': 16, 'n_head': 2, 'n_layer': 2, 'n_positions': 40,
@@ -257,6 +319,7 @@ def main():
     sd = save_folder('gpt2-lm', dict(cfg, architectures=['GPT2LMHeadModel']), gpt2_weights(g, cfg, 'transformer.', 'lm'), torch.float32)
     fixture('gpt2-lm', cfg, 'GPT2LMHeadModel', sd, make_lines(g, 61, lm_lengths),
             'untied lm_head, n_inner 24, scale_attn_by_inverse_layer_idx, a line at n_positions')
+    gpt2_lm = (cfg, sd)
 
     # GPT-2 as the hub's base checkpoints store it: no prefix, tied lm_head (not stored), attn.bias buffers, F16
     cfg = gpt2_config(torch_dtype='float16')
@@ -296,6 +359,7 @@ def main():
     sd = save_folder('llama-lm', dict(cfg, architectures=['LlamaForCausalLM']), llama_weights(g, cfg, 'lm'), torch.bfloat16, shards=2, buffers=bufs)
     fixture('llama-lm', cfg, 'LlamaForCausalLM', sd, make_lines(g, 67, long_lengths),
             'GQA 4/2, untied lm_head, BF16 in 2 shards + index, rotary inv_freq buffers, a 200-token line')
+    llama_lm = (cfg, sd)
 
     # Llama sequence classification: MQA (1 KV head), llama3 rope scaling, rope_theta 500000, pad_token_id 0
     cfg = llama_config('llama', num_key_value_heads=1, rope_theta=500000.0, num_labels=2, pad_token_id=0,
@@ -327,6 +391,12 @@ def main():
     sd = save_folder('qwen2-seq', dict(cfg, architectures=['Qwen2ForSequenceClassification']), llama_weights(g, cfg, 'seq'), torch.float32)
     fixture('qwen2-seq', cfg, 'Qwen2ForSequenceClassification', sd, make_lines(g, 67, [1, 5, 8, 9, 30]),
             'no pad_token_id (last token), use_sliding_window with max_window_layers 1: layer 1 windowed')
+
+    # Text data for `ken eval --task causal-lm`, after every folder above (their random streams stay as they were):
+    # GPT-2 cut at n_positions (40), Llama with a BOS template cut at max_position_embeddings (256)
+    g = torch.Generator().manual_seed(7)
+    eval_fixture('gpt2-lm', gpt2_lm[0], 'GPT2LMHeadModel', gpt2_lm[1], {0: '<unk>', 60: '<|endoftext|>'}, None, 40, g, [1, 3, 12, 39, 55])
+    eval_fixture('llama-lm', llama_lm[0], 'LlamaForCausalLM', llama_lm[1], {0: '<unk>', 1: '<s>', 2: '</s>'}, 1, 256, g, [1, 4, 30, 120, 300])
 
 
 if __name__ == '__main__':
