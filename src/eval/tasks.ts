@@ -13,6 +13,7 @@ import { configLabels, graphInputs, openClassifier, readConfig } from './classif
 import { loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
 import { openModelSession, type GraphChoice, type ModelSession } from './model';
+import { scoreCausalLm } from './causal-lm';
 import { encodeDataset, loadTokenizer, type EncodedText } from './tokenize';
 
 type Tensor = import('onnxruntime-node').Tensor;
@@ -292,13 +293,22 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
     const rows: unknown[] = new Array(encoded.length);
     let nll = 0;
     let predicted = 0;
-    await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
-      const n = encoded[i]!.ids.length;
-      const lp = out['token_logprobs'] ? (rowOf(out['token_logprobs'], r, n - 1) as number[]) : logprobsFromLogits(output(out, 'logits', opened.model), r, encoded[i]!.ids);
-      rows[i] = { token_logprobs: lp };
-      for (const x of lp) nll -= x;
-      predicted += lp.length;
-    });
+    if (opened.built) {
+      // the built graph's token_logprobs, in batches also cut so that one logits tensor stays bounded (large vocabularies)
+      const vocabSize = typeof config?.['vocab_size'] === 'number' ? config['vocab_size'] : undefined;
+      const scores = await scoreCausalLm(opened, encoded.map((e) => e.ids), { batchSize: spec.batchSize ?? DEFAULT_BATCH_SIZE, padId: tokenizer.padId, vocabSize, signal: spec.signal, onProgress: spec.onProgress });
+      scores.tokenLogprobs.forEach((lp, i) => (rows[i] = { token_logprobs: Array.from(lp) }));
+      nll = scores.meanNll * scores.nPredictedTokens;
+      predicted = scores.nPredictedTokens;
+    } else {
+      await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
+        const n = encoded[i]!.ids.length;
+        const lp = out['token_logprobs'] ? (rowOf(out['token_logprobs'], r, n - 1) as number[]) : logprobsFromLogits(output(out, 'logits', opened.model), r, encoded[i]!.ids);
+        rows[i] = { token_logprobs: lp };
+        for (const x of lp) nll -= x;
+        predicted += lp.length;
+      });
+    }
     if (spec.outputs) await writeJsonl(spec.outputs, rows);
     const metrics = predicted ? { perplexity: Math.exp(nll / predicted), mean_nll: nll / predicted, n_predicted_tokens: predicted } : {};
     return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };

@@ -65,7 +65,7 @@ function positiveInt(v: unknown): number | undefined {
 
 /**
  * The maximum length: tokenizer.json's truncation.max_length, else tokenizer_config's
- * model_max_length, else config's max_position_embeddings; never above max_position_embeddings.
+ * model_max_length, else config's max_position_embeddings (GPT-2: n_positions); never above it.
  */
 export function truncationOf(
   tokenizerJson: Record<string, unknown>,
@@ -73,7 +73,7 @@ export function truncationOf(
   config: Record<string, unknown> | undefined,
 ): Truncation {
   const t = tokenizerJson['truncation'] as Record<string, unknown> | null | undefined;
-  const positions = positiveInt(config?.['max_position_embeddings']);
+  const positions = positiveInt(config?.['max_position_embeddings']) ?? positiveInt(config?.['n_positions']);
   const fromConfig = positiveInt(tokenizerConfig?.['model_max_length']);
   let maxLength = positiveInt(t?.['max_length']) ?? (fromConfig !== undefined && fromConfig < NO_LIMIT ? fromConfig : undefined) ?? positions ?? 512;
   if (positions !== undefined) maxLength = Math.min(maxLength, positions);

@@ -43,6 +43,7 @@ export class GraphBuilder {
   private readonly names = new Set<string>();
   private readonly consts = new Map<string, Value>();
   private readonly weights = new Map<string, Value>();
+  private readonly stored = new Map<string, Value>();
   private usesContrib = false;
 
   constructor(
@@ -149,12 +150,20 @@ export class GraphBuilder {
     return this.source.info(name).shape;
   }
 
+  /** Whether checkpoint tensor `name` is a float stored in another type than the compute type (so reading it casts). */
+  castsOnRead(name: string): boolean {
+    const elemType = STORED_TYPES[this.source.info(name).dtype];
+    return elemType !== this.computeType && (elemType === 'float32' || elemType === 'float16' || elemType === 'bfloat16');
+  }
+
   /**
-   * Checkpoint tensor `name` in the compute type: an external-data initializer named as in the
-   * checkpoint, cast in-graph when stored in another float type (F16/BF16 on CPUs, F32/BF16 on F16 graphs).
+   * Checkpoint tensor `name` as stored: an external-data initializer named as in the checkpoint. A float
+   * stored in another type than the compute type is also declared a graph input (an overridable
+   * initializer): onnxruntime then casts it at run time instead of folding a compute-type copy of every
+   * weight into memory (for a BF16 checkpoint on the CPU, a copy twice the size of the file).
    */
-  weight(name: string): Value {
-    const known = this.weights.get(name);
+  storedWeight(name: string): Value {
+    const known = this.stored.get(name);
     if (known) return known;
     const info = this.source.info(name);
     const loc = this.source.location(name);
@@ -163,25 +172,27 @@ export class GraphBuilder {
     if (this.names.has(name)) throw new Error(`graph: ${name} defined twice`);
     this.names.add(name);
     this.inits.push(loc.inline ? { name, elemType, dims: info.shape, raw: loc.inline } : { name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
-    let v = name as Value;
-    if (elemType !== this.computeType && (elemType === 'float32' || elemType === 'float16' || elemType === 'bfloat16')) {
-      v = this.op('Cast', [v], { to: ONNX_TYPE[this.computeType] }, { hint: `${name}.cast` });
-    }
+    if (this.castsOnRead(name)) this.inputs.push({ name, elemType, dims: [...info.shape] });
+    this.stored.set(name, name as Value);
+    return name as Value;
+  }
+
+  /**
+   * Checkpoint tensor `name` in the compute type: the stored initializer (see storedWeight), cast
+   * in-graph when stored in another float type (F16/BF16 on CPUs, F32/BF16 on F16 graphs).
+   */
+  weight(name: string): Value {
+    const known = this.weights.get(name);
+    if (known) return known;
+    let v = this.storedWeight(name);
+    if (this.castsOnRead(name)) v = this.op('Cast', [v], { to: ONNX_TYPE[this.computeType] }, { hint: `${name}.cast` });
     this.weights.set(name, v);
     return v;
   }
 
   /** Checkpoint tensor `name` as stored (ids, int tables): no cast. */
   rawWeight(name: string): Value {
-    const loc = this.source.location(name);
-    const info = this.source.info(name);
-    const elemType = STORED_TYPES[info.dtype];
-    if (!elemType) throw new CheckpointError(`${loc.file}: tensor ${name} has dtype ${info.dtype}, which the built graph does not read`);
-    if (!this.names.has(name)) {
-      this.names.add(name);
-      this.inits.push(loc.inline ? { name, elemType, dims: info.shape, raw: loc.inline } : { name, elemType, dims: info.shape, external: { location: loc.location, offset: loc.offset, length: loc.length } });
-    }
-    return name as Value;
+    return this.storedWeight(name);
   }
 
   /** The serialized ModelProto (initializers reference external data; nothing is copied). */

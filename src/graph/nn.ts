@@ -57,7 +57,9 @@ export function activation(g: GraphBuilder, x: Value, name: string, where = 'con
 
 /** Rows of an embedding table: Gather(table, ids). */
 export function embedding(g: GraphBuilder, table: string, ids: Value): Value {
-  return g.op('Gather', [g.weight(table), ids], { axis: 0 }, { hint: table.replace(/\.weight$/, '') });
+  // rows gathered as stored, then cast: a compute-type copy of the whole table is never made for the lookup
+  const rows = g.op('Gather', [g.storedWeight(table), ids], { axis: 0 }, { hint: table.replace(/\.weight$/, '') });
+  return g.castsOnRead(table) ? g.op('Cast', [rows], { to: ONNX_TYPE[g.computeType] }, { hint: `${table.replace(/\.weight$/, '')}.cast` }) : rows;
 }
 
 /** The sequence length of an int64 [batch, sequence] tensor, as an int64 scalar. */
