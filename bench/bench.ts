@@ -3,6 +3,7 @@
 // and times our Python port of the reference on a sample of the same rows.
 //
 //   node dist/bench/bench.js [--quick] [--backend js|ort|all] [--k 384,96] [--threads N]
+//   node dist/bench/bench.js --llama [--layers 8] [--k 64]   (bench/llama.ts: a 7B-shaped BF16 pair)
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
@@ -16,6 +17,7 @@ import { fastDensityPass } from '../src/ken/wasm-densities';
 import type { Backend } from '../src/ken/worker-protocol';
 import { CpuWatch, MB, RssSampler, childPids, kernelPeakRss, resetPeakRss, type CpuFigures } from './measure';
 import { referenceUnavailable, runReference, type ReferenceResult, type RowJob } from './reference';
+import { llamaBench } from './llama';
 import { BERT_BASE, bertTensors, writeSyntheticPair, type BertShape, type SynthPair } from './synth';
 
 const ORT_LIMIT_S = 300;
@@ -553,6 +555,6 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => {
+(process.argv.includes('--llama') ? llamaBench(process.argv.slice(2)) : main()).then((code) => {
   process.exitCode = code;
 });

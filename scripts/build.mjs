@@ -90,6 +90,17 @@ if (existsSync(join(root, 'webview/main.ts'))) {
     target: 'es2022',
     minify: true,
   });
+  // The notebook output renderer (contributes.notebookRenderers): an ES module VS Code imports into
+  // the notebook's output webview; no plotly there (SVG and a canvas), nothing loaded from elsewhere.
+  await build({
+    ...common,
+    entryPoints: { 'notebook-renderer': 'webview/notebook-renderer.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+  });
   // plotly is loaded as its own script before webview.js. The cartesian bundle holds every trace the
   // views use (heatmap, bar, scatter) and, unlike the full bundle, no eval / new Function (its WebGL
   // traces are left out), so the panel's CSP needs no 'unsafe-eval'; 1.5 MB instead of 4.8 MB.

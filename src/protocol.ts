@@ -13,7 +13,7 @@ export const MAX_TILE_CELLS = 1 << 20;
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
-/** A half-open window of a matrix (KEN layout: rows = output units): rows [row0, row1), cols [col0, col1). */
+/** A half-open window of a matrix (KEN layout: the PyTorch layout, rows = its first axis): rows [row0, row1), cols [col0, col1). */
 export interface TileWindow {
   row0: number;
   row1: number;
@@ -436,4 +436,72 @@ export function isStaticReportData(x: unknown): x is StaticReportData {
   const tiles = x['tiles'];
   return Array.isArray(tiles) && tiles.every((t) => isObj(t) && isStr(t['tensor']) && isTileWindow(t['window']) && isNonNegInt(t['rows']) && isNonNegInt(t['cols'])
     && isPosInt(t['rowStep']) && isPosInt(t['colStep']) && REDUCES.includes(t['reduce'] as string) && isObj(t['stats']) && typeof t['data'] === 'string');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The notebook output renderer (webview/notebook-renderer.ts) and the extension host
+// (src/extension/notebook.ts), over VS Code's renderer messaging.
+
+/** The MIME type a notebook cell displays to show a run's KEN_viz timeline and latest matrix. */
+export const KEN_VIZ_MIME = 'application/vnd.ken.viz+json';
+/** The renderer's id in package.json `contributes.notebookRenderer`. */
+export const KEN_RENDERER_ID = 'ken-viz-notebook';
+
+/** The cell output's JSON: the run folder (relative to the notebook's folder, or absolute). */
+export interface NotebookVizData {
+  run: string;
+  /** A snapshot of the timeline, drawn until the extension sends the live one. */
+  points?: TimelinePoint[];
+}
+
+/** The latest checkpoint's matrix, reduced on the host to a small grid (null = pruned). */
+export interface NotebookMatrix {
+  tensor: string;
+  step: number;
+  rows: number;
+  cols: number;
+  /** Rows and columns of the tensor itself. */
+  tensorRows: number;
+  tensorCols: number;
+  values: (number | null)[];
+  absMax: number;
+}
+
+export type RendererToHost =
+  | { type: 'subscribe'; run: string }
+  | { type: 'watch'; run: string };
+
+export interface RunSnapshotMessage {
+  type: 'run';
+  /** As the output names it (the renderer matches on it). */
+  run: string;
+  /** The folder it resolved to. */
+  runDir: string;
+  watching: boolean;
+  points: TimelinePoint[];
+  matrix?: NotebookMatrix;
+  /** Why there is nothing to draw yet. */
+  note?: string;
+}
+
+export type HostToRenderer = RunSnapshotMessage;
+
+export function isNotebookVizData(x: unknown): x is NotebookVizData {
+  return isObj(x) && isStr(x['run'], 4096) && x['run'] !== '' && optional(x['points'], (p) => Array.isArray(p) && p.every(isTimelinePoint));
+}
+
+export function isRendererToHost(x: unknown): x is RendererToHost {
+  return isObj(x) && (x['type'] === 'subscribe' || x['type'] === 'watch') && isStr(x['run'], 4096) && x['run'] !== '';
+}
+
+function isNotebookMatrix(x: unknown): x is NotebookMatrix {
+  return isObj(x) && isStr(x['tensor']) && isNum(x['step']) && isNonNegInt(x['rows']) && isNonNegInt(x['cols'])
+    && isNonNegInt(x['tensorRows']) && isNonNegInt(x['tensorCols']) && isNum(x['absMax'])
+    && Array.isArray(x['values']) && x['values'].length === (x['rows'] as number) * (x['cols'] as number)
+    && (x['values'] as unknown[]).every((v) => v === null || isNum(v));
+}
+
+export function isHostToRenderer(x: unknown): x is HostToRenderer {
+  return isObj(x) && x['type'] === 'run' && isStr(x['run'], 4096) && isStr(x['runDir'], 4096) && typeof x['watching'] === 'boolean'
+    && Array.isArray(x['points']) && x['points'].every(isTimelinePoint) && optional(x['matrix'], isNotebookMatrix) && optional(x['note'], isStr);
 }

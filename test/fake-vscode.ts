@@ -46,6 +46,50 @@ export class Uri {
   }
 }
 
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+/** A text document for fake editors: its text, language and line ends. */
+export class FakeTextDocument {
+  constructor(readonly uri: Uri, public text: string, readonly languageId = 'python') {}
+  getText(): string {
+    return this.text;
+  }
+  lineAt(line: number): { text: string } {
+    return { text: this.text.split('\n')[line] ?? '' };
+  }
+}
+
+/** A fake text editor: records its decorations (type -> ranges with their after-text). */
+export class FakeTextEditor {
+  readonly decorations = new Map<unknown, { line: number; after: string | undefined }[]>();
+  constructor(readonly document: FakeTextDocument) {}
+  setDecorations(type: unknown, items: { range: Range; renderOptions?: { after?: { contentText?: string } } }[]): void {
+    this.decorations.set(type, items.map((i) => ({ line: i.range.start.line, after: i.renderOptions?.after?.contentText })));
+  }
+}
+
+/** Renderer messaging: what the host posted, and a way to deliver a renderer's message. */
+export const rendererMessaging: { id: string; posted: { message: unknown; editor: unknown }[]; deliver: (editor: unknown, message: unknown) => void }[] = [];
+
+export const notebooks = {
+  createRendererMessaging: (id: string) => {
+    const emitter = new EventEmitter<{ editor: unknown; message: unknown }>();
+    const m = { id, posted: [] as { message: unknown; editor: unknown }[], deliver: (editor: unknown, message: unknown) => emitter.fire({ editor, message }) };
+    rendererMessaging.push(m);
+    return {
+      onDidReceiveMessage: emitter.event,
+      postMessage: async (message: unknown, editor?: unknown) => {
+        m.posted.push({ message, editor });
+        return true;
+      },
+    };
+  },
+};
+
+export const editorEvents = { visibleEditors: new EventEmitter<unknown>(), textChanged: new EventEmitter<{ document: unknown }>() };
+
 export class MarkdownString {
   constructor(public value = '') {}
 }
@@ -224,6 +268,10 @@ export const window = {
     return panel;
   },
   activeTextEditor: undefined,
+  visibleTextEditors: [] as FakeTextEditor[],
+  onDidChangeVisibleTextEditors: editorEvents.visibleEditors.event,
+  onDidChangeVisibleNotebookEditors: (_l: unknown) => new Disposable(),
+  createTextEditorDecorationType: (_opts: unknown) => ({ key: Symbol('decoration'), dispose: () => undefined }),
   activeColorTheme: { kind: ColorThemeKind.Dark },
   onDidChangeActiveColorTheme: (_l: unknown) => new Disposable(),
   showTextDocument: async (uri: Uri) => {
@@ -260,6 +308,8 @@ export const workspace = {
     },
   }),
   onDidChangeConfiguration: (_l: unknown) => new Disposable(),
+  onDidChangeTextDocument: editorEvents.textChanged.event,
+  notebookDocuments: [] as unknown[],
   onDidGrantWorkspaceTrust: (_l: unknown) => new Disposable(),
   createFileSystemWatcher: () => ({ onDidChange: () => new Disposable(), onDidCreate: () => new Disposable(), onDidDelete: () => new Disposable(), dispose: () => undefined }),
   fs: {

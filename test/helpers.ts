@@ -16,6 +16,7 @@ export const ROOT = (() => {
 export const DEMO = join(ROOT, 'demo', 'debdesc-bert-mini');
 export const EXTRA = join(ROOT, 'test', 'data', 'debdesc-bert-mini');
 export const GOLDEN = join(ROOT, 'test', 'data', 'golden', 'ken-rows.jsonl');
+export const GOLDEN_KERNELS = join(ROOT, 'test', 'data', 'golden', 'ken-rows-kernels.jsonl');
 
 export interface Expected {
   finetunedAccuracy: number;
@@ -162,10 +163,17 @@ export interface GoldenRow {
   values_f32_b64: string;
   kept: number[];
   bandwidth: number;
+  /** Only in ken-rows-kernels.jsonl (scikit-learn's kernel name); the others are gaussian. */
+  kernel?: string;
 }
 
-export function goldenRows(): GoldenRow[] {
-  return readFileSync(GOLDEN, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as GoldenRow);
+export function goldenRows(file = GOLDEN): GoldenRow[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as GoldenRow);
+}
+
+/** The 360 lines of ken-rows-kernels.jsonl (60 per scikit-learn kernel). */
+export function goldenKernelRows(): (GoldenRow & { kernel: string })[] {
+  return goldenRows(GOLDEN_KERNELS) as (GoldenRow & { kernel: string })[];
 }
 
 export function rowValues(g: GoldenRow): Float32Array {

@@ -78,3 +78,24 @@ export function linearModel(w: InitSpec, b: InitSpec): Uint8Array {
   m.ldelim();
   return m.finish();
 }
+
+/**
+ * A graph holding `inits` as initializers, with one MatMul(X, W) per name in `matmulWeights` (the way an
+ * exporter feeds Linear / Conv1D weights); enough for the tool's readers, not meant to run.
+ */
+export function matmulModel(inits: InitSpec[], matmulWeights: string[]): Uint8Array {
+  const m = Writer.create();
+  m.uint32((1 << 3) | 0).int64(8);
+  m.uint32((2 << 3) | 2).string('ken-test');
+  m.uint32((8 << 3) | 2).fork().uint32((2 << 3) | 0).int64(17).ldelim();
+  m.uint32((7 << 3) | 2).fork();
+  matmulWeights.forEach((w, i) => {
+    m.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string('X').uint32((1 << 3) | 2).string(w).uint32((2 << 3) | 2).string(`Y${i}`).uint32((4 << 3) | 2).string('MatMul').ldelim();
+  });
+  m.uint32((2 << 3) | 2).string('matmuls');
+  for (const t of inits) tensor(m, t);
+  valueInfo(m, 11, 'X', 1, ['batch', 'in']);
+  matmulWeights.forEach((_, i) => valueInfo(m, 12, `Y${i}`, 1, ['batch', 'out']));
+  m.ldelim();
+  return m.finish();
+}

@@ -204,7 +204,9 @@ export class App implements ViewContext {
         h('div', { class: 'ken-title-row' },
           h('h1', { class: 'ken-title' }, d.title),
           h('vscode-badge', { class: 'ken-ep', 'data-testid': 'provider', title: `KEN ran on backend ${d.backend} with ${d.executionProvider}` }, backendBadge(d.backend, d.executionProvider)),
-          h('vscode-badge', { class: 'ken-k', title: 'values kept per row' }, `k = ${d.report.k}`)),
+          d.report.compare
+            ? h('vscode-badge', { class: 'ken-k', 'data-testid': 'compare', title: `kept = where the model differs from ${d.report.compare.base}` }, 'compared with base')
+            : h('vscode-badge', { class: 'ken-k', title: `values kept per row${d.report.kernel && d.report.kernel !== 'gaussian' ? `, ${d.report.kernel} kernel` : ''}` }, `k = ${d.report.k}${d.report.kernel && d.report.kernel !== 'gaussian' ? ` · ${d.report.kernel}` : ''}`)),
         this.summaryLine(),
         h('div', { class: 'ken-source', title: d.source }, d.source)),
       actions);

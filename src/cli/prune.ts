@@ -1,4 +1,5 @@
 // `ken prune`, and the prune/eval options that sweep shares.
+import { parseKernel, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
 import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
@@ -8,6 +9,7 @@ import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str 
 import { progressBar } from './progress';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';
 import type { EvalSpec } from '../eval/bench';
+import { GRAPH_CHOICES } from '../eval/model';
 
 export const PRUNE_OPTIONS = {
   base: { type: 'string', short: 'b' },
@@ -17,6 +19,7 @@ export const PRUNE_OPTIONS = {
   exclude: { type: 'string' },
   'include-head': { type: 'boolean' },
   backend: { type: 'string' },
+  kernel: { type: 'string' },
   device: { type: 'string' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
@@ -28,6 +31,7 @@ export const EVAL_OPTIONS = {
   'label-field': { type: 'string' },
   'batch-size': { type: 'string' },
   'skip-bad-lines': { type: 'boolean' },
+  graph: { type: 'string' },
 } as const;
 
 /** The evaluation options of prune/sweep, for the data set at `data`. */
@@ -41,6 +45,7 @@ export function evalSpec(values: Record<string, string | boolean | string[] | un
     skipBadLines: values['skip-bad-lines'] === true,
     device,
     threads,
+    graph: choice(values, 'graph', GRAPH_CHOICES, 'auto'),
   };
 }
 
@@ -52,6 +57,7 @@ export interface CommonPrune {
   exclude: string | undefined;
   includeHead: boolean;
   backend: BackendChoice;
+  kernel: Kernel;
   device: DeviceChoice;
   threads: number | undefined;
 }
@@ -65,6 +71,7 @@ export function commonPrune(values: Record<string, string | boolean | string[] |
     exclude: str(values, 'exclude'),
     includeHead: values['include-head'] === true,
     backend: choice(values, 'backend', ['auto', 'js', 'ort'] as const, 'auto'),
+    kernel: parseKernel(str(values, 'kernel')),
     device: choice(values, 'device', ['auto', 'cuda', 'cpu'] as const, 'auto'),
     threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
   };
@@ -75,7 +82,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   for (const t of report.tensors) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
   const whole = [...counts.entries()].filter(([s]) => s !== 'pruned').map(([s, c]) => `${c} ${s}`);
   const lines = [
-    `KEN k=${report.k}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
+    `KEN k=${report.k}${report.kernel && report.kernel !== 'gaussian' ? ` (${report.kernel} kernel)` : ''}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
     `kept ${fmt(report.keptParams)} of ${fmt(report.totalParams)} parameters (${pct(report.keptRatio)})`,
     `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${report.executionProvider}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
   ];
@@ -85,6 +92,15 @@ export function pruneSummary(report: KenReport, out: string): string {
     const share = b.checkpoint > 0 ? `${pct(b.subnetwork / b.checkpoint)} of the ${formatBytes(b.checkpoint)} checkpoint` : 'of an empty checkpoint';
     lines.push(`subnetwork ${formatBytes(b.subnetwork)} = ${share} (${saved > 0 ? `saves ${formatBytes(saved)}` : `no saving: ${formatBytes(-saved)} larger, as it also holds the files' other bytes`})`);
   }
+  if (report.lora && report.bytes) {
+    const l = report.lora;
+    const untouched = report.tensors.filter((t) => t.status === 'pruned' && t.kept === 0).length;
+    lines.push(`LoRA merged (r=${l.r}, alpha=${l.alpha}${l.rslora ? ', rsLoRA' : ''}, modules ${l.modules.join(', ')}); ${untouched} tensors untouched by the adapter are the base's; subnetwork ${formatBytes(report.bytes.subnetwork)} vs the adapter's ${formatBytes(l.adapterBytes)} (${(report.bytes.subnetwork / l.adapterBytes).toFixed(1)}x)`);
+  }
+  const tied = report.tensors.filter((t) => (t.stored?.filter((s) => s.format === 'safetensors').length ?? 0) > 1);
+  if (tied.length > 0) lines.push(`tied: ${tied.map((t) => `${t.name} = ${t.stored!.filter((s) => s.format === 'safetensors').slice(1).map((s) => s.name).join(' = ')}`).join('; ')} (pruned once, written identically)`);
+  if (report.problemType) lines.push(`problem_type ${report.problemType}`);
+  for (const n of report.notes ?? []) lines.push(`note: ${n}`);
   if (report.accuracy) {
     const { before, after } = report.accuracy;
     lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${after.executionProvider}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
@@ -95,7 +111,7 @@ export function pruneSummary(report: KenReport, out: string): string {
 
 export const prune: Command = {
   summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
+  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
   options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder or file');
@@ -111,6 +127,9 @@ export const prune: Command = {
         onWarning: (w) => io.err(`warning: ${w}\n`),
         eval: data === undefined ? undefined : evalSpec(values, data, common.device, common.threads),
         onProgress: (p) => bar.update(p.rowsDone, p.rowsTotal, p.tensor),
+        onBackend: (_b, _p, note) => {
+          if (note) io.err(`${note}\n`);
+        },
         onEvalProgress: (phase, done, total) => evalBar.update(done, total, phase === 'before' ? 'fine-tuned' : 'pruned'),
       });
     } finally {

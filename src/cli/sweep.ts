@@ -12,7 +12,7 @@ import { OutputReservation } from '../formats/output';
 
 export const sweepCommand: Command = {
   summary: 'prune and evaluate at several k (in memory); find the smallest k within an accuracy budget',
-  usage: 'ken sweep <finetuned> --base <pretrained> --data <file> -k 8,16,32,64 [--max-drop POINTS] [--out DIR] [--text-field text] [--label-field label] [--batch-size N] [--scope ..] [--backend ..] [--device ..] [--json]',
+  usage: 'ken sweep <finetuned> --base <pretrained> --data <file> -k 8,16,32,64 [--max-drop POINTS] [--out DIR] [--text-field text] [--label-field label] [--batch-size N] [--scope ..] [--kernel NAME] [--backend ..] [--device ..] [--json]',
   options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, data: { type: 'string', short: 'd' }, 'max-drop': { type: 'string' }, out: { type: 'string', short: 'o' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder');

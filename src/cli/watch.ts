@@ -1,6 +1,7 @@
 // `ken watch`: one line per checkpoint of a fine-tuning run, as each completes.
 import { setPriority, constants } from 'node:os';
 import { watchRun, type WatchUpdate } from '../watch/watcher';
+import { parseKernel } from '../ken/kernels';
 import { choice, intOption, onePositional, pct, required, str } from './args';
 import type { Command } from './main';
 
@@ -21,11 +22,12 @@ export function watchLine(u: WatchUpdate): string {
 
 export const watch: Command = {
   summary: 'print KEN for each checkpoint of a fine-tuning run as it completes',
-  usage: 'ken watch <run-dir> --base <pretrained> -k <K> [--eval <data>] [--scope all|attention] [--threads N] [--poll-ms MS] [--json]',
+  usage: 'ken watch <run-dir> --base <pretrained> -k <K> [--eval <data>] [--scope all|attention] [--kernel NAME] [--threads N] [--poll-ms MS] [--json]',
   options: {
     base: { type: 'string', short: 'b' },
     k: { type: 'string', short: 'k' },
     scope: { type: 'string' },
+    kernel: { type: 'string' },
     threads: { type: 'string' },
     'poll-ms': { type: 'string' },
     eval: { type: 'string' },
@@ -36,6 +38,7 @@ export const watch: Command = {
     const base = required(values, 'base', 'the pre-trained model');
     const k = intOption(values, 'k', '-k');
     const scope = choice(values, 'scope', ['all', 'attention'] as const, 'all');
+    const kernel = parseKernel(str(values, 'kernel'));
     const threads = str(values, 'threads') === undefined ? 1 : intOption(values, 'threads', '--threads');
     const pollMs = intOption(values, 'poll-ms', '--poll-ms', 1000);
     try {
@@ -43,10 +46,10 @@ export const watch: Command = {
     } catch {
       // not permitted: normal priority
     }
-    if (!values['json']) io.err(`watching ${runDir} (k=${k}); Ctrl-C stops\n`);
+    if (!values['json']) io.err(`watching ${runDir} (k=${k}${kernel === 'gaussian' ? '' : `, ${kernel} kernel`}); Ctrl-C stops\n`);
     const data = str(values, 'eval');
     const result = await watchRun(runDir, {
-      base, k, scope, threads, pollMs, signal: io.signal,
+      base, k, scope, kernel, threads, pollMs, signal: io.signal,
       eval: data === undefined ? undefined : { data, device: 'cpu', threads: 1 },
       onLog: (level, message) => io.err(`${level === 'warn' ? 'warning: ' : ''}${message}\n`),
       onUpdate: (u) => io.out(values['json'] ? JSON.stringify(u) + '\n' : watchLine(u) + '\n'),

@@ -227,3 +227,57 @@ async function readDelimited(
   }
   if (!header) throw new DataError(`${path}: empty (expected a header row naming the columns)`);
 }
+
+/** One line of a data file with its fields, for tasks other than sequence classification. */
+export interface DataRecord {
+  line: number;
+  get(field: string): unknown;
+}
+
+/**
+ * Every record of a JSONL/CSV/TSV file. `fields` (name, flag) are checked against a CSV/TSV header;
+ * `check` turns a record into a value or throws a message that becomes that line's DataError
+ * (or, with skipBadLines, a counted skip).
+ */
+export async function loadRecords<T>(
+  path: string,
+  fields: [string, string][],
+  check: (r: DataRecord) => T,
+  opts: { skipBadLines?: boolean | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[] }> {
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a data file' : `cannot read (${code ?? 'error'})`}`);
+  }
+  if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
+  const format = dataFormat(path, content);
+  const out = { items: [] as (T & { line: number })[], skipped: 0, skippedReasons: [] as string[] };
+  const name = basename(path);
+  const collector: Collector = {
+    bad(line, reason) {
+      if (!opts.skipBadLines) throw new DataError(`${path} line ${line}: ${reason}`);
+      out.skipped++;
+      if (out.skippedReasons.length < KEPT_REASONS) out.skippedReasons.push(`${name} line ${line}: ${reason}`);
+    },
+    add(line, field) {
+      try {
+        out.items.push({ ...check({ line, get: field }), line });
+      } catch (e) {
+        if (e instanceof BadLine || e instanceof RecordError) this.bad(line, e.message);
+        else throw e;
+      }
+    },
+  };
+  if (format === 'jsonl' && content.trimStart().startsWith('[')) throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
+  if (format === 'jsonl') readJsonl(content, collector, opts.signal);
+  else await readDelimited(path, content, format, fields, collector, opts.signal);
+  throwIfAborted(opts.signal);
+  if (out.items.length === 0) throw new DataError(`${path}: no usable samples${out.skipped ? ` (${out.skipped} bad lines skipped; first: ${out.skippedReasons[0]})` : ''}`);
+  return out;
+}
+
+/** What a loadRecords check throws for a line it cannot use. */
+export class RecordError extends Error {}

@@ -97,7 +97,7 @@ async function askBase(s: Services, finetuned: string): Promise<string | undefin
   const candidates = await baseCandidates(finetuned, recent);
   const browse = { label: '$(folder-opened) Browse…', description: '', path: '' };
   const items = [
-    ...candidates.map((c) => ({ label: basename(c.path), description: c.detail, detail: c.path, path: c.path })),
+    ...candidates.map((c) => ({ label: c.label ?? basename(c.path), description: c.detail, detail: c.path, path: c.path })),
     browse,
   ];
   const pick = candidates.length
@@ -155,7 +155,7 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   try {
     report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
       finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
-      backend: settings.backend, device: settings.executionProvider,
+      backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
       ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
     }, s.log, (done, total, label) => pending?.pending(title, label, total > 0 ? done / total : undefined));
   } catch (e) {
@@ -167,6 +167,8 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;
   s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${report.executionProvider} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
   if (report.accuracy) s.log.info(`accuracy ${report.accuracy.before.accuracy.toFixed(4)} -> ${report.accuracy.after.accuracy.toFixed(4)}`);
+  if (report.lora) s.log.info(`LoRA merged (r=${report.lora.r}, alpha=${report.lora.alpha}, modules ${report.lora.modules.join(', ')}); subnetwork ${report.bytes?.subnetwork ?? '?'} bytes vs the adapter's ${report.lora.adapterBytes}`);
+  for (const note of report.notes ?? []) s.log.info(`note: ${note}`);
   // the prune succeeded whatever happens to the panel: its own command reports its own failure
   if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
   else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${report.executionProvider}). Wrote ${basename(out)}.`);
@@ -208,7 +210,7 @@ export async function findReport(uri: vscode.Uri | undefined): Promise<string | 
 
 export async function evaluateCommand(s: Services, uri?: vscode.Uri, options: { dataset?: string } = {}): Promise<EvalResult | undefined> {
   if (!requireTrust()) return undefined;
-  const model = uri?.fsPath ?? (await pickFolderOrFile('Model to evaluate (a folder with model.onnx, or an .onnx file)', { files: { ONNX: ['onnx'] } }));
+  const model = uri?.fsPath ?? (await pickFolderOrFile('Model to evaluate (a Hugging Face folder, or an .onnx file)', { files: { ONNX: ['onnx'] } }));
   if (!model) return undefined;
   const settings = readSettings(vscode.Uri.file(model));
   const data = options.dataset ?? (await askDataset(model, settings.evalDataset, true));
@@ -271,7 +273,7 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
       finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), out,
       eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
-      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, device: settings.executionProvider,
+      scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
     }, s.log);
     s.log.info(sweepTable(result, maxDrop ?? undefined));
     if (report) s.status.ran(report.backend, report.executionProvider);
@@ -283,4 +285,42 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     reportFailure(s, 'sweep', e);
     return undefined;
   }
+}
+
+/** Options that skip the prompts of KEN: Compare with Base… (tests, keybindings). */
+export interface CompareOptions {
+  base?: string;
+  /** Where the comparison is written (default: a folder under the extension's temporary folder). */
+  out?: string;
+  openPanel?: boolean;
+}
+
+/**
+ * KEN_viz for any pair: the model (a KEN or reference output, a sparse fine-tune) against a base;
+ * kept = where they differ; no pruning runs.
+ */
+export async function compareCommand(s: Services, compareRoot: string, uri?: vscode.Uri, options: CompareOptions = {}): Promise<PruneOutcome | undefined> {
+  if (!requireTrust()) return undefined;
+  const model = await resolveModel(uri, 'compare with its base');
+  if (!model) return undefined;
+  const base = options.base ?? (await askBase(s, model));
+  if (!base) return undefined;
+  const out = options.out ?? join(compareRoot, `${basename(model).replace(/[^\w.-]+/g, '_')}-vs-${basename(base).replace(/[^\w.-]+/g, '_')}-${Date.now().toString(36)}`);
+  s.log.info(`compare ${model} with ${base} -> ${out}`);
+  let report: KenReport;
+  try {
+    report = await runJobWithProgress(s.context.extensionPath, `KEN: comparing ${basename(model)} with ${basename(base)}`, 'compare', { model, base, out }, s.log);
+  } catch (e) {
+    reportFailure(s, 'compare', e);
+    return undefined;
+  }
+  const unpaired = report.compare?.unpaired ?? [];
+  s.log.info(`compared: ${report.keptParams} of ${report.totalParams} parameters differ or have no base${unpaired.length ? `; could not pair ${unpaired.length}: ${unpaired.map((u) => `${u.side === 'base' ? 'base only: ' : ''}${u.name} (${u.reason})`).join('; ')}` : ''}`);
+  if (unpaired.length > 0) {
+    void vscode.window.showWarningMessage(`KEN: could not pair ${unpaired.length} tensor${unpaired.length === 1 ? '' : 's'} of ${basename(model)} and ${basename(base)} (${unpaired.slice(0, 3).map((u) => u.name).join(', ')}${unpaired.length > 3 ? ', …' : ''}); the rest are shown.`, 'Open log').then((a) => {
+      if (a) s.log.show(true);
+    });
+  }
+  if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
+  return { out, report };
 }

@@ -2,14 +2,16 @@
 // is unit-tested directly; the extension turns the results into pickers.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { cachedModels, resolveModelRef } from '../formats/hfcache';
 
-const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors)$/;
+const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors|pytorch_model\.bin|pytorch_model\.bin\.index\.json|adapter_config\.json)$/;
+const TRAINER_CHECKPOINT = /^checkpoint-\d+$/;
 
 /** Whether a folder (or file) looks like a model KEN can open: what openModel looks for. */
 export async function looksLikeModel(path: string): Promise<boolean> {
   try {
     const s = await stat(path);
-    if (s.isFile()) return /\.(safetensors|onnx)$/.test(path) && !path.endsWith('ken-subnetwork.safetensors');
+    if (s.isFile()) return /\.(safetensors|onnx|bin)$/.test(path) && !path.endsWith('ken-subnetwork.safetensors');
     const names = await readdir(path);
     return names.some((n) => WEIGHTS.test(n) && n !== 'ken-subnetwork.safetensors');
   } catch {
@@ -24,16 +26,31 @@ export async function modelDir(path: string): Promise<string> {
 
 export interface BaseCandidate {
   path: string;
-  /** Why it is offered: 'config' (`_name_or_path`), 'sibling', 'recent'. */
-  reason: 'config' | 'sibling' | 'recent';
+  /** Why it is offered: 'config' (`_name_or_path`, an adapter's `base_model_name_or_path`), 'sibling', 'recent', 'cache' (Hugging Face cache). */
+  reason: 'config' | 'sibling' | 'recent' | 'cache';
   detail: string;
+  /** What to call it in a picker (a hub id for a cached snapshot); else its folder name. */
+  label?: string;
+}
+
+async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readConfig(dir: string): Promise<Record<string, unknown> | undefined> {
+  return readJson(join(dir, 'config.json'));
+}
+
+async function isAdapter(dir: string): Promise<boolean> {
   try {
-    return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await stat(join(dir, 'adapter_config.json'));
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -45,25 +62,33 @@ function sameArchitecture(a: Record<string, unknown> | undefined, b: Record<stri
 }
 
 /**
- * Base models to offer for a fine-tuned model, best first: `config.json`'s `_name_or_path` when it is a
- * local folder, sibling folders holding a model of the same architecture (a "pretrained" or "base" name
- * first), then recent choices that still exist.
+ * Base models to offer for a fine-tuned model, best first: `config.json`'s `_name_or_path` (an adapter's
+ * `base_model_name_or_path`) as a local folder or a hub id in the Hugging Face cache, sibling folders
+ * holding a model of the same architecture (a "pretrained" or "base" name first), recent choices that
+ * still exist, then cached models of the same `model_type`. Never another Trainer checkpoint of the same
+ * run, never a LoRA adapter.
  */
-export async function baseCandidates(finetuned: string, recent: readonly string[] = []): Promise<BaseCandidate[]> {
+export async function baseCandidates(finetuned: string, recent: readonly string[] = [], env: Readonly<Record<string, string | undefined>> = process.env): Promise<BaseCandidate[]> {
   const dir = await modelDir(finetuned);
-  const config = await readConfig(dir);
+  const adapter = await readJson(join(dir, 'adapter_config.json'));
+  const config = adapter ? undefined : await readConfig(dir);
   const out: BaseCandidate[] = [];
   const seen = new Set<string>([resolve(dir)]);
-  const add = (c: BaseCandidate): void => {
+  const add = async (c: BaseCandidate): Promise<void> => {
     const key = resolve(c.path);
-    if (seen.has(key)) return;
+    if (seen.has(key) || (await isAdapter(c.path))) return;
     seen.add(key);
     out.push(c);
   };
-  const named = config?.['_name_or_path'];
+  const [named, field] = adapter
+    ? [adapter['base_model_name_or_path'], 'adapter_config.json base_model_name_or_path']
+    : [config?.['_name_or_path'], 'config.json _name_or_path'];
   if (typeof named === 'string' && named) {
-    const p = isAbsolute(named) ? named : resolve(dir, named);
-    if (await looksLikeModel(p)) add({ path: p, reason: 'config', detail: `config.json _name_or_path` });
+    const p = await resolveModelRef(named, dir, env);
+    if (p && (await looksLikeModel(p))) {
+      const cached = !(isAbsolute(named) ? named === p : resolve(dir, named) === p);
+      await add({ path: p, reason: 'config', detail: `${field}${cached ? ` ${named} (Hugging Face cache)` : ''}`, ...(cached ? { label: named } : {}) });
+    }
   }
   const parent = dirname(dir);
   let siblings: string[] = [];
@@ -74,14 +99,23 @@ export async function baseCandidates(finetuned: string, recent: readonly string[
   }
   const score = (name: string): number => (/pre-?train|base|original|foundation/i.test(name) ? 0 : 1);
   siblings.sort((a, b) => score(a) - score(b) || a.localeCompare(b));
+  const sameRun = TRAINER_CHECKPOINT.test(basename(dir));
   for (const name of siblings) {
     const p = join(parent, name);
     if (p === dir || /ken-k\d+|pruned|\.ken-tmp-/.test(name)) continue;
+    if (sameRun && TRAINER_CHECKPOINT.test(name)) continue; // another checkpoint of the same Trainer run
     if (!(await looksLikeModel(p))) continue;
     if (!sameArchitecture(config, await readConfig(p))) continue;
-    add({ path: p, reason: 'sibling', detail: `next to ${basename(dir)}` });
+    await add({ path: p, reason: 'sibling', detail: `next to ${basename(dir)}` });
   }
-  for (const r of recent) if (await looksLikeModel(r)) add({ path: r, reason: 'recent', detail: 'recently used' });
+  for (const r of recent) if (await looksLikeModel(r)) await add({ path: r, reason: 'recent', detail: 'recently used' });
+  const modelType = config?.['model_type'];
+  if (typeof modelType === 'string') {
+    for (const m of await cachedModels(env)) {
+      if (m.config?.['model_type'] !== modelType || !sameArchitecture(config, m.config)) continue;
+      if (await looksLikeModel(m.path)) await add({ path: m.path, reason: 'cache', detail: `Hugging Face cache: ${m.id}`, label: m.id });
+    }
+  }
   return out;
 }
 

@@ -1,16 +1,23 @@
 // Activation: the KEN log, the provider status item, the commands and the panel serializer.
 // The extension is a thin shell: every piece of work is a core job run in a worker thread.
 import * as vscode from 'vscode';
-import { evaluateCommand, findReport, pruneCommand, reportFailure, restoreCommand, sweepCommand, type PruneOptions, type Services, type SweepOptions } from './commands';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareCommand, evaluateCommand, findReport, pruneCommand, reportFailure, restoreCommand, sweepCommand, type CompareOptions, type PruneOptions, type Services, type SweepOptions } from './commands';
 import { KenPanels, VIEW_TYPE } from './panel';
 import { enableCudaCommand } from './cuda';
 import { ProviderStatus } from './status';
 import { RunWatcher, TrainerCodeLens, watchCommand } from './watch';
+import { InlineRunStatus } from './inline';
+import { NotebookVizBridge } from './notebook';
 
 export interface KenApi {
   services: Services;
   watcher: RunWatcher;
   panels: KenPanels;
+  /** The inline decorations after the Trainer lines of a watched run (what each editor shows). */
+  inline: InlineRunStatus;
 }
 
 export function activate(context: vscode.ExtensionContext): KenApi {
@@ -49,6 +56,11 @@ export function activate(context: vscode.ExtensionContext): KenApi {
   }));
   register('ken.watch', (uri?: vscode.Uri, options?: { base?: string; k?: number }) => watchCommand(services, watcher, uri, options));
   register('ken.stopWatch', () => watcher.stop());
+  const compareRoot = join(tmpdir(), `ken-compare-${process.pid}`);
+  context.subscriptions.push({ dispose: () => void rm(compareRoot, { recursive: true, force: true }) });
+  register('ken.compareWithBase', (uri?: vscode.Uri, options?: CompareOptions) => compareCommand(services, compareRoot, uri, options));
+  const inline = new InlineRunStatus(watcher);
+  context.subscriptions.push(inline, new NotebookVizBridge(services, watcher));
   context.subscriptions.push(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new TrainerCodeLens()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -56,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): KenApi {
     }),
   );
   log.info(`KEN activated (${context.extension.packageJSON.version as string})`);
-  return { services, watcher, panels };
+  return { services, watcher, panels, inline };
 }
 
 export function deactivate(): void {

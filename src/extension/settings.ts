@@ -1,5 +1,6 @@
 // The extension's settings (package.json `contributes.configuration`), read in one place.
 import * as vscode from 'vscode';
+import { KERNELS, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 
@@ -8,6 +9,7 @@ export interface KenSettings {
   scope: Scope;
   executionProvider: DeviceChoice;
   backend: BackendChoice;
+  kernel: Kernel;
   outputFolder: string;
   evalDataset: string;
   includeHead: boolean;
@@ -22,6 +24,7 @@ export function readSettings(scope?: vscode.Uri): KenSettings {
     scope: c.get<Scope>('scope', 'all') === 'attention' ? 'attention' : 'all',
     executionProvider: (['auto', 'cuda', 'cpu'] as const).find((v) => v === c.get('executionProvider')) ?? 'auto',
     backend: (['auto', 'js', 'ort'] as const).find((v) => v === c.get('backend')) ?? 'auto',
+    kernel: KERNELS.find((v) => v === c.get('kernel')) ?? 'gaussian',
     outputFolder: c.get<string>('outputFolder', ''),
     evalDataset: c.get<string>('evalDataset', ''),
     includeHead: c.get<boolean>('includeHead', false),

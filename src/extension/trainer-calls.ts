@@ -13,7 +13,7 @@ export interface TrainerCall {
 const CALL = /\b(\w*TrainingArguments|Trainer|SFTConfig|Seq2SeqTrainer)\s*\(/g;
 
 /** The text of the call's arguments: from after `(` to its matching `)`, skipping strings and comments. */
-function argumentsOf(text: string, open: number): string | undefined {
+export function argumentsOf(text: string, open: number): string | undefined {
   let depth = 1;
   let i = open + 1;
   while (i < text.length) {

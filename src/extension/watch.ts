@@ -57,7 +57,7 @@ export class RunWatcher implements vscode.Disposable {
     this.s.log.info(`watching ${runDir} against ${base}, k=${k}`);
     try {
       const result = await runJob(this.s.context.extensionPath, 'watch', {
-        runDir, base, k, scope: settings.scope, includeHead: settings.includeHead, backend: 'js', device: 'cpu', threads: 1, pollMs: 1000,
+        runDir, base, k, scope: settings.scope, includeHead: settings.includeHead, kernel: settings.kernel, backend: 'js', device: 'cpu', threads: 1, pollMs: 1000,
         recordDir: join(this.recordRoot, createHash('sha1').update(runDir).digest('hex').slice(0, 12)),
         ...(settings.evalDataset ? { eval: { data: settings.evalDataset, batchSize: settings.evalBatchSize, device: 'cpu' as const, threads: 1 } } : {}),
       }, cancel.token, {

@@ -6,6 +6,10 @@ import { CheckpointError } from '../errors';
 import { filterSideFiles, readRegularFile, requireFolderFile } from './paths';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 import { readOnnxModel, type OnnxModel } from './onnx';
+import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from './torch';
+import { virtualSafetensors, type VirtualCheckpoint } from './virtual';
+import { adapterAsBaseError, isAdapterFolder, openMergedAdapter, readLoraConfig, type LoraInfo } from './lora';
+import { parseHubId, resolveHubId, resolveModelRef } from './hfcache';
 
 export interface SafetensorsCheckpoint {
   /** Weight files, in the order their tensors are listed. */
@@ -13,6 +17,8 @@ export interface SafetensorsCheckpoint {
   /** model.safetensors.index.json when sharded (copied as it is). */
   indexFile: string | undefined;
   tensors: Map<string, { entry: SafetensorsEntry; file: SafetensorsHeader }>;
+  /** Set when the tensors come from another format (pytorch_model.bin, a merged LoRA adapter): the files above are written out, not copied. */
+  virtual?: VirtualCheckpoint;
 }
 
 export interface ModelFolder {
@@ -26,11 +32,25 @@ export interface ModelFolder {
   auxFiles: string[];
   /** Parsed config.json, when there is one. */
   config: Record<string, unknown> | undefined;
+  /** Set when the folder is a LoRA adapter merged into its base. */
+  lora?: LoraInfo;
+  /** Side files that come from another folder (a LoRA adapter's base): name -> folder. */
+  auxFrom?: Map<string, string>;
+  /** What opening the model decided that the user should read ("a shard given alone means its folder"). */
+  notes?: string[];
   /** Side files left out (a symlink out of the folder, a private-looking name), one line each. */
-  warnings: string[];
+  warnings?: string[];
 }
 
-const AUX = /^(config\.json|generation_config\.json|special_tokens_map\.json|added_tokens\.json|preprocessor_config\.json|tokenizer[\w.-]*\.json|tokenizer\.model|vocab[\w.-]*|merges\.txt|spiece\.model|sentencepiece[\w.-]*\.model)$/;
+// Weight files (and KEN's own outputs, and a Trainer's pickled training state) are never side files; every
+// other file of the folder (config, tokenizer, chat_template.jinja, remote code, README.md, ...) is
+// copied unchanged into a pruned checkpoint.
+const NOT_SIDE = /^(\..*|.*\.(safetensors|bin|pt|pth|ckpt|pkl|h5|msgpack|onnx|onnx_data|gguf|ot)|.*\.safetensors\.index\.json|.*\.bin\.index\.json|ken-report\.json)$/;
+
+/** Whether a top-level file of a model folder travels with its pruned checkpoint unchanged. */
+export function isSideFile(name: string): boolean {
+  return !NOT_SIDE.test(name);
+}
 
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
 
@@ -86,13 +106,37 @@ function indexSafetensors(headers: SafetensorsHeader[], indexFile: string | unde
   return { files: headers, indexFile, tensors };
 }
 
-/** Opens a model folder or file; `role` ("fine-tuned", "base") only words the errors. */
-export async function openModel(path: string, role: string): Promise<ModelFolder> {
+export interface OpenOptions {
+  /** For a LoRA adapter folder: the base to merge it into (else its adapter_config.json's base_model_name_or_path). */
+  adapterBase?: ModelFolder | undefined;
+  /** Refuse a LoRA adapter (a base model is never an adapter). */
+  refuseAdapter?: boolean;
+}
+
+/**
+ * Opens a model folder or file, or a hub id (`org/name[@revision]`) found in the Hugging Face cache;
+ * `role` ("fine-tuned", "base") only words the errors.
+ */
+export async function openModel(path: string, role: string, opts: OpenOptions = {}): Promise<ModelFolder> {
   const abs = resolve(path);
   const kind = await isDir(abs);
-  if (kind === undefined) throw new CheckpointError(`${path}: no such file or folder (${role} model)`);
+  if (kind === undefined) {
+    const cached = parseHubId(path) ? await resolveHubId(path) : undefined;
+    if (cached) {
+      const folder = await openModel(cached, role, opts);
+      (folder.notes ??= []).push(`${path} resolved in the Hugging Face cache: ${cached}`);
+      return folder;
+    }
+    throw new CheckpointError(`${path}: no such file or folder (${role} model)${parseHubId(path) ? ', and not in the Hugging Face cache' : ''}`);
+  }
   if (!kind) {
     const dir = dirname(abs);
+    const shardOf = await indexListing(dir, basename(abs));
+    if (shardOf) {
+      const folder = await openModel(dir, role);
+      (folder.notes ??= []).push(`${basename(abs)} is one shard of ${shardOf}: the whole folder ${dir} is used`);
+      return folder;
+    }
     if (abs.endsWith('.safetensors')) {
       const header = await readSafetensorsHeader(abs);
       return { path: abs, dir, safetensors: indexSafetensors([header], undefined), onnx: undefined, auxFiles: [], config: undefined, warnings: [] };
@@ -100,11 +144,29 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
     if (abs.endsWith('.onnx')) {
       return { path: abs, dir, safetensors: undefined, onnx: await readOnnxModel(abs), auxFiles: [], config: undefined, warnings: [] };
     }
-    if (/\.(bin|pt|pth|ckpt|pkl)$/.test(abs)) throw pickleRefusal(abs);
+    if (/\.(bin|pt|pth)$/.test(abs)) {
+      if (basename(abs) === 'pytorch_model.bin') {
+        const folder = await openModel(dir, role);
+        (folder.notes ??= []).push(`${basename(abs)} is read with the rest of its folder ${dir}`);
+        return folder;
+      }
+      const out = join(dir, basename(abs).replace(/\.(bin|pt|pth)$/, '.safetensors'));
+      const vf = virtualSafetensors(out, await readTorchFile(abs), { format: 'pt' });
+      const safetensors = indexSafetensors([vf.header], undefined);
+      safetensors.virtual = { files: new Map([[out, vf]]), index: undefined, source: basename(abs) };
+      return { path: abs, dir, safetensors, onnx: undefined, auxFiles: [], config: undefined };
+    }
+    if (/\.(ckpt|pkl)$/.test(abs)) throw pickleRefusal(abs);
     throw new CheckpointError(`${path}: not a .safetensors or .onnx file (${role} model)`);
   }
   const names = (await readdir(abs)).sort();
-  const safetensors = await openSafetensors(abs, names, role);
+  if (isAdapterFolder(names)) return openAdapter(abs, names, role, opts);
+  let safetensors = await openSafetensors(abs, names, role);
+  if (!safetensors && hasTorchCheckpoint(names)) {
+    const virtual = await openTorchCheckpoint(abs, names);
+    safetensors = indexSafetensors([...virtual.files.values()].map((f) => f.header), virtual.index === undefined ? undefined : join(abs, 'model.safetensors.index.json'));
+    safetensors.virtual = virtual;
+  }
   const onnxName = names.includes('model.onnx') ? 'model.onnx' : names.filter((n) => n.endsWith('.onnx')).length === 1 ? names.find((n) => n.endsWith('.onnx')) : undefined;
   const onnx = onnxName ? await readOnnxModel(await requireFolderFile(abs, onnxName, 'ONNX model')) : undefined;
   if (!safetensors && !onnx) {
@@ -113,7 +175,10 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
   }
   // Side files travel into the output and the subnetwork people share: a symlink out of the folder
   // (or a private-looking name) is left out with a warning; a FIFO or a device is refused.
-  const { files: auxFiles, warnings } = await filterSideFiles(abs, names.filter((x) => AUX.test(x)));
+  const external = new Set(onnx?.externalFiles ?? []);
+  const candidates: string[] = [];
+  for (const n of names) if (isSideFile(n) && !external.has(n) && (await isDir(join(abs, n))) === false) candidates.push(n);
+  const { files: auxFiles, warnings } = await filterSideFiles(abs, candidates);
   let config: Record<string, unknown> | undefined;
   if (auxFiles.includes('config.json')) {
     try {
@@ -126,9 +191,42 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
   return { path: abs, dir: abs, safetensors, onnx, auxFiles, config, warnings };
 }
 
+/** A LoRA adapter folder: merged into the base given, else into the base its adapter_config.json names. */
+async function openAdapter(dir: string, names: string[], role: string, opts: OpenOptions): Promise<ModelFolder> {
+  if (opts.refuseAdapter) throw adapterAsBaseError(dir);
+  let base = opts.adapterBase;
+  const notes: string[] = [];
+  if (!base) {
+    const declared = (await readLoraConfig(dir)).baseModel;
+    const found = declared ? await resolveModelRef(declared, dir) : undefined;
+    if (!declared || !found) {
+      throw new CheckpointError(`${join(dir, 'adapter_config.json')}: base_model_name_or_path ${declared ? `${JSON.stringify(declared)} is neither a folder nor in the Hugging Face cache` : 'is missing'}; give the base with --base (${role} model)`);
+    }
+    base = await openModel(found, 'LoRA base', { refuseAdapter: true });
+    notes.push(`LoRA base ${declared} resolved to ${found}`);
+  }
+  const { folder, info } = await openMergedAdapter(dir, names, base);
+  folder.lora = info;
+  folder.notes = [...notes, ...(base.notes ?? [])];
+  return folder;
+}
+
+/** The index file of `dir` that lists `file` as a shard, if any. */
+async function indexListing(dir: string, file: string): Promise<string | undefined> {
+  for (const idx of ['model.safetensors.index.json', 'pytorch_model.bin.index.json']) {
+    try {
+      const index = JSON.parse((await readRegularFile(join(dir, idx))).toString('utf8')) as { weight_map?: Record<string, unknown> };
+      if (index.weight_map && Object.values(index.weight_map).includes(file)) return idx;
+    } catch {
+      // no such index (or not JSON): not a shard of it
+    }
+  }
+  return undefined;
+}
+
 function pickleRefusal(where: string): CheckpointError {
   return new CheckpointError(
-    `${where}: holds only a pickled PyTorch checkpoint, which KEN never unpickles; save it as safetensors first ` +
-      `(model.save_pretrained(dir, safe_serialization=True))`,
+    `${where}: holds only a pickled checkpoint KEN does not read (it reads pytorch_model.bin in torch.save's zip format, ` +
+      `without unpickling); save it as safetensors (model.save_pretrained(dir, safe_serialization=True))`,
   );
 }

@@ -62,6 +62,8 @@ export interface SubnetworkMeta {
   version: number;
   tool: string;
   k: number;
+  /** The KDE's kernel (scikit-learn's name); files written before kernels existed lack it (gaussian). */
+  kernel?: string;
   scope: string;
   include?: string;
   exclude?: string;

@@ -1,5 +1,6 @@
 // Long work that the extension runs in a worker thread, off the extension host's main thread:
 // what each job takes and returns, and the messages between the host and the job worker.
+import type { CompareRequest } from '../ken/compare';
 import type { PruneRequest } from '../ken/prune';
 import type { RestoreRequest, RestoreResult } from '../ken/restore';
 import type { EvalResult, KenReport } from '../report/report';
@@ -15,6 +16,7 @@ export interface JobParams {
   eval: { model: string; spec: EvalSpec };
   sweep: Omit<SweepRequest, 'signal' | 'onProgress' | 'onPoint' | 'onBackend' | 'onWarning' | 'reservation'> & { out?: string };
   watch: Omit<WatchOptions, 'signal' | 'onUpdate' | 'onLog' | 'include' | 'exclude'> & { runDir: string; include?: string; exclude?: string };
+  compare: Plain<CompareRequest>;
 }
 
 export interface JobResults {
@@ -23,6 +25,7 @@ export interface JobResults {
   eval: EvalResult;
   sweep: { result: SweepResult; out?: string; report?: KenReport };
   watch: { updates: number; reason: 'stopped' | 'folder-removed' };
+  compare: KenReport;
 }
 
 /** Events a long job streams while it runs (the watcher's checkpoints). */

@@ -1,4 +1,5 @@
 // The jobs a worker can run: each one call into the core with a signal, progress and a log.
+import { compareToFolder } from '../ken/compare';
 import { OutputReservation } from '../formats/output';
 import { pruneToFolder } from '../ken/prune';
 import { restoreSubnetwork } from '../ken/restore';
@@ -29,7 +30,7 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
       ...params,
       signal: ctx.signal,
       onWarning: (w) => ctx.log('warn', w),
-      onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
+      onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
       onProgress: (p) => ctx.progress({ done: at(beforeShare, kenShare, p.rowsDone, p.rowsTotal), total: scale, label: p.tensor }),
       onEvalProgress: (phase, done, total) =>
         ctx.progress({
@@ -48,6 +49,8 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
       onLog: (level, message) => ctx.log(level, message),
       onUpdate: (update) => ctx.emit({ type: 'watch-update', update }),
     }),
+  compare: (params, ctx) =>
+    compareToFolder({ ...params, signal: ctx.signal, onProgress: (done, total, tensor) => ctx.progress({ done, total, label: tensor }) }),
   eval: async ({ model, spec }, ctx) => {
     const bench = await EvalBench.open(model, spec, ctx.signal);
     return bench.evaluate(model, { signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: 'samples' }) });
@@ -60,7 +63,7 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
         ...params,
         signal: ctx.signal,
         onWarning: (w) => ctx.log('warn', w),
-        onBackend: (backend, ep) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}`),
+        onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
         onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
         onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, accuracy ${(p.accuracy * 100).toFixed(2)}%`),
       });

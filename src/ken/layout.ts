@@ -45,6 +45,23 @@ export function convertBytes(bytes: Uint8Array, from: FloatDType, to: FloatDType
   return fromFloat32(toFloat32(bytes, from), to);
 }
 
+/** base[i] = finetuned[i] where kept, in place; returns base (both in the same dtype and layout). */
+export function mergeKeptInto(ft: Uint8Array, base: Uint8Array, mask: Uint8Array, elem: number): Uint8Array {
+  const n = mask.length;
+  if (elem === 4 && ft.byteOffset % 4 === 0 && base.byteOffset % 4 === 0) {
+    const f = new Int32Array(ft.buffer, ft.byteOffset, n);
+    const b = new Int32Array(base.buffer, base.byteOffset, n);
+    for (let i = 0; i < n; i++) if (mask[i]) b[i] = f[i]!;
+  } else if (elem === 2 && ft.byteOffset % 2 === 0 && base.byteOffset % 2 === 0) {
+    const f = new Uint16Array(ft.buffer, ft.byteOffset, n);
+    const b = new Uint16Array(base.buffer, base.byteOffset, n);
+    for (let i = 0; i < n; i++) if (mask[i]) b[i] = f[i]!;
+  } else {
+    for (let i = 0; i < n; i++) if (mask[i]) base.set(ft.subarray(i * elem, (i + 1) * elem), i * elem);
+  }
+  return base;
+}
+
 /** out = kept ? finetuned : base, element by element (both already in the same dtype and layout). */
 export function mergeKept(ft: Uint8Array, base: Uint8Array, mask: Uint8Array, elem: number): Uint8Array {
   const out = new Uint8Array(ft.byteLength);

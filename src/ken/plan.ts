@@ -1,5 +1,5 @@
 // Which fine-tuned tensors KEN prunes, against which base tensors. A logical tensor is one weight in
-// KEN layout (rows = output units, the torch layout); it may be stored in the fine-tuned folder's
+// KEN layout (the PyTorch layout: rows are its first axis, output units for Linear, input units for GPT-2 Conv1D); it may be stored in the fine-tuned folder's
 // safetensors, its ONNX model, or both (an ONNX MatMul weight transposed, under a generated name).
 import { basename } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
@@ -8,6 +8,8 @@ import { readRange } from '../formats/safetensors';
 import { columnRowInitializers, readInitializerBytes, type OnnxInitializer } from '../formats/onnx';
 import { elementSize, isFloatDType, toFloat32, type FloatDType } from './dtype';
 import { transposeBytes } from './layout';
+import { FAMILIES, familyOf } from '../models/registry';
+import type { HfConfig, ModelFamily, StoredLayout } from '../models/types';
 
 export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
 export type Scope = 'all' | 'attention';
@@ -24,7 +26,7 @@ export interface TensorView {
   shape: number[];
   /** Stored as the transpose of KEN layout (2-D only). */
   transposed: boolean;
-  /** Bytes as stored (little-endian). */
+  /** Bytes as stored (little-endian), in a fresh buffer the caller owns (KEN writes the pruned tensor into the base's). */
   read(): Promise<Uint8Array>;
   onnxInit?: OnnxInitializer;
 }
@@ -41,6 +43,8 @@ export interface LogicalTensor {
   status: TensorStatus;
   /** Why it is not pruned, or how its base was found. */
   note: string | undefined;
+  /** Known to hold its base tensor's bytes (a module a LoRA adapter does not touch): KEN keeps nothing, the result is the base. */
+  identicalToBase?: boolean;
 }
 
 export interface PlanOptions {
@@ -49,6 +53,8 @@ export interface PlanOptions {
   exclude?: RegExp | undefined;
   includeHead?: boolean;
   signal?: AbortSignal | undefined;
+  /** A base tensor of another shape leaves the tensor unpaired ('no-base', with a note) instead of failing. */
+  unpairedShapes?: boolean;
 }
 
 export interface Plan {
@@ -57,17 +63,41 @@ export interface Plan {
   unmapped: string[];
   /** Base tensors no fine-tuned tensor uses (an MLM head, ...). */
   baseOnly: string[];
+  /** Choices the plan made that a user should read (the layout inferred for an ONNX-only model). */
+  notes: string[];
+  /** The model family (config.json model_type), when known. */
+  family: string | undefined;
 }
 
-const HEAD = /(^|\.)(classifier|score|qa_outputs)\./;
-const IN_LAYER = /(^|\.)(layer|layers|h|block|blocks)\.\d+\./;
+// Without a config.json (a lone .safetensors or .onnx file) the family is unknown: these cover every
+// registered family's task heads, numbered layers and whole-model prefixes.
+const HEAD = /^(classifier|score|qa_outputs|pre_classifier|classification_head)\./;
+const IN_LAYER = /(^|\.)(layer|layers|h|block|blocks)\.\d+\.|(^|\.)albert_layer_groups\.\d+\.albert_layers\.\d+\./;
+const ALL_PREFIXES = [...new Set(FAMILIES.flatMap((f) => f.prefixes))].sort((a, b) => b.length - a.length);
 
-export function isHead(name: string): boolean {
-  return HEAD.test(name);
+/** Whether a fine-tuned tensor is a task head (its family's, or any family's when unknown). */
+export function isHead(name: string, family?: ModelFamily): boolean {
+  return (family?.taskHeads ?? HEAD).test(name);
 }
 
-export function inNumberedLayer(name: string): boolean {
-  return IN_LAYER.test(name);
+/** Whether a tensor lies inside the numbered transformer blocks (what `--scope attention` keeps). */
+export function inNumberedLayer(name: string, family?: ModelFamily): boolean {
+  return (family?.layers ?? IN_LAYER).test(name);
+}
+
+/** How PyTorch stores a weight of this name: `conv1d` ([in, out], GPT-2) or `rows` (Linear, [out, in]). */
+export function storedLayout(name: string, family?: ModelFamily): StoredLayout {
+  const re = family ? family.conv1d : FAMILIES.find((f) => f.conv1d?.test(name))?.conv1d;
+  return re?.test(name) ? 'conv1d' : 'rows';
+}
+
+/** The family of a fine-tuned model: its config.json, else its base's. */
+export function familyFor(...configs: (HfConfig | undefined)[]): ModelFamily | undefined {
+  for (const c of configs) {
+    const f = familyOf(c);
+    if (f) return f;
+  }
+  return undefined;
 }
 
 export function kenShape(view: Pick<TensorView, 'shape' | 'transposed'>): number[] {
@@ -91,20 +121,27 @@ export function safetensorsViews(folder: ModelFolder): TensorView[] {
   if (!st) return [];
   const out: TensorView[] = [];
   for (const { entry, file } of st.tensors.values()) {
+    const virtual = st.virtual?.files.get(file.path)?.readers.get(entry.name);
     out.push({
       format: 'safetensors', file: file.path, name: entry.name, dtype: entry.dtype, shape: entry.shape, transposed: false,
-      read: () => readRange(file.path, entry.begin, entry.end - entry.begin),
+      read: virtual ?? (() => readRange(file.path, entry.begin, entry.end - entry.begin)),
     });
   }
   return out;
 }
 
-export function onnxViews(folder: ModelFolder): TensorView[] {
+/**
+ * ONNX initializers as views. KEN layout is the PyTorch layout, so an initializer feeding MatMul (or Gemm
+ * without transB) in `[in, out]` orientation is transposed for a Linear weight (`[out, in]` in PyTorch)
+ * and as stored for a GPT-2 Conv1D weight (PyTorch stores it `[in, out]` too).
+ */
+export function onnxViews(folder: ModelFolder, family?: ModelFamily): TensorView[] {
   const model = folder.onnx;
   if (!model) return [];
   const cols = columnRowInitializers(model);
   return model.initializers.map((init) => ({
-    format: 'onnx' as const, file: model.path, name: init.name, dtype: init.dtype, shape: init.dims, transposed: cols.has(init.name),
+    format: 'onnx' as const, file: model.path, name: init.name, dtype: init.dtype, shape: init.dims,
+    transposed: cols.has(init.name) && storedLayout(init.name, family) !== 'conv1d',
     read: () => readInitializerBytes(model, init), onnxInit: init,
   }));
 }
@@ -113,31 +150,35 @@ function normalize(name: string): string {
   return name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
 }
 
-function stripFirst(name: string): string | undefined {
-  const i = name.indexOf('.');
-  return i > 0 ? name.slice(i + 1) : undefined;
-}
-
-/** Finds a base tensor by name, tolerating a model prefix present on one side only (bert.) and gamma/beta. */
-class NameIndex {
+/**
+ * Finds a base tensor by role: the same name, or the same name with one whole-model prefix (`bert.`,
+ * `model.`, `transformer.`, ...) present on one side only; old `gamma`/`beta` LayerNorm names read as
+ * `weight`/`bias`. Never a tensor under another module: `classifier.bias` does not match
+ * `mask_predictions.classifier.bias`.
+ */
+export class NameIndex {
   private full = new Map<string, TensorView>();
-  private stripped = new Map<string, TensorView | null>();
-  constructor(views: TensorView[]) {
+  constructor(views: TensorView[], private readonly prefixes: readonly string[]) {
     for (const v of views) this.full.set(normalize(v.name), v);
-    for (const v of views) {
-      const s = stripFirst(normalize(v.name));
-      if (s === undefined) continue;
-      this.stripped.set(s, this.stripped.has(s) ? null : v);
-    }
   }
   find(name: string): TensorView | undefined {
     const n = normalize(name);
     const exact = this.full.get(n);
     if (exact) return exact;
-    const s = stripFirst(n);
-    if (s !== undefined && this.full.has(s)) return this.full.get(s);
-    return this.stripped.get(n) ?? undefined;
+    for (const p of this.prefixes) {
+      if (n.startsWith(p) && this.full.has(n.slice(p.length))) return this.full.get(n.slice(p.length));
+    }
+    for (const p of this.prefixes) {
+      const v = this.full.get(p + n);
+      if (v) return v;
+    }
+    return undefined;
   }
+}
+
+/** The whole-model prefixes the name rule allows for a family (every family's when unknown). */
+export function prefixesFor(family: ModelFamily | undefined): readonly string[] {
+  return family ? [...family.prefixes].sort((a, b) => b.length - a.length) : ALL_PREFIXES;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -190,11 +231,15 @@ const CLEAR_MARGIN = 0.6;
  * by name, else (ONNX weights under generated names) by content.
  */
 export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOptions): Promise<Plan> {
+  const family = familyFor(ft.config, base.config);
+  const prefixes = prefixesFor(family);
+  const notes: string[] = [];
   const stViews = safetensorsViews(ft);
-  const oxViews = onnxViews(ft);
-  const tensors: LogicalTensor[] = stViews.map((v) => ({
+  const oxViews = onnxViews(ft, family);
+  let tensors: LogicalTensor[] = stViews.map((v) => ({
     name: v.name, shape: kenShape(v), dtype: v.dtype, views: [v], base: undefined, status: 'pruned', note: undefined,
   }));
+  tensors = await tieCopies(tensors, family, ft.config ?? base.config ?? {}, prefixes);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const unmapped: string[] = [];
 
@@ -207,8 +252,14 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
     }
     const t = byName.get(v.name);
     if (t) {
-      if (!sameShape(kenShape(v), t.shape)) {
+      // The safetensors tensor fixes the layout: the initializer is its copy, as stored or transposed.
+      if (v.shape.length === 2 && v.shape[0] === v.shape[1] && sameShape(v.shape, t.shape)) {
+        const [sb, ob] = [await t.views[0]!.read(), await v.read()];
+        if (v.dtype === t.dtype && bytesEqual(sb, ob)) v.transposed = false;
+        else if (v.dtype === t.dtype && bytesEqual(transposeBytes(sb, t.shape[0]!, t.shape[1]!, elementSize(t.dtype as FloatDType)), ob)) v.transposed = true;
+      } else if (!sameShape(kenShape(v), t.shape)) {
         if (v.shape.length === 2 && sameShape(v.shape, t.shape)) v.transposed = false;
+        else if (v.shape.length === 2 && sameShape([...v.shape].reverse(), t.shape)) v.transposed = true;
         else throw new CheckpointError(`${basename(v.file)}: initializer ${v.name} has shape ${JSON.stringify(v.shape)} but model.safetensors has ${JSON.stringify(t.shape)}`);
       }
       t.views.push(v);
@@ -254,10 +305,13 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
   for (const v of orphanOnnx) {
     tensors.push({ name: v.name, shape: kenShape(v), dtype: v.dtype, views: [v], base: undefined, status: 'pruned', note: undefined });
   }
+  if (stViews.length === 0 && family?.conv1d && oxViews.some((v) => family.conv1d!.test(v.name))) {
+    notes.push(`ONNX only: ${family.id} Conv1D weights taken as PyTorch stores them ([in, out], the MatMul orientation of the graph); KEN rows are their input units`);
+  }
 
   // Base tensors: safetensors when the base has them (names mean something), else its ONNX initializers.
-  const baseViews = base.safetensors ? safetensorsViews(base) : onnxViews(base).filter((v) => isFloatDType(v.dtype));
-  const index = new NameIndex(baseViews);
+  const baseViews = base.safetensors ? safetensorsViews(base) : onnxViews(base, family).filter((v) => isFloatDType(v.dtype));
+  const index = new NameIndex(baseViews, prefixes);
   const claimed = new Set<TensorView>();
   const needContent: LogicalTensor[] = [];
   for (const t of tensors) {
@@ -268,6 +322,11 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
       if (b) break;
     }
     if (b) {
+      if (!sameShape(kenShape(b), t.shape) && opts.unpairedShapes) {
+        t.note = `shape ${JSON.stringify(t.shape)} here but ${JSON.stringify(kenShape(b))} in the base`;
+        claimed.add(b);
+        continue;
+      }
       if (!sameShape(kenShape(b), t.shape)) {
         throw new CheckpointError(`tensor ${t.name}: fine-tuned shape ${JSON.stringify(t.shape)} but base ${basename(b.file)} has ${JSON.stringify(kenShape(b))}`);
       }
@@ -284,10 +343,10 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
     if (!isFloatDType(t.dtype)) {
       t.status = 'excluded';
       t.note = `${t.dtype} is not a floating-point type`;
-    } else if (isHead(t.name) && !opts.includeHead) {
+    } else if (isHead(t.name, family) && !opts.includeHead) {
       t.status = 'head';
       t.note = 'task head: kept as fine-tuned (use --include-head to prune it)';
-    } else if (opts.scope === 'attention' && !inNumberedLayer(t.name)) {
+    } else if (opts.scope === 'attention' && !inNumberedLayer(t.name, family)) {
       t.status = 'excluded';
       t.note = 'outside the numbered encoder/decoder layers (--scope attention)';
     } else if (opts.include && !opts.include.test(t.name)) {
@@ -301,10 +360,46 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
       t.note = t.note ?? 'no tensor of this name in the base model';
     } else {
       t.status = 'pruned';
+      if (ft.safetensors?.virtual?.unchanged?.get(t.name) === t.base.name && t.views.length === 1) {
+        t.identicalToBase = true;
+        t.note = 'the base tensor itself (not adapted): nothing differs, nothing kept';
+      }
     }
   }
   const baseOnly = baseViews.filter((v) => !claimed.has(v)).map((v) => v.name);
-  return { tensors, unmapped, baseOnly };
+  return { tensors, unmapped, baseOnly, notes, family: family?.id };
+}
+
+/** Every spelling of a tie group's names in this file (with and without one whole-model prefix). */
+function tieNames(name: string, prefixes: readonly string[]): string[] {
+  return [name, ...prefixes.map((p) => (name.startsWith(p) ? name.slice(p.length) : p + name))];
+}
+
+/**
+ * Ties: the members of a known tie group (T5's shared / encoder.embed_tokens / decoder.embed_tokens, a
+ * tied LM head) that the file stores as byte-identical copies become one logical tensor with one view per
+ * copy: pruned once, written identically. Copies that differ are left as separate tensors.
+ */
+async function tieCopies(tensors: LogicalTensor[], family: ModelFamily | undefined, config: HfConfig, prefixes: readonly string[]): Promise<LogicalTensor[]> {
+  const groups = family?.tieGroups?.(config) ?? [];
+  if (groups.length === 0) return tensors;
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const drop = new Set<LogicalTensor>();
+  for (const group of groups) {
+    const members = group.map((g) => tieNames(g, prefixes).map((n) => byName.get(n)).find((t) => t !== undefined)).filter((t): t is LogicalTensor => t !== undefined);
+    if (members.length < 2) continue;
+    const head = members[0]!;
+    const headBytes = await head.views[0]!.read();
+    const tied: string[] = [];
+    for (const m of members.slice(1)) {
+      if (m.dtype !== head.dtype || !sameShape(m.shape, head.shape) || !bytesEqual(await m.views[0]!.read(), headBytes)) continue;
+      head.views.push(...m.views);
+      drop.add(m);
+      tied.push(m.name);
+    }
+    if (tied.length > 0) head.note = `tied: ${tied.join(', ')} ${tied.length === 1 ? 'is a copy' : 'are copies'} of ${head.name} (pruned once, written identically)`;
+  }
+  return tensors.filter((t) => !drop.has(t));
 }
 
 /** ONNX weights under generated names: the base tensor of the same (KEN) shape that is clearly closest. */

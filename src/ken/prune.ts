@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { rewriteInitializers } from '../formats/onnx';
 import { OutputReservation, checkOutputPath, writing } from '../formats/output';
 import { copyFolderFile, openRegular } from '../formats/paths';
 import { readRange } from '../formats/safetensors';
+import { writeVirtualFile } from '../formats/virtual';
 import { readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
 import { restorableProblem } from './verify';
 import { EvalBench, type EvalSpec } from '../eval/bench';
@@ -19,9 +20,10 @@ import { TOOL } from '../version';
 import { elementSize, type FloatDType } from './dtype';
 import { convertBytes, transposeBytes } from './layout';
 import { parseRegex, planPrune, type LogicalTensor, type Plan, type Scope, type TensorView } from './plan';
-import { KenPool } from './pool';
+import { KenPool, checkKernelBackend } from './pool';
 import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from './run';
+import type { Kernel } from './kernels';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
 
 export interface PruneRequest {
@@ -35,11 +37,13 @@ export interface PruneRequest {
   includeHead?: boolean;
   backend?: BackendChoice;
   device?: DeviceChoice;
+  /** The KDE's kernel (scikit-learn's names); default gaussian. */
+  kernel?: Kernel;
   threads?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: RunProgress) => void) | undefined;
-  /** Called once the pool is open: which backend and provider run. */
-  onBackend?: ((backend: string, executionProvider: string) => void) | undefined;
+  /** Called once the pool is open: which backend and provider run (and why, when not the one asked for). */
+  onBackend?: ((backend: string, executionProvider: string, note?: string) => void) | undefined;
   /** Evaluate the fine-tuned and the pruned ONNX model on this labelled data set. */
   eval?: EvalSpec | undefined;
   /** The fine-tuned model's figures when already measured (a sweep): not evaluated again. */
@@ -78,6 +82,11 @@ export function viewRange(view: TensorView, folder: ModelFolder): { file: string
   return undefined;
 }
 
+/** The folder a side file is copied from: a merged LoRA adapter takes the base's config and tokenizer unless the adapter folder has its own. */
+function auxDir(ft: ModelFolder, rel: string): string {
+  return ft.auxFrom?.get(rel) ?? ft.dir;
+}
+
 /** Every file of the fine-tuned folder that the pruned checkpoint holds, relative to its folder. */
 export function checkpointFiles(ft: ModelFolder): { weights: string[]; aux: string[] } {
   const weights: string[] = [];
@@ -90,6 +99,32 @@ export function checkpointFiles(ft: ModelFolder): { weights: string[]; aux: stri
     weights.push(...ft.onnx.externalFiles);
   }
   return { weights, aux: ft.auxFiles };
+}
+
+/** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
+async function writeFully(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** A file of `src`'s size holding its bytes outside `ranges` (the tensors, written later in place). */
+async function copyOutside(src: string, dest: string, ranges: readonly { begin: number; end: number }[]): Promise<void> {
+  const size = (await stat(src)).size;
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin);
+  const fh = await open(dest, 'wx');
+  try {
+    await fh.truncate(size);
+    let cursor = 0;
+    for (const r of [...sorted, { begin: size, end: size }]) {
+      if (r.begin > cursor) await writeFully(fh, await readRange(src, cursor, r.begin - cursor), cursor);
+      cursor = Math.max(cursor, r.end);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -111,21 +146,22 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * Opens both models, takes the output name (when there is one) and plans the prune (validating k
- * and the regexes first). The reservation is the caller's to commit or release.
+ * Takes the output name (when there is one), opens both models and plans the prune (validating k, the
+ * kernel and the regexes first). The reservation is the caller's to commit or release.
  */
 export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: string | undefined }): Promise<{ ft: ModelFolder; base: ModelFolder; plan: Plan; reservation: OutputReservation | undefined }> {
   checkK(req.k);
+  checkKernelBackend(req.kernel ?? 'gaussian', req.backend ?? 'auto', req.device ?? 'auto');
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
   // the output name first: a clash is told before any model is read
   const reservation = req.reservation ?? (req.out !== undefined ? await OutputReservation.take(req.out, { inputs: [req.finetuned, req.base], onNotice: req.onWarning }) : undefined);
   try {
-    const ft = await openModel(req.finetuned, 'fine-tuned');
-    const base = await openModel(req.base, 'base');
-    for (const w of [...ft.warnings, ...base.warnings]) req.onWarning?.(w);
-    // again with the folders as opened (a name may resolve elsewhere)
-    if (reservation) await checkOutputPath(reservation.out, [ft.path, base.path]);
+    const base = await openModel(req.base, 'base', { refuseAdapter: true });
+    const ft = await openModel(req.finetuned, 'fine-tuned', { adapterBase: base });
+    for (const w of [...(ft.warnings ?? []), ...(base.warnings ?? [])]) req.onWarning?.(w);
+    // again with the folders as opened (a name may resolve elsewhere: the Hugging Face cache)
+    if (reservation) await checkOutputPath(reservation.out, [ft.dir, base.dir]);
     const plan = await planPrune(ft, base, { scope: req.scope ?? 'all', include, exclude, includeHead: req.includeHead ?? false, signal: req.signal });
     return { ft, base, plan, reservation };
   } catch (e) {
@@ -143,27 +179,47 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   try {
     const prepared = await preparePrune(req);
     reservation = prepared.reservation!;
-    const { ft, plan } = prepared;
+    const { ft, base, plan } = prepared;
     const out = reservation.out;
     const tmp = reservation.tmp;
     throwIfAborted(req.signal);
     const evalStarted = performance.now();
-    // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
+    // Evaluation first: a model that cannot be evaluated or a bad data line fails before any pruning work.
     const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
+    // The export when the folder has one (unless --graph built), else the graph built over the safetensors.
+    const evalExport = ft.onnx !== undefined && req.eval?.graph !== 'built';
     const before = bench
-      ? req.evalBefore ?? (await bench.evaluate(ft.onnx?.path ?? ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
+      ? req.evalBefore ?? (await bench.evaluate(evalExport ? ft.onnx!.path : ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
       : undefined;
     started += performance.now() - evalStarted; // `seconds` is KEN's: the evaluations carry their own
     const files = checkpointFiles(ft);
+    // Safetensors shards are written once: their bytes outside the tensors now, every tensor when KEN
+    // hands it over (pruned or as it is). Other files are copied whole (ONNX is rewritten at the end).
+    const tensorRanges = new Map<string, { begin: number; end: number }[]>();
+    for (const t of plan.tensors) {
+      for (const view of t.views) {
+        const range = view.format === 'safetensors' ? viewRange(view, ft) : undefined;
+        if (!range) continue;
+        const rel = relative(ft.dir, range.file);
+        tensorRanges.set(rel, [...(tensorRanges.get(rel) ?? []), range]);
+      }
+    }
     for (const rel of [...files.weights, ...files.aux]) {
       throwIfAborted(req.signal);
+      const dest = join(tmp, rel);
       await writing(join(out, rel), async () => {
-        await mkdir(dirname(join(tmp, rel)), { recursive: true });
+        await mkdir(dirname(dest), { recursive: true });
+        const virtual = ft.safetensors?.virtual;
+        const vf = virtual?.files.get(join(ft.dir, rel));
+        const ranges = tensorRanges.get(rel);
+        if (vf) await writeVirtualFile(vf, dest, req.signal);
+        else if (virtual?.index !== undefined && join(ft.dir, rel) === ft.safetensors!.indexFile) await writeFile(dest, virtual.index, { flag: 'wx' });
+        else if (ranges) await copyOutside(join(ft.dir, rel), dest, ranges);
         // a file named directly is read where the user's name leads; a folder's files only from inside it
-        if (join(ft.dir, rel) === ft.path) await copyFile(ft.path, join(tmp, rel), constants.COPYFILE_EXCL);
-        else await copyFolderFile(ft.dir, rel, join(tmp, rel));
+        else if (join(ft.dir, rel) === ft.path) await copyFile(ft.path, dest, constants.COPYFILE_EXCL);
+        else await copyFolderFile(auxDir(ft, rel), rel, dest);
         // a read-only input (a fixture, a snapshot) must not make the output read-only
-        await chmod(join(tmp, rel), 0o644);
+        await chmod(dest, 0o644);
       });
     }
     const handle = async (srcFile: string): Promise<FileHandle> => {
@@ -176,25 +232,30 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       return fh;
     };
 
-    pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
-    req.onBackend?.(pool.backend, pool.executionProvider);
+    pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
+    req.onBackend?.(pool.backend, pool.executionProvider, pool.note);
     const rec = new KenRecorder(join(tmp, '.subnetwork.data'));
     recorder = rec;
     const onnxRewrites = new Map<string, Uint8Array>();
+    let placed = 0;
 
     await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true }, async (o) => {
-      if (o.status === 'pruned') {
-        for (const view of o.tensor.views) {
-          const bytes = toStored(o.pruned, o.tensor, view);
-          const range = viewRange(view, ft);
-          if (range) await writing(join(out, relative(ft.dir, range.file)), async () => (await handle(range.file)).write(bytes, 0, bytes.byteLength, range.begin));
-          else onnxRewrites.set(view.name, bytes);
-        }
+      for (const view of o.tensor.views) {
+        // unpruned tensors only need their safetensors bytes put in place (the ONNX copy is as stored)
+        if (o.status !== 'pruned' && view.format !== 'safetensors') continue;
+        const bytes = toStored(o.status === 'pruned' ? o.pruned : o.finetuned, o.tensor, view);
+        const range = viewRange(view, ft);
+        if (range) {
+          await writing(join(out, relative(ft.dir, range.file)), async () => writeFully(await handle(range.file), bytes, range.begin));
+          if (view.format === 'safetensors') placed++;
+        } else onnxRewrites.set(view.name, bytes);
       }
       await writing(join(out, SUBNETWORK_FILE), () => rec.add(o));
     });
     for (const fh of handles.values()) await fh.close();
     handles.clear();
+    const expected = [...tensorRanges.values()].reduce((n, r) => n + r.length, 0);
+    if (placed !== expected) throw new Error(`prune: ${placed} of ${expected} safetensors tensors were written`);
 
     if (onnxRewrites.size > 0 && ft.onnx) {
       const rel = relative(ft.dir, ft.onnx.path);
@@ -232,8 +293,9 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       fileEntries.push({ path: rel, size, sha256: await sha256File(path), holes });
     }
 
+    const kernel = pool.kernel;
     const subnetworkBytes = await writing(join(out, SUBNETWORK_FILE), () => rec.finish(join(tmp, SUBNETWORK_FILE), {
-      k: req.k, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
+      k: req.k, kernel, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
     }, fileEntries));
     // Before reporting success: what was written can be restored (sizes and hole maps, from its header).
     const problem = restorableProblem(await readSubnetwork(join(tmp, SUBNETWORK_FILE)));
@@ -243,6 +305,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
 
     const report: KenReport = {
       k: req.k,
+      kernel: pool.kernel,
       backend: pool.backend,
       executionProvider: pool.executionProvider,
       seconds: (performance.now() - started) / 1000,
@@ -252,17 +315,26 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       tool: TOOL,
       scope: req.scope ?? 'all',
       finetuned: ft.path,
-      base: resolve(req.base),
+      base: base.path,
       formats: [ft.safetensors ? 'safetensors' : '', ft.onnx ? 'onnx' : ''].filter(Boolean),
       threads: pool.threads,
       createdAt: new Date().toISOString(),
     };
     if (pool.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
-    const warnings = [...ft.warnings, ...prepared.base.warnings];
+    if (plan.family) report.family = plan.family;
+    const problemType = ft.config?.['problem_type'];
+    if (typeof problemType === 'string') report.problemType = problemType;
+    const notes = [...(ft.notes ?? []), ...(base.notes ?? []), ...plan.notes];
+    if (notes.length > 0) report.notes = notes;
+    const warnings = [...(ft.warnings ?? []), ...(base.warnings ?? [])];
     if (warnings.length > 0) report.warnings = warnings;
+    if (ft.lora) {
+      const l = ft.lora;
+      report.lora = { r: l.r, alpha: l.alpha, rslora: l.rslora, modules: [...l.modules, ...l.modulesToSave.map((m) => `${m} (saved whole)`)], adapterBytes: l.adapterBytes, base: base.path };
+    }
     if (bench && before) {
-      const prunedOnnx = ft.onnx ? join(tmp, relative(ft.dir, ft.onnx.path)) : tmp;
+      const prunedOnnx = evalExport ? join(tmp, relative(ft.dir, ft.onnx!.path)) : tmp;
       const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });
       after.model = join(out, relative(tmp, prunedOnnx));
       report.accuracy = { before, after };

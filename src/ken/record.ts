@@ -25,6 +25,8 @@ export function summarize(tensors: TensorReport[]): Pick<KenReport, 'totalParams
 
 export interface RecordSettings {
   k: number;
+  /** The KDE's kernel; absent for a comparison (nothing was estimated). */
+  kernel?: string | undefined;
   scope: string;
   include?: string | undefined;
   exclude?: string | undefined;
@@ -75,6 +77,7 @@ export class KenRecorder {
       format: SUBNETWORK_FORMAT, version: SUBNETWORK_VERSION, tool: TOOL, k: settings.k, scope: settings.scope,
       includeHead: settings.includeHead, tensors: this.tensors, files,
     };
+    if (settings.kernel !== undefined) meta.kernel = settings.kernel;
     if (settings.include !== undefined) meta.include = settings.include;
     if (settings.exclude !== undefined) meta.exclude = settings.exclude;
     return this.writer.finish(path, meta);

@@ -9,8 +9,8 @@ import { openModel, type ModelFolder } from '../formats/folder';
 import { OutputReservation, checkOutputPath, writing } from '../formats/output';
 import { readEntry, readMask, readSubnetwork, type Hole, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
 import { elementSize, isFloatDType, type FloatDType } from './dtype';
-import { convertBytes, mergeKept, transposeBytes } from './layout';
-import { kenShape, onnxViews, readKenLayout, safetensorsViews, type TensorView } from './plan';
+import { convertBytes, transposeBytes } from './layout';
+import { kenLayoutOf, kenShape, onnxViews, safetensorsViews, type TensorView } from './plan';
 import { restorableProblem } from './verify';
 
 export interface RestoreRequest {
@@ -38,26 +38,44 @@ function findBase(base: ModelFolder, t: SubnetworkTensor): TensorView {
   return v;
 }
 
-/** The pruned tensor in KEN layout: base values, with the kept fine-tuned values put back. */
+/**
+ * The pruned tensor in KEN layout: base values, with the kept fine-tuned values put back (scattered
+ * into the base's own buffer). The base is read once and its fingerprint checked on the way.
+ */
 async function rebuildTensor(sub: Subnetwork, base: ModelFolder, t: SubnetworkTensor): Promise<Uint8Array> {
   if (t.layout === 'whole') return readEntry(sub, `whole:${t.name}`);
-  // fingerprints were checked before anything was written
   const view = findBase(base, t);
   const shape = kenShape(view);
   if (shape.join(',') !== t.shape.join(',')) throw new CheckpointError(`base tensor ${view.name} has shape ${JSON.stringify(shape)}, the subnetwork expects ${JSON.stringify(t.shape)}`);
   if (!isFloatDType(t.dtype) || !isFloatDType(view.dtype)) throw new CheckpointError(`tensor ${t.name}: unsupported dtype`);
-  const baseBytes = convertBytes(await readKenLayout(view), view.dtype, t.dtype);
+  const stored = await view.read();
+  checkFingerprint(view, t, stored);
+  const rebuilt = convertBytes(kenLayoutOf(view, stored), view.dtype, t.dtype);
   const mask = await readMask(sub, t);
   const values = await readEntry(sub, `values:${t.name}`);
   const elem = elementSize(t.dtype);
-  // scatter the kept values into a full-size buffer, then merge
-  const ft = new Uint8Array(baseBytes.byteLength);
-  const src = elem === 4 ? new Uint32Array(values.slice().buffer) : new Uint16Array(values.slice().buffer);
-  const dst = elem === 4 ? new Uint32Array(ft.buffer) : new Uint16Array(ft.buffer);
-  let p = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) dst[i] = src[p++]!;
+  if (mask.length * elem !== rebuilt.byteLength) throw new CheckpointError(`${sub.path}: ${t.name}'s positions cover ${mask.length} values, the base tensor has ${rebuilt.byteLength / elem}`);
+  const aligned = values.byteOffset % elem === 0 ? values : values.slice();
+  const src = elem === 4 ? new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4) : new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
+  const dst = elem === 4 ? new Uint32Array(rebuilt.buffer, rebuilt.byteOffset, mask.length) : new Uint16Array(rebuilt.buffer, rebuilt.byteOffset, mask.length);
+  let p = 0; // counts every marked position, so a mismatch in either direction is caught
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
+      if (p < src.length) dst[i] = src[p]!;
+      p++;
+    }
+  }
   if (p !== src.length) throw new CheckpointError(`${sub.path}: ${t.name} has ${src.length} kept values but its positions mark ${p}`);
-  return mergeKept(ft, baseBytes, mask, elem);
+  return rebuilt;
+}
+
+function checkFingerprint(view: TensorView, t: SubnetworkTensor, stored: Uint8Array): void {
+  const sha = createHash('sha256').update(stored).digest('hex');
+  if (sha !== t.base!.sha256) {
+    throw new CheckpointError(
+      `base tensor ${view.name} differs from the one the subnetwork was pruned against (sha256 ${sha.slice(0, 12)}… vs ${t.base!.sha256.slice(0, 12)}…, needed for ${t.name}); restore needs that exact base`,
+    );
+  }
 }
 
 function holeBytes(kenBytes: Uint8Array, t: SubnetworkTensor, hole: Hole): Uint8Array {
@@ -75,6 +93,9 @@ function safeRelative(p: string): boolean {
 export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
   const sub = await readSubnetwork(req.subnetwork);
+  if (sub.meta.files.length === 0) {
+    throw new CheckpointError(`${req.subnetwork}: holds no checkpoint files to rebuild (a comparison or a watched checkpoint's record, not a ken prune output)`);
+  }
   const byName = new Map(sub.meta.tensors.map((t) => [t.name, t]));
   for (const f of sub.meta.files) {
     if (!safeRelative(f.path)) throw new CheckpointError(`${req.subnetwork}: file entry ${JSON.stringify(f.path)} leaves the output folder`);
@@ -82,23 +103,13 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
   // sizes and hole maps first: a crafted file must not make restore write more than it declares
   const problem = restorableProblem(sub);
   if (problem) throw new CheckpointError(`${req.subnetwork}: cannot be restored (${problem})`);
+  // Every base tensor is read once, while its file is rebuilt, and its fingerprint checked then: a
+  // changed base stops the restore and the staging folder goes, so nothing is written to --out.
   const reservation = await OutputReservation.take(req.out, { inputs: [req.base], onNotice: req.onWarning });
   const files: RestoreResult['files'] = [];
   try {
     const base = await openModel(req.base, 'base');
-    await checkOutputPath(reservation.out, [base.path]); // again with the base as opened
-    // Check every fingerprint before writing anything.
-    for (const t of sub.meta.tensors) {
-      throwIfAborted(req.signal);
-      if (t.layout === 'whole') continue;
-      const view = findBase(base, t);
-      const sha = createHash('sha256').update(await view.read()).digest('hex');
-      if (sha !== t.base!.sha256) {
-        throw new CheckpointError(
-          `base tensor ${view.name} differs from the one the subnetwork was pruned against (sha256 ${sha.slice(0, 12)}… vs ${t.base!.sha256.slice(0, 12)}…, needed for ${t.name}); restore needs that exact base`,
-        );
-      }
-    }
+    await checkOutputPath(reservation.out, [base.dir]); // again with the base as opened
     const total = sub.meta.files.length;
     let done = 0;
     for (const f of sub.meta.files) {

@@ -1,5 +1,5 @@
 // KEN on one row, with the reference's exact semantics (../../test/data/golden/README.md):
-// bandwidth, float64 grid, Gaussian KDE densities, half-to-even rounding, order, greedy nearest
+// bandwidth, float64 grid, KDE densities (Gaussian, or another of scikit-learn's kernels: kernels.ts), half-to-even rounding, order, greedy nearest
 // without replacement (distances in float32, as numpy 1.x computes them; tie: smallest original
 // index), value-membership keep.
 //
@@ -7,6 +7,8 @@
 // multiplicative recurrence (three Math.exp per value, then multiply-adds; wasm-densities.ts runs the
 // same operations in WebAssembly SIMD); selection runs with "next alive" / "previous alive"
 // union-find links over the sorted row.
+
+import { compactDensities, directKernelDensity, exponentialDensities, type Kernel } from './kernels';
 
 /** A row that holds NaN or infinity; the caller names the tensor. */
 export class NonFiniteRowError extends Error {
@@ -35,18 +37,64 @@ export function keepsWholeRow(n: number, k: number, min: number, max: number): b
   return k >= n || min === max;
 }
 
-/** Population standard deviation times the reference's rule of thumb. */
-export function bandwidth(row: Float32Array): number {
+/**
+ * The reference's bandwidth `abs(1.06 * np.std(x) * np.power(n, -1/5))` with numpy's float32
+ * standard deviation bit for bit (its pairwise float32 sums, a float32 mean, float32 squares), then
+ * float64. Compact kernels make this matter: a value at distance h from a grid point counts or not.
+ * Only n^(-1/5) can differ, by an ulp: numpy's SIMD power is not always correctly rounded (n = 3, 7).
+ */
+export function bandwidth(row: Float32Array, scratch?: Float32Array): number {
   const n = row.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += row[i]!;
-  const mean = sum / n;
-  let ss = 0;
+  const mean = Math.fround(pairwiseSum32(row, 0, n) / n);
+  const sq = scratch && scratch.length >= n ? scratch : new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const d = row[i]! - mean;
-    ss += d * d;
+    const d = Math.fround(row[i]! - mean);
+    sq[i] = d * d; // rounded to float32 on store
   }
-  return Math.abs(1.06 * Math.sqrt(ss / n) * Math.pow(n, -1 / 5));
+  let std = Math.fround(Math.sqrt(Math.fround(pairwiseSum32(sq, 0, n) / n)));
+  if (!(std > 0 && std < Infinity)) {
+    // float32 squares underflowed (values below ~1e-19) or overflowed (above ~1e19): the reference
+    // would stop (scikit-learn refuses such a bandwidth); this tool uses the float64 deviation
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += row[i]!;
+    const m = sum / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (row[i]! - m) * (row[i]! - m);
+    std = Math.sqrt(ss / n);
+  }
+  return Math.abs(1.06 * std * Math.pow(n, -1 / 5));
+}
+
+/** numpy's pairwise summation of float32 values (blocks of 128, eight accumulators), in float32. */
+export function pairwiseSum32(a: Float32Array, start: number, n: number): number {
+  const f = Math.fround;
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res = f(res + a[start + i]!);
+    return res;
+  }
+  if (n <= 128) {
+    let r0 = a[start]!, r1 = a[start + 1]!, r2 = a[start + 2]!, r3 = a[start + 3]!;
+    let r4 = a[start + 4]!, r5 = a[start + 5]!, r6 = a[start + 6]!, r7 = a[start + 7]!;
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      const b = start + i;
+      r0 = f(r0 + a[b]!);
+      r1 = f(r1 + a[b + 1]!);
+      r2 = f(r2 + a[b + 2]!);
+      r3 = f(r3 + a[b + 3]!);
+      r4 = f(r4 + a[b + 4]!);
+      r5 = f(r5 + a[b + 5]!);
+      r6 = f(r6 + a[b + 6]!);
+      r7 = f(r7 + a[b + 7]!);
+    }
+    let res = f(f(f(r0 + r1) + f(r2 + r3)) + f(f(r4 + r5) + f(r6 + r7)));
+    for (; i < n; i++) res = f(res + a[start + i]!);
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return f(pairwiseSum32(a, start, n2) + pairwiseSum32(a, start + n2, n - n2));
 }
 
 /** numpy.linspace(min, max, k) in float64: i*step + min, last point exactly max. */
@@ -248,7 +296,11 @@ export class RowPruner {
   private bcounts = new Int32Array(0);
 
   /** `fastPass` computes the first, loose densities (default: the TypeScript recurrence). */
-  constructor(private readonly fastPass: RecurrenceDensities = recurrenceDensities) {}
+  constructor(
+    private readonly fastPass: RecurrenceDensities = recurrenceDensities,
+    /** The KDE's kernel; the fast pass serves gaussian only, the others have their own (kernels.ts). */
+    readonly kernel: Kernel = 'gaussian',
+  ) {}
 
   private ensure(n: number, k: number): void {
     if (n > this.cap) {
@@ -297,12 +349,18 @@ export class RowPruner {
       return n;
     }
     this.ensure(n, k);
+    const h = bandwidth(row, this.floats);
+    // numpy's float32 deviation can vanish where values differ by less than float32 resolves when
+    // squared; scikit-learn refuses a zero bandwidth, so the reference has nothing to keep.
+    if (!(h > 0 && h < Infinity)) {
+      mask.fill(1, offset, offset + n);
+      return n;
+    }
     const grid = this.grid.subarray(0, k);
     const dens = this.dens.subarray(0, k);
     fillGrid(min, max, k, grid);
-    const h = bandwidth(row);
     if (densities) densities(row, grid, h, dens);
-    else {
+    else if (this.kernel === 'gaussian') {
       // Fast pass: walks stop at terms that, summed over all values, move a density by at most
       // FIRST_PASS_ERROR. Only the rounded densities matter, so a density further than that (plus
       // float rounding) from a rounding boundary rounds as the exact one does; the few closer ones
@@ -311,6 +369,16 @@ export class RowPruner {
       const bound = floor / (h * SQRT_2PI);
       this.fastPass(row, grid, h, dens, floor);
       for (let i = 0; i < k; i++) if (nearRoundingBoundary(dens[i]!, bound)) dens[i] = directDensity(row, grid[i]!, h);
+    } else if (this.kernel === 'exponential') {
+      // The same two passes: a recurrence stopped at a floor, with its error bound; densities that
+      // close to a rounding boundary are summed again by the definition.
+      const floor = Math.min(1e-4, FIRST_PASS_ERROR * 2 * h);
+      const err = exponentialDensities(row, grid, h, dens, floor);
+      for (let i = 0; i < k; i++) {
+        if (nearRoundingBoundary(dens[i]!, err.absolute + err.relative * dens[i]!)) dens[i] = directKernelDensity('exponential', row, grid[i]!, h);
+      }
+    } else {
+      compactDensities(this.kernel, row, grid, h, dens); // every non-zero term: nothing to recheck
     }
     const gridOrder = this.orderGrid(dens, k);
     if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);

@@ -1,8 +1,8 @@
 // Runs KEN over a plan: tensors are read one at a time (a few in flight, bounded in bytes), their
 // rows pruned by the pool, and each outcome handed to the caller's sink in plan order.
 import { CancelledError, CheckpointError } from '../errors';
-import { elementSize, toFloat32, type FloatDType } from './dtype';
-import { convertBytes, kenRows, mergeKept } from './layout';
+import { elementSize, isFloatDType, toFloat32, type FloatDType } from './dtype';
+import { convertBytes, kenRows, mergeKept, mergeKeptInto } from './layout';
 import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
 import { kenLayoutOf, readKenLayout, type LogicalTensor, type Plan } from './plan';
@@ -23,7 +23,7 @@ export interface TensorOutcome {
   finetuned: Uint8Array;
   /** Pruned bytes in KEN layout (the fine-tuned bytes when nothing was pruned). */
   pruned: Uint8Array;
-  /** Base bytes in KEN layout, converted to the tensor's dtype (pruned tensors only). */
+  /** Base bytes in KEN layout, converted to the tensor's dtype (pruned tensors, when asked for with keepBase). */
   base: Uint8Array | undefined;
   /** sha256 of the base tensor's stored bytes (pruned tensors, when asked for). */
   baseSha256?: string;
@@ -47,6 +47,8 @@ export interface RunOptions {
   windowBytes?: number;
   /** Fingerprint each base tensor used (sha256 of its stored bytes), for the subnetwork file. */
   hashBase?: boolean;
+  /** Hand the base bytes over in each outcome (the watcher's drift needs them); otherwise they become the pruned bytes in place. */
+  keepBase?: boolean;
 }
 
 /** Index of the first NaN or infinity among little-endian `dtype` values, or -1 (exponent bits all ones). */
@@ -75,8 +77,13 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
   const rowsTotal = todo.reduce((s, t) => s + (t.status === 'pruned' ? kenRows(t.shape).rows : 0), 0);
   let rowsDone = 0;
   let tensorsDone = 0;
-  const windowBytes = opts.windowBytes ?? 384 * 1024 * 1024;
-  const sizeOf = (t: LogicalTensor): number => numel(t.shape) * (t.status === 'pruned' ? 12 : 4);
+  const windowBytes = opts.windowBytes ?? 640 * 1024 * 1024;
+  // what a tensor holds while in flight: its fine-tuned and base bytes (the base becomes the pruned
+  // tensor in place) and a byte mask; rows go to the workers a few chunks at a time
+  const sizeOf = (t: LogicalTensor): number => {
+    const elem = isFloatDType(t.dtype) ? elementSize(t.dtype as FloatDType) : 4;
+    return numel(t.shape) * (t.status === 'pruned' ? 2 * elem + 1 + (opts.keepBase ? elem : 0) : elem);
+  };
 
   const process = async (t: LogicalTensor): Promise<TensorOutcome> => {
     const finetuned = await readKenLayout(t.views[0]!);
@@ -95,10 +102,20 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
     if (bad >= 0) {
       throw new CheckpointError(`base tensor ${t.base!.name}: row ${Math.floor(bad / n)} holds NaN or infinity (column ${bad % n}${t.base!.dtype !== dtype ? ` in ${dtype}` : ''}); pruning ${t.name} would copy it into the output`);
     }
-    const values = toFloat32(finetuned, dtype);
+    const elem = elementSize(dtype);
+    // float32 rows made chunk by chunk as the workers take them (a fresh array each: it is transferred)
+    const rowsOf = (start: number, count: number): Float32Array => {
+      const f = toFloat32(finetuned.subarray(start * n * elem, (start + count) * n * elem), dtype);
+      return dtype === 'F32' && f.buffer === finetuned.buffer ? f.slice() : f;
+    };
     let result;
+    if (t.identicalToBase) {
+      // every value equals its base value: pruning gives the base whatever KEN keeps, so it keeps nothing
+      rowsDone += rows;
+      return { tensor: t, status: 'pruned', rows, n, kept: 0, total, mask: new Uint8Array(total), finetuned, pruned: base, base, ...(baseSha256 ? { baseSha256 } : {}) };
+    }
     try {
-      result = await pool.pruneRows(values, rows, n, opts.k, opts.signal, (count) => {
+      result = await pool.pruneRows(rowsOf, rows, n, opts.k, opts.signal, (count) => {
         rowsDone += count;
         opts.onProgress?.({ rowsDone, rowsTotal, tensorsDone, tensorsTotal: todo.length, tensor: t.name });
       });
@@ -109,8 +126,10 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
       throw e;
     }
     const status = result.kept === total ? 'kept-all' : 'pruned';
-    const pruned = status === 'kept-all' ? finetuned : mergeKept(finetuned, base, result.mask, elementSize(dtype));
-    const outcome: TensorOutcome = { tensor: t, status, rows, n, kept: result.kept, total, mask: result.mask, finetuned, pruned, base };
+    // the base bytes are this call's own (TensorView.read gives a fresh buffer): unless the caller wants
+    // them, the kept fine-tuned values are written into them and they become the pruned tensor
+    const pruned = status === 'kept-all' ? finetuned : opts.keepBase ? mergeKept(finetuned, base, result.mask, elem) : mergeKeptInto(finetuned, base, result.mask, elem);
+    const outcome: TensorOutcome = { tensor: t, status, rows, n, kept: result.kept, total, mask: result.mask, finetuned, pruned, base: opts.keepBase ? base : undefined };
     if (baseSha256) outcome.baseSha256 = baseSha256;
     return outcome;
   };

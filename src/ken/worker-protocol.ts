@@ -1,5 +1,7 @@
 // Messages between the KEN pool (main thread) and its worker threads.
 
+import type { Kernel } from './kernels';
+
 export type Backend = 'js' | 'ort';
 export type BackendChoice = Backend | 'auto';
 export type Device = 'cuda' | 'cpu';
@@ -8,7 +10,7 @@ export type DeviceChoice = Device | 'auto';
 export type DensityEngine = 'wasm' | 'js';
 
 export type WorkerRequest =
-  | { type: 'init'; backend: Backend; device: DeviceChoice; threads: number; lowPriority: boolean }
+  | { type: 'init'; backend: Backend; device: DeviceChoice; threads: number; lowPriority: boolean; kernel: Kernel }
   | { type: 'prune'; id: number; k: number; n: number; rows: number; values: Float32Array };
 
 export type WorkerResponse =

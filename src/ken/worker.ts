@@ -121,8 +121,9 @@ port.on('message', (msg: WorkerRequest) => {
         }
       } else {
         const fast = fastDensityPass();
-        pruner = new RowPruner(fast.pass);
-        post({ type: 'ready', backend, executionProvider: 'cpu', densityEngine: fast.engine });
+        pruner = new RowPruner(fast.pass, msg.kernel);
+        // the fast pass serves gaussian densities; the other kernels have their own (kernels.ts)
+        post({ type: 'ready', backend, executionProvider: 'cpu', densityEngine: msg.kernel === 'gaussian' ? fast.engine : 'js' });
       }
     } else {
       await prune(msg);

@@ -2,16 +2,21 @@
 // file and one line here.
 import type { HfConfig, ModelFamily } from './types';
 import { albert } from './albert';
+import { bart } from './bart';
 import { bert } from './bert';
 import { debertaV2 } from './deberta-v2';
 import { distilbert } from './distilbert';
 import { electra } from './electra';
+import { gemma } from './gemma';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
+import { mixtral } from './mixtral';
+import { mpnet } from './mpnet';
+import { phi } from './phi';
 import { roberta } from './roberta';
 import { t5 } from './t5';
 
-export const FAMILIES: readonly ModelFamily[] = [bert, roberta, distilbert, electra, albert, debertaV2, gpt2, llama, t5];
+export const FAMILIES: readonly ModelFamily[] = [bert, roberta, distilbert, electra, albert, debertaV2, gpt2, llama, t5, bart, mpnet, mixtral, phi, gemma];
 
 const BY_TYPE = new Map<string, ModelFamily>(FAMILIES.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
 

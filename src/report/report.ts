@@ -6,7 +6,7 @@ export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-al
 export interface TensorReport {
   /** Checkpoint name (the safetensors key, or the base's name for an ONNX weight matched by content). */
   name: string;
-  /** Shape in KEN layout (rows = output units). */
+  /** Shape in KEN layout: the PyTorch layout, rows = its first axis (GPT-2 Conv1D: input units). */
   shape: number[];
   dtype: string;
   rows: number;
@@ -42,6 +42,8 @@ export interface EvalResult {
   seconds: number;
   model?: string;
   data?: string;
+  /** Which graph ran: the folder's ONNX export, or the one built from config.json. */
+  graph?: 'built' | 'export';
 }
 
 export interface SweepPoint {
@@ -54,6 +56,8 @@ export interface SweepPoint {
 
 export interface KenReport {
   k: number;
+  /** The KDE's kernel (scikit-learn's name); absent in reports from before kernels: gaussian. */
+  kernel?: string;
   backend: string;
   executionProvider: string;
   /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
@@ -66,6 +70,14 @@ export interface KenReport {
   bytes?: { checkpoint: number; subnetwork: number };
   accuracy?: { before: EvalResult; after: EvalResult };
   sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
+  /** The model family (config.json model_type's registry entry), when known. */
+  family?: string;
+  /** config.json `problem_type` (regression, single_label_classification, multi_label_classification). */
+  problemType?: string;
+  /** What the tool decided that the user should read (a shard given alone, an inferred layout, ...). */
+  notes?: string[];
+  /** A LoRA adapter merged into its base before pruning. */
+  lora?: { r: number; alpha: number; modules: string[]; rslora: boolean; adapterBytes: number; base: string };
   /** ONNX initializers that are no weight KEN can use (integer constants), left as they are. */
   unmappedInitializers?: string[];
   /** Side files of the inputs left out of the output (a symlink out of the folder, a private-looking name). */
@@ -78,6 +90,12 @@ export interface KenReport {
   formats?: string[];
   threads?: number;
   createdAt?: string;
+  /**
+   * Present when this is no prune but a comparison (`ken viz --base`, KEN: Compare with Base…): kept
+   * = where the model differs from the base; `k` is 0. `unpaired`: tensors of either side with no
+   * counterpart of the same name and shape.
+   */
+  compare?: { model: string; base: string; unpaired: { name: string; side: 'model' | 'base'; reason: string }[] };
 }
 
 /** The numbered layer a tensor belongs to (`...layer.3...` -> 3), or undefined. */

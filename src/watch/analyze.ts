@@ -72,7 +72,7 @@ export async function analyzeCheckpoint(
   previous: KeptSets | undefined,
   opts: AnalyzeOptions,
 ): Promise<{ analysis: CheckpointAnalysis; kept: KeptSets }> {
-  const ft = typeof checkpoint === 'string' ? await openModel(checkpoint, 'checkpoint') : checkpoint;
+  const ft = typeof checkpoint === 'string' ? await openModel(checkpoint, 'checkpoint', { adapterBase: base }) : checkpoint;
   const plan = await planPrune(ft, base, opts);
   const layers = new Map<number | null, { sumAbs: number; moved: number; count: number; kept: number }>();
   const kept: KeptSets = new Map();
@@ -84,7 +84,7 @@ export async function analyzeCheckpoint(
   const recorder = opts.recordTo ? new KenRecorder(join(opts.recordTo, '.subnetwork.data')) : undefined;
   if (opts.recordTo) await mkdir(opts.recordTo, { recursive: true });
   const started = performance.now();
-  await runKen(plan, pool, { k: opts.k, signal: opts.signal }, async (o) => {
+  await runKen(plan, pool, { k: opts.k, signal: opts.signal, keepBase: true }, async (o) => {
     keptParams += o.kept;
     totalParams += o.total;
     await recorder?.add(o);
@@ -113,9 +113,9 @@ export async function analyzeCheckpoint(
     }
   });
   if (recorder && opts.recordTo) {
-    await recorder.finish(join(opts.recordTo, SUBNETWORK_FILE), { k: opts.k, scope: opts.scope, include: opts.include?.source, exclude: opts.exclude?.source, includeHead: opts.includeHead ?? false }, []);
+    await recorder.finish(join(opts.recordTo, SUBNETWORK_FILE), { k: opts.k, kernel: pool.kernel, scope: opts.scope, include: opts.include?.source, exclude: opts.exclude?.source, includeHead: opts.includeHead ?? false }, []);
     const report: KenReport = {
-      k: opts.k, backend: pool.backend, executionProvider: pool.executionProvider, seconds: (performance.now() - started) / 1000,
+      k: opts.k, kernel: pool.kernel, backend: pool.backend, executionProvider: pool.executionProvider, seconds: (performance.now() - started) / 1000,
       ...summarize(recorder.reports), tensors: recorder.reports, tool: TOOL, scope: opts.scope, finetuned: ft.path, base: base.path,
       threads: pool.threads, createdAt: new Date().toISOString(),
     };

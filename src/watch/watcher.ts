@@ -3,7 +3,7 @@
 // weights' size is stable), or a folder whose weights file is rewritten in place (complete when it is
 // stable and its safetensors header accounts for every byte). One checkpoint at a time, at low
 // priority, skipping to the newest when behind; stops when aborted or when the folder disappears.
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CancelledError, CheckpointError, oneLine } from '../errors';
 import { openModel } from '../formats/folder';
@@ -11,8 +11,10 @@ import { EvalBench, type EvalSpec } from '../eval/bench';
 import { readSafetensorsHeader } from '../formats/safetensors';
 import { KenPool } from '../ken/pool';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+import type { Kernel } from '../ken/kernels';
 import { analyzeCheckpoint, type CheckpointAnalysis, type KeptSets } from './analyze';
 import type { PlanOptions } from '../ken/plan';
+import { readRegularFile } from '../formats/paths';
 
 export interface WatchUpdate extends CheckpointAnalysis {
   step: number;
@@ -31,6 +33,8 @@ export interface WatchOptions extends PlanOptions {
   k: number;
   backend?: BackendChoice;
   device?: DeviceChoice;
+  /** The KDE's kernel (default gaussian). */
+  kernel?: Kernel;
   /** Worker threads for KEN (default 1: the run keeps the other cores). */
   threads?: number;
   pollMs?: number;
@@ -39,7 +43,7 @@ export interface WatchOptions extends PlanOptions {
   onLog?: (level: 'info' | 'warn', message: string) => void;
   /** Keep each checkpoint's report and subnetwork in a subfolder of this (the newest few), for the panel. */
   recordDir?: string | undefined;
-  /** A labelled data set: each checkpoint that has an ONNX export is evaluated on it. */
+  /** A labelled data set: each checkpoint is evaluated on it (its ONNX export, or the graph built from its config.json). */
   eval?: EvalSpec | undefined;
 }
 
@@ -68,7 +72,7 @@ async function weightsComplete(dir: string): Promise<boolean> {
   try {
     const names = await readdir(dir);
     const shards = names.includes('model.safetensors.index.json')
-      ? [...new Set(Object.values((JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
+      ? [...new Set(Object.values((JSON.parse((await readRegularFile(join(dir, 'model.safetensors.index.json'))).toString('utf8')) as { weight_map: Record<string, string> }).weight_map))]
       : names.includes('model.safetensors') ? ['model.safetensors'] : [];
     if (shards.length === 0) return false;
     for (const shard of shards) {
@@ -106,7 +110,7 @@ export async function scanRun(runDir: string, revision: number): Promise<Candida
     const sig = (await fileSig(join(runDir, 'model.safetensors'))) ?? (await fileSig(join(runDir, 'model.safetensors.index.json')));
     let step = revision;
     try {
-      const state = JSON.parse(await readFile(join(runDir, 'trainer_state.json'), 'utf8')) as { global_step?: unknown };
+      const state = JSON.parse((await readRegularFile(join(runDir, 'trainer_state.json'))).toString('utf8')) as { global_step?: unknown };
       if (typeof state.global_step === 'number') step = state.global_step;
     } catch {
       // no trainer_state.json: number the rewrites
@@ -134,7 +138,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  */
 export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ updates: number; reason: 'stopped' | 'folder-removed' }> {
   const log = opts.onLog ?? (() => undefined);
-  const base = await openModel(opts.base, 'base');
+  const base = await openModel(opts.base, 'base', { refuseAdapter: true });
   let existed = await stat(runDir).then((s) => {
     if (!s.isDirectory()) throw new CheckpointError(`${runDir}: not a folder to watch`);
     return true;
@@ -174,10 +178,10 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
         for (const r of ready) seen.set(r.path, r.fingerprint);
         const skipped = ready.slice(0, -1).map((r) => r.step);
         if (skipped.length) log('info', `behind the run: skipping to step ${newest.step} (skipped ${skipped.join(', ')})`);
-        pool ??= await KenPool.open({ backend: opts.backend ?? 'js', device: opts.device ?? 'cpu', threads: opts.threads ?? 1, lowPriority: true });
+        pool ??= await KenPool.open({ backend: opts.backend ?? 'js', device: opts.device ?? 'cpu', threads: opts.threads ?? 1, lowPriority: true, kernel: opts.kernel ?? 'gaussian' });
         const started = performance.now();
         try {
-          const folder = await openModel(newest.path, 'checkpoint');
+          const folder = await openModel(newest.path, 'checkpoint', { adapterBase: base }); // a LoRA run's checkpoints merge into the watched base
           const record = opts.recordDir ? join(opts.recordDir, `step-${newest.step}-${revision + 1}`) : undefined;
           const { analysis, kept } = await analyzeCheckpoint(folder, base, pool, previous, { ...opts, signal: opts.signal, recordTo: record });
           previous = kept;
@@ -189,10 +193,12 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
             // keep the newest few: the panel may still be reading the previous one
             while (records.length > 3) await rm(records.shift()!, { recursive: true, force: true });
           }
-          if (opts.eval && folder.onnx) {
+          if (opts.eval && (folder.onnx || folder.safetensors)) {
             try {
+              // the checkpoint's export when it has one, else the graph built over its safetensors
               const bench = await EvalBench.open(folder.dir, opts.eval, opts.signal);
-              update.accuracy = (await bench.evaluate(folder.onnx.path, { signal: opts.signal })).accuracy;
+              const useExport = folder.onnx && opts.eval.graph !== 'built';
+              update.accuracy = (await bench.evaluate(useExport ? folder.onnx!.path : folder.dir, { signal: opts.signal })).accuracy;
             } catch (e) {
               if (e instanceof CancelledError || opts.signal.aborted) throw e;
               log('warn', `${basename(newest.path)}: no accuracy (${oneLine(e)})`);

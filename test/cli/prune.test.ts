@@ -183,7 +183,7 @@ test('bad input: one line naming what is wrong, exit 1, nothing written, inputs 
   const cases: [string[], RegExp][] = [
     [[empty, '--base', pair.base], /no model found \(fine-tuned\); looked for model\.safetensors/],
     [[join(root, 'missing'), '--base', pair.base], /missing: no such file or folder/],
-    [[pickle, '--base', pair.base], /never unpickles/],
+    [[pickle, '--base', pair.base], /legacy \(pre-1\.6, non-zip\) PyTorch file/],
     [[pair.ft, '--base', shapeBad], /tensor bert\.encoder\.layer\.0\.attention\.self\.query\.weight: fine-tuned shape \[16,16\] but base/],
     [[nanFt, '--base', pair.base], /tensor bert\.encoder\.layer\.0\.attention\.self\.query\.weight: row 5 holds NaN or infinity \(column 3\)/],
   ];

@@ -395,6 +395,11 @@ async function watchStage({ page, wb }, fx) {
     await wb.shot('watch-started');
   });
   if (!started) return;
+  // the training script is open while the trainer plays: its Trainer( line gets KEN's figures
+  const scriptOpen = await check(stage, 'open train.py (the script whose TrainingArguments write runs/demo-run)', async () => {
+    await openQuick(page, wb, 'train.py');
+    await page.locator('.monaco-editor .view-line', { hasText: 'TrainingArguments' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  });
   const view = panelView(page);
   await check(stage, 'a trainer writes three checkpoints; the panel\'s timeline shows all three, in order', async () => {
     for (const [i, step] of [10, 20, 30].entries()) {
@@ -410,9 +415,74 @@ async function watchStage({ page, wb }, fx) {
     await wb.shot('watch-timeline');
     return (await summary.textContent())?.trim();
   });
+  if (scriptOpen) {
+    await check(stage, 'train.py: the decoration after the Trainer( line shows the third checkpoint\'s step', async () => {
+      const texts = await until('a KEN decoration with step 30', async () => {
+        const found = await inlineDecorations(page);
+        return found.some((t) => t.includes('KEN step 30')) ? found : false;
+      }, 30_000);
+      await wb.shot('watch-inline');
+      return texts.find((t) => t.includes('KEN step 30'));
+    });
+  }
+  await check(stage, 'ken-viz.ipynb: the saved application/vnd.ken.viz+json output renders the run\'s timeline (no kernel), live from the extension', async () => {
+    await openQuick(page, wb, 'ken-viz.ipynb');
+    const steps = await until('the notebook output\'s timeline with 3 checkpoints', async () => {
+      for (const frame of page.frames()) {
+        const svg = frame.locator('[data-testid="ken-nb-timeline"]');
+        if ((await svg.count().catch(() => 0)) === 0) continue;
+        const s = await svg.first().getAttribute('data-steps');
+        if (s === '10,20,30') return s;
+      }
+      return false;
+    }, 60_000, 300);
+    await wb.shot('notebook-renderer');
+    const matrix = await until('the latest matrix', async () => {
+      for (const frame of page.frames()) if ((await frame.locator('[data-testid="ken-nb-matrix"]').count().catch(() => 0)) > 0) return true;
+      return false;
+    }, 20_000, 300);
+    return `steps ${steps}${matrix ? ', matrix drawn' : ''}`;
+  });
   await check(stage, 'stopping the watch clears the status bar item', async () => {
     await (await wb.palette('>KEN: Stop Watching', 'KEN: Stop Watching Fine-tuning Run')).click();
     await until('the watcher item gone', async () => (await wb.statusBarItem('KEN step').count()) === 0, 20_000);
+  });
+}
+
+/** Opens a workspace file by name with Quick Open. */
+async function openQuick(page, wb, name) {
+  await until(`quick open ${name}`, async () => {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 3000 });
+    await input.fill(name);
+    const row = wb.quickPickRow(name);
+    try {
+      await row.waitFor({ state: 'visible', timeout: 3000 });
+    } catch {
+      await page.keyboard.press('Escape');
+      return false;
+    }
+    await row.click();
+    return true;
+  }, 30_000, 300);
+}
+
+/**
+ * Text the editors show after their lines through decorations: VS Code renders an `after`
+ * decoration's contentText as CSS generated content (or injected text), so read both.
+ */
+async function inlineDecorations(page) {
+  return page.evaluate(() => {
+    const out = [];
+    for (const e of document.querySelectorAll('.monaco-editor .view-line, .monaco-editor .view-line *')) {
+      for (const pseudo of ['::after', '::before']) {
+        const c = getComputedStyle(e, pseudo).content;
+        if (c && c !== 'none' && c !== 'normal' && c.includes('KEN')) out.push(c.replace(/^"|"$/g, ''));
+      }
+      if (e.classList.contains('view-line') && (e.textContent ?? '').includes('KEN step')) out.push(e.textContent);
+    }
+    return [...new Set(out)];
   });
 }
 

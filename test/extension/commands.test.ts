@@ -36,7 +36,7 @@ test('the prompts: k, base (a detected sibling), no dataset; output beside the m
   const base = join(root, 'pretrained');
   mkdirSync(ft);
   mkdirSync(base);
-  for (const f of ['config.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) linkFile(join(DEMO, 'finetuned', f), join(ft, f));
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) linkFile(join(DEMO, 'finetuned', f), join(ft, f));
   linkFile(join(DEMO, 'pretrained', 'model.safetensors'), join(base, 'model.safetensors'));
   answers.inputBox.push('16');
   answers.quickPick.push(0); // the detected base
@@ -158,4 +158,22 @@ test('evaluate and sweep run as jobs; the sweep writes a folder whose report hol
   assert.equal(report.k, 64);
   assert.deepEqual(report.sweep.points.map((p) => p.k), [32, 64]);
   assert.ok(Math.abs(report.accuracy.after.accuracy - EXPECTED.ken['64']!.accuracy) < 0.003);
+});
+
+test('KEN: Compare with Base on a pruned folder: the prune\'s kept counts, no pruning, a panel-ready folder; unpaired tensors warn once', async () => {
+  const pruned = join(tmp(), 'pruned');
+  const base = fixture('pretrained', ['safetensors']);
+  const p = (await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(fixture('finetuned', ['safetensors'])), { k: 32, base, dataset: null, out: pruned, openPanel: false })) as PruneOutcome;
+  resetFake();
+  const out = join(tmp(), 'cmp');
+  const c = (await vscode.commands.executeCommand('ken.compareWithBase', vscode.Uri.file(pruned), { base, out, openPanel: false })) as PruneOutcome;
+  assert.equal(c.out, out);
+  assert.equal(c.report.k, 0);
+  assert.equal(c.report.keptParams, p.report.keptParams);
+  for (const t of p.report.tensors.filter((x) => x.status === 'pruned')) assert.equal(c.report.tensors.find((x) => x.name === t.name)?.kept, t.kept, t.name);
+  assert.ok(existsSync(join(out, 'ken-subnetwork.safetensors')));
+  assert.match(progressReports[0]!.title, /KEN: comparing pruned with pretrained/);
+  // the classifier has no base, the base has its MLM head: one warning naming them
+  assert.equal(shown.length, 1);
+  assert.match(shown[0]!.message, /could not pair 7 tensors of pruned and pretrained \(classifier\.weight, classifier\.bias, cls\.predictions\.bias, …\)/);
 });

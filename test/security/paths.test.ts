@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readOnnxModel } from '../../src/formats/onnx';
 import { checkFolderFile, futureRealPath, hfCacheBlobs, isInside, openRegular, sideFileRefusal } from '../../src/formats/paths';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { DEMO, ken, linkFile, normals, synthPair, tmp } from '../helpers';
+import { DEMO, fixture, ken, linkFile, normals, synthPair, tmp } from '../helpers';
 import { linearModel, type InitSpec } from '../onnx-builder';
 
 function mkfifo(path: string): void {
@@ -153,13 +153,14 @@ test('a FIFO named config.json, or as a shard, is refused at once with one line'
   assert.match(r2.stderr, /model\.safetensors: weight file is a FIFO/);
   assert.equal(existsSync(join(root, 'o1')) || existsSync(join(root, 'o2')), false);
   // ken eval reads config.json and tokenizer.json itself: the same refusal
-  const ev = join(root, 'fifo-eval');
-  mkdirSync(ev);
-  linkFile(join(DEMO, 'finetuned', 'model.onnx'), join(ev, 'model.onnx'));
-  mkfifo(join(ev, 'config.json'));
-  const r3 = await ken(['eval', ev, '--data', join(DEMO, 'test.jsonl')]);
-  assert.equal(r3.code, 1);
-  assert.match(r3.stderr, /^ken eval: .*fifo-eval\/config\.json: is a FIFO \(named pipe\), not a regular file; KEN reads only regular files\n$/);
+  for (const formats of [['onnx'], ['safetensors']] as const) {
+    const ev = fixture('finetuned', [...formats]);
+    rmSync(join(ev, 'config.json'));
+    mkfifo(join(ev, 'config.json'));
+    const r3 = await ken(['eval', ev, '--data', join(DEMO, 'test.jsonl')]);
+    assert.equal(r3.code, 1, formats[0]);
+    assert.match(r3.stderr, /^ken eval: .*finetuned\/config\.json: is a FIFO \(named pipe\), not a regular file; KEN reads only regular files\n$/, formats[0]);
+  }
 });
 
 test('ONNX external data: a FIFO is refused at once (by ken eval too, before onnxruntime opens it); into the cache blobs/ it is read', { timeout: 15_000 }, async () => {

@@ -71,8 +71,14 @@ export class RatiosView implements View {
     this.cards.append(
       card('Parameters kept', pct(report.keptRatio, 2), `${fmtInt(report.keptParams)} of ${fmtInt(report.totalParams)}`, 'ken-card-accent'),
       card('Tensors pruned', `${counts.get('pruned') ?? 0} of ${report.tensors.length}`, whole ? `kept whole: ${whole}` : 'every tensor pruned'),
-      card('k', String(report.k), `values kept per row${report.scope ? ` · scope ${report.scope}` : ''}`),
     );
+    if (report.compare) {
+      const unpaired = report.compare.unpaired;
+      this.cards.append(card('Compared with', report.compare.base.split(/[\\/]/).pop() ?? report.compare.base,
+        unpaired.length ? `could not pair ${unpaired.length}: ${unpaired.slice(0, 3).map((u) => u.name).join(', ')}${unpaired.length > 3 ? ', …' : ''}` : 'every tensor paired'));
+    } else {
+      this.cards.append(card('k', String(report.k), `values kept per row${report.kernel ? ` · ${report.kernel} kernel` : ''}${report.scope ? ` · scope ${report.scope}` : ''}`));
+    }
     if (report.bytes) {
       const b = report.bytes;
       this.cards.append(card('Subnetwork file', fmtBytes(b.subnetwork), `${pct(b.subnetwork / b.checkpoint)} of the ${fmtBytes(b.checkpoint)} checkpoint`));

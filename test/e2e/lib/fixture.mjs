@@ -22,7 +22,36 @@ export function makeWorkspace(root, ws) {
   // an empty fine-tuning output folder for the watcher; run.mjs plays the trainer into it
   const run = join(ws, 'runs', 'demo-run');
   mkdirSync(run, { recursive: true });
-  return { finetuned: ft, pretrained: pre, data, testSet: join(data, 'test.jsonl'), run };
+  // the training script that owns the run (KEN's inline decoration goes after its Trainer( line)
+  const script = join(ws, 'train.py');
+  writeFileSync(script, [
+    'from transformers import Trainer, TrainingArguments',
+    '',
+    'args = TrainingArguments(output_dir="runs/demo-run", save_steps=10)',
+    'trainer = Trainer(model=model, args=args)',
+    'trainer.train()',
+    '',
+  ].join('\n'));
+  // a notebook whose saved output shows the run with KEN's MIME type (rendered with no kernel)
+  const notebook = join(ws, 'ken-viz.ipynb');
+  writeFileSync(notebook, JSON.stringify(kenVizNotebook('runs/demo-run'), null, 1));
+  return { finetuned: ft, pretrained: pre, data, testSet: join(data, 'test.jsonl'), run, script, notebook };
+}
+
+/** An .ipynb with the README's three lines and their saved output (MIME application/vnd.ken.viz+json). */
+export function kenVizNotebook(run) {
+  return {
+    cells: [{
+      cell_type: 'code',
+      execution_count: 1,
+      metadata: {},
+      source: ['from IPython.display import display\n', `run = {"run": "${run}"}\n`, 'display({"application/vnd.ken.viz+json": run}, raw=True)'],
+      outputs: [{ output_type: 'display_data', metadata: {}, data: { 'application/vnd.ken.viz+json': { run }, 'text/plain': [`KEN_viz: ${run}`] } }],
+    }],
+    metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
 }
 
 /** Reads an F32 safetensors file: name -> { shape, values }. */

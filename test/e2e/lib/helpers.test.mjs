@@ -61,7 +61,7 @@ test('checkInstalledContents: passes a lean copy, names what a leaky one holds',
     JSON.stringify({ packages: { 'node_modules/onnxruntime-node': { dependencies: { 'onnxruntime-common': '1' } }, 'node_modules/onnxruntime-common': {} } }),
   );
   const lean = join(root, 'lean');
-  const runtime = ['package.json', 'dist/extension.js', 'dist/job-worker.js', 'dist/worker.js', 'dist/cli.js', 'bin/ken.js'];
+  const runtime = ['package.json', 'dist/extension.js', 'dist/job-worker.js', 'dist/worker.js', 'dist/cli.js', 'dist/notebook-renderer.js', 'bin/ken.js'];
   const ort = ['node_modules/onnxruntime-node/package.json', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node', 'node_modules/onnxruntime-common/package.json'];
   files(lean, [...runtime, ...ort]);
   assert.deepEqual(checkInstalledContents(lean, root).problems, []);

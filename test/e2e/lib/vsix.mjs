@@ -74,7 +74,7 @@ export function checkInstalledContents(extDir, root) {
   const binaries = files.filter((f) => f.startsWith('node_modules/onnxruntime-node/bin/')).map((f) => f.split('/').slice(3, 6).join('/'));
   const platforms = [...new Set(binaries.map((b) => b.split('/').slice(0, 3).join('/')))];
   if (platforms.join() !== 'napi-v6/linux/x64') problems.push(`onnxruntime-node binaries for ${platforms.join(', ') || 'no platform'} (want napi-v6/linux/x64 only)`);
-  for (const f of ['package.json', 'dist/extension.js', 'dist/job-worker.js', 'dist/worker.js', 'dist/cli.js', 'bin/ken.js']) {
+  for (const f of ['package.json', 'dist/extension.js', 'dist/job-worker.js', 'dist/worker.js', 'dist/cli.js', 'dist/notebook-renderer.js', 'bin/ken.js']) {
     if (!files.includes(f)) problems.push(`missing ${f}`);
   }
   const modules = [
