@@ -10,6 +10,7 @@ import type { KenReport } from '../report/report';
 import { fmt, formatBytes, onePositional, pct, required, str } from './args';
 import type { Command } from './main';
 import { progressBar } from './progress';
+import { trackTemporary } from '../formats/output';
 
 export function compareSummary(report: KenReport): string {
   const differs = report.tensors.filter((t) => t.status === 'pruned' || t.status === 'kept-all');
@@ -35,6 +36,7 @@ export const vizCommand: Command = {
     const html = str(values, 'html');
     const keep = str(values, 'out');
     const scratch = keep === undefined ? await mkdtemp(join(tmpdir(), 'ken-viz-')) : undefined;
+    const untrack = scratch ? trackTemporary(scratch) : undefined; // removed by a forced stop too
     const out = keep ?? join(scratch!, basename(model.replace(/[\\/]+$/, '')) || 'model');
     const bar = progressBar('compare', 'tensors', io.progress);
     try {
@@ -52,6 +54,7 @@ export const vizCommand: Command = {
     } finally {
       bar.stop();
       if (scratch) await rm(scratch, { recursive: true, force: true });
+      untrack?.();
     }
   },
 };

@@ -64,7 +64,29 @@ export function discardAllSync(): string[] {
     if (r.discardSync()) removed.push(r.tmp);
   }
   live.clear();
+  for (const t of temporaries) {
+    try {
+      rmSync(t, { recursive: true, force: true });
+      removed.push(t);
+    } catch {
+      // best effort on the way out
+    }
+  }
+  temporaries.clear();
   return removed;
+}
+
+const temporaries = new Set<string>();
+
+/**
+ * Registers a temporary file or folder of this run (a scratch folder, an HTML report being written)
+ * for removal by a forced stop (discardAllSync); the returned function unregisters it.
+ */
+export function trackTemporary(path: string): () => void {
+  temporaries.add(path);
+  return () => {
+    temporaries.delete(path);
+  };
 }
 
 async function staleEntries(parent: string): Promise<{ tmp: string[]; locks: string[] }> {

@@ -15,6 +15,7 @@ import type { KenReport } from './report';
 import { STATIC_THEME_CSS } from './html-theme';
 import { VizDataSource } from './viz-data';
 import { PLOTLY_STYLE_ID, escapeAttr, escapeHtml } from './webview-html';
+import { trackTemporary } from '../formats/output';
 
 /** The webview bundle files the report inlines (built by scripts/build.mjs into dist/). */
 export const WEBVIEW_ASSETS = { script: 'webview.js', style: 'webview.css', plotly: 'plotly.min.js' } as const;
@@ -169,12 +170,14 @@ export async function writeHtmlReport(outFolder: string, htmlPath: string, opts:
   });
   throwIfAborted(opts.signal);
   const tmp = join(dirname(path), `.${basename(path)}.ken-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const untrack = trackTemporary(tmp); // removed by a forced stop too
   try {
     await writeFile(tmp, html, { flag: 'wx' });
     throwIfAborted(opts.signal);
     await rename(tmp, path);
   } finally {
     await rm(tmp, { force: true });
+    untrack();
   }
   return { path, bytes: (await stat(path)).size, tensors: staticData.tiles.length };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OutputReservation, processAlive } from '../../src/formats/output';
+import { OutputReservation, discardAllSync, processAlive, trackTemporary } from '../../src/formats/output';
 import { ken, normals, synthModel, synthPair, tmp } from '../helpers';
 
 /** The pid of a process that has exited (so it is not alive). */
@@ -120,4 +120,20 @@ test('OutputReservation.take refuses an existing output and a path through a fil
   assert.ok(existsSync(r.tmp));
   await r.commit();
   assert.deepEqual(readdirSync(root).sort(), ['exists', 'file', 'new']);
+});
+
+test('a forced stop removes the open reservations and the registered temporaries (a viz scratch folder, an HTML report being written)', async () => {
+  const root = tmp();
+  const r = await OutputReservation.take(join(root, 'a', 'out'), { inputs: [] });
+  const scratch = join(root, 'scratch');
+  mkdirSync(join(scratch, 'x'), { recursive: true });
+  const kept = join(root, 'kept');
+  mkdirSync(kept);
+  trackTemporary(scratch);
+  const untrack = trackTemporary(kept);
+  untrack();
+  const removed = discardAllSync();
+  assert.deepEqual(removed.sort(), [r.tmp, scratch].sort());
+  assert.deepEqual(readdirSync(root).sort(), ['kept'], 'temporary folder, lock, created parent and scratch folder are gone');
+  assert.deepEqual(discardAllSync(), []);
 });
