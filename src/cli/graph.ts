@@ -1,9 +1,9 @@
 // `ken graph`: writes the inference graph built from a folder's config.json as an .onnx file whose
 // initializers are external data in the folder's own safetensors files (nothing copied), for Netron or
 // another runtime.
-import { realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { link, lstat, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { CheckpointError } from '../errors';
+import { CheckpointError, UsageError } from '../errors';
 import { openModel } from '../formats/folder';
 import { buildGraph, TASKS, type Task } from '../graph';
 import { choice, formatBytes, onePositional, required } from './args';
@@ -17,6 +17,9 @@ export const graphCommand: Command = {
     const folder = onePositional(positionals, 'model folder');
     const out = resolve(required(values, 'out', 'the .onnx file to write'));
     const task = choice(values, 'task', ['auto', ...TASKS] as const, 'auto') as Task | 'auto';
+    // it may go beside the weights (inside the model folder): never over a file that is there
+    if (!out.endsWith('.onnx')) throw new UsageError(`--out must name a .onnx file (got ${out})`);
+    if (await lstat(out).then(() => true, () => false)) throw new UsageError(`${out}: already exists; remove it or choose another name`);
     const m = await openModel(folder, 'model');
     let outDir: string;
     try {
@@ -28,7 +31,9 @@ export const graphCommand: Command = {
     const tmp = join(outDir, `.ken-tmp-${process.pid}-${basename(out)}`);
     try {
       await writeFile(tmp, built.model, { flag: 'wx' });
-      await rename(tmp, join(outDir, basename(out)));
+      // link(2), not rename(2): fails if the name was taken meanwhile instead of replacing that file
+      await link(tmp, join(outDir, basename(out)));
+      await rm(tmp, { force: true });
     } catch (e) {
       await rm(tmp, { force: true });
       throw new CheckpointError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

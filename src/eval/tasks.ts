@@ -15,6 +15,7 @@ import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
 import { openModelSession, type GraphChoice, type ModelSession } from './model';
 import { scoreCausalLm } from './causal-lm';
 import { encodeDataset, loadTokenizer, type EncodedText } from './tokenize';
+import { trackTemporary } from '../formats/output';
 
 type Tensor = import('onnxruntime-node').Tensor;
 
@@ -166,8 +167,9 @@ function output(outs: Record<string, { data: Float32Array; dims: readonly number
 /** Writes JSONL under a temporary name and renames it. */
 async function writeJsonl(path: string, lines: readonly unknown[]): Promise<void> {
   const tmp = join(dirname(path), `.ken-tmp-${process.pid}-${basename(path)}`);
+  const untrack = trackTemporary(tmp); // removed by a forced stop too
   try {
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'wx'); // never through a link someone left at the temporary name
     try {
       let chunk = '';
       for (const l of lines) {
@@ -185,6 +187,8 @@ async function writeJsonl(path: string, lines: readonly unknown[]): Promise<void
   } catch (e) {
     await rm(tmp, { force: true });
     throw new CheckpointError(`${path}: cannot write the outputs (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    untrack();
   }
 }
 

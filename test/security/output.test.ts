@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputReservation, discardAllSync, processAlive, trackTemporary } from '../../src/formats/output';
 import { ken, normals, synthModel, synthPair, tmp } from '../helpers';
@@ -136,4 +136,20 @@ test('a forced stop removes the open reservations and the registered temporaries
   assert.deepEqual(removed.sort(), [r.tmp, scratch].sort());
   assert.deepEqual(readdirSync(root).sort(), ['kept'], 'temporary folder, lock, created parent and scratch folder are gone');
   assert.deepEqual(discardAllSync(), []);
+});
+
+test('ken graph never replaces a file: not the weights, not an existing export', async () => {
+  const root = tmp();
+  const pair = await synthPair(root);
+  const weights = join(pair.ft, 'model.safetensors');
+  const before = readFileSync(weights);
+  const r = await ken(['graph', pair.ft, '--out', weights]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--out must name a \.onnx file/);
+  writeFileSync(join(pair.ft, 'model.onnx'), 'my export');
+  const r2 = await ken(['graph', pair.ft, '--out', join(pair.ft, 'model.onnx')]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /model\.onnx: already exists; remove it or choose another name/);
+  assert.deepEqual(readFileSync(weights), before);
+  assert.equal(readFileSync(join(pair.ft, 'model.onnx'), 'utf8'), 'my export');
 });
