@@ -8,7 +8,7 @@ import { progressBar } from './progress';
 
 export const evalCommand: Command = {
   summary: 'measure a classifier\'s accuracy on a labelled data set (JSONL, CSV, TSV)',
-  usage: 'ken eval <model-dir> --data <file> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--device auto|cuda|cpu] [--threads N] [--json]',
+  usage: 'ken eval <model-dir> --data <file> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]',
   options: {
     data: { type: 'string', short: 'd' },
     'text-field': { type: 'string' },
@@ -24,7 +24,7 @@ export const evalCommand: Command = {
     const model = onePositional(positionals, 'model folder or .onnx file');
     const dataPath = required(values, 'data', 'the labelled data set: .jsonl, .csv or .tsv');
     const batchSize = intOption(values, 'batch-size', '--batch-size', DEFAULT_BATCH_SIZE);
-    const device = choice(values, 'device', ['auto', 'cuda', 'cpu'] as const, 'auto');
+    const device = choice(values, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const, 'auto');
     const threads = str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads');
     const classifier = await openClassifier(model, undefined, { device, threads });
     try {

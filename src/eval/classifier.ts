@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
 import { openSession } from '../ken/ort-densities';
+import type { AdapterInfo } from '../ken/adapter';
 import type { Device, DeviceChoice } from '../ken/worker-protocol';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
 
@@ -36,6 +37,8 @@ export interface Classifier {
   readonly labels: readonly string[];
   readonly tokenizer: ModelTokenizer;
   readonly executionProvider: Device;
+  /** The WebGPU adapter, when it runs on WebGPU. */
+  readonly adapter?: AdapterInfo | undefined;
   /** Logits for a batch, row-major [batch.length, labels.length]; padded right with `padId`. */
   logits(batch: readonly EncodedText[], padId?: number): Promise<Float32Array>;
   close(): Promise<void>;
@@ -133,6 +136,7 @@ class OrtClassifier implements Classifier {
     private readonly session: Session,
     private readonly inputs: GraphInput[],
     private readonly output: string,
+    readonly adapter: AdapterInfo | undefined,
   ) {}
 
   async logits(batch: readonly EncodedText[], padId = this.tokenizer.padId): Promise<Float32Array> {
@@ -198,7 +202,7 @@ export async function openClassifier(model: string | Uint8Array, folder?: string
   }
   const config = await readConfig(folder);
   const tokenizer = await loadTokenizer(folder);
-  const { session, executionProvider, ort } = await openSession(source, opts.device ?? 'auto', { intraOpThreads: opts.threads });
+  const { session, executionProvider, ort, adapter } = await openSession(source, opts.device ?? 'auto', { intraOpThreads: opts.threads });
   try {
     const inputs = graphInputs(session, modelName);
     const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
@@ -210,7 +214,7 @@ export async function openClassifier(model: string | Uint8Array, folder?: string
     if (typeof width === 'number' && width !== labels.length) {
       throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(folder, 'config.json')} names ${labels.length} labels`);
     }
-    return new OrtClassifier(modelName, folder, labels, tokenizer, executionProvider, ort, session, inputs, output);
+    return new OrtClassifier(modelName, folder, labels, tokenizer, executionProvider, ort, session, inputs, output, adapter);
   } catch (e) {
     await session.release();
     throw e;

@@ -10,6 +10,9 @@ import { valueInfo } from '../formats/onnx-write';
 import type { DensitySums, Device, DeviceChoice } from './worker-protocol';
 import { SQRT_2PI, bandwidth, fillGrid, keepsWholeRow, type DensityProvider } from './row';
 import { CheckpointError } from '../errors';
+import { adapterLabel, type AdapterInfo } from './adapter';
+
+export { adapterLabel, providerLabel, type AdapterInfo } from './adapter';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -190,30 +193,8 @@ export function cudaProviderInstalled(): boolean {
 // ---------------------------------------------------------------------------------------------
 // The WebGPU adapter
 
-/** The adapter a WebGPU session runs on. */
-export interface AdapterInfo {
-  vendor: string;
-  /** The device name its driver reports ("NVIDIA H200", "llvmpipe (LLVM 15.0.6, 256 bits)"). */
-  name: string;
-  /** The Vulkan driver library, where known. */
-  driver?: string;
-  /** A software rasterizer (lavapipe, SwiftShader): used only when WebGPU is asked for by name. */
-  software: boolean;
-}
-
 /** `crashed`: the probe hung or died (worth a line in the log), rather than finding no adapter. */
 export type WebGpuProbe = { ok: true; adapter: AdapterInfo } | { ok: false; reason: string; crashed?: boolean };
-
-/** "webgpu (NVIDIA H200)", "webgpu (Mesa llvmpipe (...), software)", or just the provider. */
-export function providerLabel(executionProvider: string, adapter?: AdapterInfo | string): string {
-  if (!adapter) return executionProvider;
-  return `${executionProvider} (${typeof adapter === 'string' ? adapter : adapterLabel(adapter)})`;
-}
-
-export function adapterLabel(a: AdapterInfo): string {
-  const name = a.name.toLowerCase().startsWith(a.vendor.toLowerCase()) ? a.name : `${a.vendor} ${a.name}`;
-  return `${name}${a.software ? ', software' : ''}`;
-}
 
 const DRIVER_VENDORS: [RegExp, string][] = [
   [/nvidia/i, 'NVIDIA'],
@@ -277,7 +258,7 @@ let probed: Promise<WebGpuProbe> | undefined;
  * names the device). Never throws.
  */
 export function probeWebGpu(): Promise<WebGpuProbe> {
-  probed ??= runProbe();
+  probed ??= runWebGpuProbe();
   return probed;
 }
 
@@ -286,7 +267,8 @@ export function knownWebGpu(result: WebGpuProbe): void {
   probed = Promise.resolve(result);
 }
 
-function runProbe(): Promise<WebGpuProbe> {
+/** One probe, now, in a child process with `env` added to this one's environment. */
+export function runWebGpuProbe(env: Record<string, string> = {}): Promise<WebGpuProbe> {
   return new Promise((resolve) => {
     let ortPath: string;
     try {
@@ -295,14 +277,15 @@ function runProbe(): Promise<WebGpuProbe> {
       resolve({ ok: false, reason: 'onnxruntime-node is not installed' });
       return;
     }
-    const env = {
+    const childEnv = {
       ...process.env,
       ELECTRON_RUN_AS_NODE: '1', // the VS Code extension host's execPath is Electron
       VK_LOADER_DEBUG: 'driver',
       KEN_PROBE_ORT: ortPath,
       KEN_PROBE_MODEL: Buffer.from(densityModelF32()).toString('base64'),
+      ...env,
     };
-    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT], { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(process.execPath, ['-e', PROBE_SCRIPT], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -9,7 +9,8 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
-import { probeWebGpu, type AdapterInfo } from './ort-densities';
+import type { AdapterInfo } from './adapter';
+import { logProvider, probeWebGpu } from './ort-densities';
 import type { Backend, BackendChoice, DensityEngine, DensitySums, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';
 
 export interface PoolOptions {
@@ -168,6 +169,7 @@ export class KenPool {
       const init: WorkerRequest = { type: 'init', backend: 'ort', device: opts.device, threads, lowPriority, gpuOnly: opts.backend === 'auto' };
       if (webgpu) init.webgpu = webgpu;
       const ready = await KenPool.init(worker, init);
+      for (const line of ready.notes ?? []) logProvider(line);
       if (ready.type === 'ready') density = { worker, ready };
       else {
         await worker.terminate();

@@ -19,6 +19,7 @@ import { KenPool } from './pool';
 import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from './run';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
+import { adapterLabel, providerLabel } from './adapter';
 
 export interface PruneRequest {
   finetuned: string;
@@ -188,7 +189,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     };
 
     pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
-    req.onBackend?.(pool.backend, pool.executionProvider);
+    req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter));
     const recorder = new KenRecorder(join(staging.dir, '.subnetwork.data'));
     const onnxRewrites = new Map<string, Uint8Array>();
 
@@ -251,6 +252,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       k: req.k,
       backend: pool.backend,
       executionProvider: pool.executionProvider,
+      ...(pool.adapter ? { adapter: adapterLabel(pool.adapter) } : {}),
       seconds: (performance.now() - started) / 1000,
       ...summarize(recorder.reports),
       tensors: recorder.reports,

@@ -1,6 +1,7 @@
 // `ken sweep`: KEN at several k, each pruned model evaluated in memory (the fine-tuned ONNX bytes
 // patched in place; no checkpoint written per k). With a maximum accuracy drop it searches (grid,
 // then bisection) for the smallest k whose accuracy stays within it.
+import { providerLabel } from './adapter';
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
@@ -81,7 +82,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const rowsPerK = plan.tensors.filter((t) => t.status === 'pruned').reduce((s, t) => s + kenRows(t.shape).rows, 0);
 
   const pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads });
-  req.onBackend?.(pool.backend, pool.executionProvider);
+  req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter));
   const points = new Map<number, SweepPoint>();
   try {
     const at = async (k: number): Promise<SweepPoint> => {
@@ -113,8 +114,8 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     };
     for (const k of req.ks) await at(k);
     const sweepResult: SweepResult = {
-      finetunedAccuracy: before.accuracy, before, points: [], backend: pool.backend, executionProvider: pool.executionProvider,
-      evalProvider: before.executionProvider, seconds: 0,
+      finetunedAccuracy: before.accuracy, before, points: [], backend: pool.backend, executionProvider: providerLabel(pool.executionProvider, pool.adapter),
+      evalProvider: providerLabel(before.executionProvider, before.adapter), seconds: 0,
     };
     if (req.maxDrop !== undefined) {
       const floor = before.accuracy - req.maxDrop / 100;

@@ -1,5 +1,6 @@
 // Messages between the KEN pool (main thread) and its worker threads.
-import type { AdapterInfo, WebGpuProbe } from './ort-densities';
+import type { AdapterInfo } from './adapter';
+import type { WebGpuProbe } from './ort-densities';
 
 export type Backend = 'js' | 'ort';
 export type BackendChoice = Backend | 'auto';
@@ -34,8 +35,8 @@ export type WorkerRequest =
   | { type: 'prune'; id: number; k: number; n: number; rows: number; values: Float32Array; sums?: DensitySums };
 
 export type WorkerResponse =
-  | { type: 'ready'; backend: Backend; executionProvider: Device; densityEngine?: DensityEngine; adapter?: AdapterInfo }
-  | { type: 'init-failed'; message: string }
+  | { type: 'ready'; backend: Backend; executionProvider: Device; densityEngine?: DensityEngine; adapter?: AdapterInfo; notes?: string[] }
+  | { type: 'init-failed'; message: string; notes?: string[] }
   | { type: 'densities'; id: number; values: Float32Array; sums: DensitySums }
   | { type: 'pruned'; id: number; mask: Uint8Array; kept: number; densities: number; rechecked: number }
   | { type: 'row-error'; id: number; row: number; column: number }

@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { constants, setPriority } from 'node:os';
 import { NonFiniteRowError, RowPruner } from './row';
-import { densitiesF32, densitiesF64, densityModel, densityModelF32, knownWebGpu, openSession, sumsProvider, type OpenedSession } from './ort-densities';
+import { densitiesF32, densitiesF64, densityModel, densityModelF32, knownWebGpu, openSession, setProviderLog, sumsProvider, type OpenedSession } from './ort-densities';
 import { fastDensityPass } from './wasm-densities';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol';
 
@@ -69,6 +69,8 @@ port.on('message', (msg: WorkerRequest) => {
       }
       if (msg.backend === 'ort') {
         if (msg.webgpu) knownWebGpu(msg.webgpu);
+        const notes: string[] = []; // the pool logs them in its own thread
+        setProviderLog((line) => notes.push(line));
         try {
           ortSession = await openSession((ep) => (ep === 'webgpu' ? densityModelF32() : densityModel()), msg.device, {
             intraOpThreads: msg.threads,
@@ -76,9 +78,9 @@ port.on('message', (msg: WorkerRequest) => {
             graphOptimizationLevel: 'basic',
           });
           const { executionProvider, adapter } = ortSession;
-          post(adapter ? { type: 'ready', backend: 'ort', executionProvider, adapter } : { type: 'ready', backend: 'ort', executionProvider });
+          post(adapter ? { type: 'ready', backend: 'ort', executionProvider, adapter, notes } : { type: 'ready', backend: 'ort', executionProvider, notes });
         } catch (e) {
-          post({ type: 'init-failed', message: e instanceof Error ? e.message : String(e) });
+          post({ type: 'init-failed', message: e instanceof Error ? e.message : String(e), notes });
         }
       } else {
         const fast = fastDensityPass();

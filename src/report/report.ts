@@ -39,6 +39,8 @@ export interface EvalResult {
   samples: number;
   skipped?: number;
   executionProvider: string;
+  /** The WebGPU adapter (vendor and device name), when it ran on WebGPU. */
+  adapter?: string;
   seconds: number;
   model?: string;
   data?: string;
@@ -56,6 +58,8 @@ export interface KenReport {
   k: number;
   backend: string;
   executionProvider: string;
+  /** The WebGPU adapter (vendor and device name), when KEN's densities ran on WebGPU. */
+  adapter?: string;
   /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
   densityEngine?: string;
   seconds: number;
