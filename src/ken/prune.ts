@@ -253,6 +253,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       backend: pool.backend,
       executionProvider: pool.executionProvider,
       ...(pool.adapter ? { adapter: adapterLabel(pool.adapter) } : {}),
+      densityChecks: { densities: pool.densities, rechecked: pool.rechecked },
       seconds: (performance.now() - started) / 1000,
       ...summarize(recorder.reports),
       tensors: recorder.reports,

@@ -60,6 +60,9 @@ export interface KenReport {
   executionProvider: string;
   /** The WebGPU adapter (vendor and device name), when KEN's densities ran on WebGPU. */
   adapter?: string;
+  /** Densities computed, and those summed again exactly in float64 because they lay within their
+   *  pass's error bound of a rounding boundary (the float32 WebGPU pass, the js fast pass). */
+  densityChecks?: { densities: number; rechecked: number };
   /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
   densityEngine?: string;
   seconds: number;
