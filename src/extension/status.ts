@@ -13,17 +13,15 @@ export class ProviderStatus implements vscode.Disposable {
   private last: { backend: string; provider: string; adapter: string | undefined } | undefined;
   private webgpu: WebGpuProbe | undefined;
 
-  /** `probe`: find the WebGPU adapter in the background (in a child process) to say what `auto` will use. */
-  constructor(probe = true) {
+  /** `probe`: the WebGPU adapter, found in the background (in a child process), says what `auto` will use. */
+  constructor(probe: Promise<WebGpuProbe> = probeWebGpu()) {
     this.item.name = 'KEN execution provider';
     this.refresh();
     this.item.show();
-    if (probe) {
-      void probeWebGpu().then((p) => {
-        this.webgpu = p;
-        this.refresh();
-      });
-    }
+    void probe.then((p) => {
+      this.webgpu = p;
+      this.refresh();
+    });
   }
 
   /** What will run next, from the settings, the installed provider files and the WebGPU adapter. */
