@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
 import type { AdapterInfo } from './adapter';
-import { logProvider, probeWebGpu } from './ort-densities';
+import { cudaProviderInstalled, logProvider, probeWebGpu } from './ort-densities';
 import type { Backend, BackendChoice, DensityEngine, DensitySums, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';
 
 export interface PoolOptions {
@@ -164,7 +164,8 @@ export class KenPool {
     const lowPriority = opts.lowPriority ?? false;
     let density: { worker: Worker; ready: Extract<WorkerResponse, { type: 'ready' }> } | undefined;
     if (opts.backend === 'ort' || (opts.backend === 'auto' && opts.device !== 'cpu')) {
-      const webgpu = opts.device === 'auto' || opts.device === 'webgpu' ? await probeWebGpu() : undefined;
+      // the worker would probe WebGPU itself: do it here (once per process) unless CUDA comes first
+      const webgpu = opts.device === 'webgpu' || (opts.device === 'auto' && !cudaProviderInstalled()) ? await probeWebGpu() : undefined;
       const worker = new Worker(workerScript());
       const init: WorkerRequest = { type: 'init', backend: 'ort', device: opts.device, threads, lowPriority, gpuOnly: opts.backend === 'auto' };
       if (webgpu) init.webgpu = webgpu;

@@ -9,6 +9,7 @@ import type { PruneOutcome } from '../../src/extension/commands';
 import { ProviderStatus } from '../../src/extension/status';
 import { probeWebGpu } from '../../src/ken/ort-densities';
 import { VizDataSource } from '../../src/report/viz-data';
+import { isHostMessage } from '../../src/protocol';
 import { control, fakeContext, logLines, resetFake, shown, statusItems } from '../fake-vscode';
 import { ROOT, fixture, tmp } from '../helpers';
 
@@ -37,6 +38,7 @@ test('ken.executionProvider webgpu: the log, the status bar, the message and the
     assert.match(shown.at(-1)!.message, new RegExp(`\\(webgpu \\(${label.replace(/[()]/g, '\\$&')}\\)\\)`));
     const viz = await VizDataSource.open(out);
     assert.equal(viz.initMessage().executionProvider, `webgpu (${label})`);
+    assert.ok(isHostMessage(viz.initMessage()), 'the panel accepts a report with an adapter');
   } finally {
     delete control.config['ken.executionProvider'];
     delete control.config['ken.backend'];
