@@ -140,6 +140,8 @@ export function f32Blocks(n: number): { B: number; m: number } {
 
 /** Rows whose scaled half-range A exceeds this are summed on the CPU (the bound assumes A <= 1024). */
 export const F32_MAX_A = 1024;
+/** Rows so wide that B + m exceeds this are summed on the CPU (the bound's factors assume (B + m)u < 3e-4). */
+export const F32_MAX_BLOCKS = 4096;
 /** Padding sits this far (in bandwidths) beyond the grid: exp(-40^2/2) is 0 in float32. */
 export const F32_PAD = 40;
 const U = 2 ** -24; // unit roundoff of float32
@@ -482,6 +484,7 @@ export async function densitiesF32(opened: OpenedSession, values: Float32Array, 
   const Arow = new Float64Array(rows).fill(NaN);
   const { B, m } = f32Blocks(n);
   const width = m * B;
+  if (B + m > F32_MAX_BLOCKS) return { precision: 'f32', S, Q, A: Arow }; // every row on the CPU
   const todo = rowsToCompute(values, rows, n, k);
   const cells = adapter?.software ? MAX_F32_CELLS_SOFTWARE : MAX_F32_CELLS;
   const perRun = Math.max(1, Math.floor(cells / (k * width)));
