@@ -14,7 +14,7 @@ import { adapterLabel, type AdapterInfo } from './adapter';
 
 export { adapterLabel, providerLabel, type AdapterInfo } from './adapter';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const FLOAT = 1;
@@ -269,8 +269,35 @@ export function knownWebGpu(result: WebGpuProbe): void {
   probed = Promise.resolve(result);
 }
 
+/**
+ * The Vulkan driver manifests (ICDs) the Linux loader would find: VK_DRIVER_FILES / VK_ICD_FILENAMES,
+ * else `vulkan/icd.d` under the XDG config and data folders. Empty: no Vulkan driver installed.
+ */
+export function vulkanDriverManifests(env: NodeJS.ProcessEnv = process.env): string[] {
+  const given = env['VK_DRIVER_FILES'] ?? env['VK_ICD_FILENAMES'];
+  if (given) return given.split(':').filter((f) => f !== '' && existsSync(f));
+  const home = env['HOME'];
+  const config = [env['XDG_CONFIG_HOME'] ?? (home ? join(home, '.config') : ''), ...(env['XDG_CONFIG_DIRS'] ?? '/etc/xdg').split(':'), '/etc'];
+  const data = [env['XDG_DATA_HOME'] ?? (home ? join(home, '.local', 'share') : ''), ...(env['XDG_DATA_DIRS'] ?? '/usr/local/share:/usr/share').split(':')];
+  const out: string[] = [];
+  for (const base of [...config, ...data]) {
+    if (!base) continue;
+    const dir = join(base, 'vulkan', 'icd.d');
+    try {
+      for (const f of readdirSync(dir)) if (f.endsWith('.json')) out.push(join(dir, f));
+    } catch {
+      // no such folder
+    }
+  }
+  return [...new Set(out)];
+}
+
 /** One probe, now, in a child process with `env` added to this one's environment. */
 export function runWebGpuProbe(env: Record<string, string> = {}): Promise<WebGpuProbe> {
+  // Linux without any Vulkan driver: nothing to start a process for
+  if (process.platform === 'linux' && vulkanDriverManifests({ ...process.env, ...env }).length === 0) {
+    return Promise.resolve({ ok: false, reason: 'no Vulkan driver installed (e.g. the GPU vendor\'s, or Mesa 25\'s lavapipe)' });
+  }
   return new Promise((resolve) => {
     let ortPath: string;
     try {

@@ -1,13 +1,12 @@
 // The extension on WebGPU: the setting, the log line naming the adapter, the status bar and the panel.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activate } from '../../src/extension/extension';
 import type { PruneOutcome } from '../../src/extension/commands';
 import { ProviderStatus } from '../../src/extension/status';
-import { probeWebGpu } from '../../src/ken/ort-densities';
+import { probeWebGpu, vulkanDriverManifests } from '../../src/ken/ort-densities';
 import { VizDataSource } from '../../src/report/viz-data';
 import { isHostMessage } from '../../src/protocol';
 import { control, fakeContext, logLines, resetFake, shown, statusItems } from '../fake-vscode';
@@ -17,8 +16,7 @@ const context = fakeContext(ROOT);
 activate(context as unknown as vscode.ExtensionContext);
 beforeEach(() => resetFake());
 
-const hasVulkanDriver = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d']
-  .some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
+const hasVulkanDriver = vulkanDriverManifests().length > 0;
 
 test('ken.executionProvider webgpu: the log, the status bar, the message and the panel name the adapter', { skip: hasVulkanDriver ? false : 'no Vulkan driver installed (.ci/vulkan.sh installs Mesa lavapipe)' }, async () => {
   const probe = await probeWebGpu();

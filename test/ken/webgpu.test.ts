@@ -2,36 +2,29 @@
 // installed by .ci/vulkan.sh). Skipped, saying why, only where no Vulkan driver is installed.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KenPool } from '../../src/ken/pool';
 import {
   adapterFromLoaderLog, densitiesF32, densityModelF32, f32Blocks, f32SumBound, knownWebGpu, openSession, probeWebGpu, runWebGpuProbe,
-  setProviderLog, sumsProvider, type OpenedSession, type WebGpuProbe,
+  setProviderLog, sumsProvider, vulkanDriverManifests, type OpenedSession, type WebGpuProbe,
 } from '../../src/ken/ort-densities';
 import { RowPruner, SQRT_2PI, bandwidth, directDensity, fillGrid, roundHalfEven, type DensityProvider } from '../../src/ken/row';
 import { encodeDataset, loadDataset, openClassifier, evaluate } from '../../src/eval';
 import type { KenReport } from '../../src/report/report';
 import { DEMO, EXPECTED, fixture, goldenRows, ken, normals, rowValues, tmp } from '../helpers';
 
-/** Vulkan driver manifests where the loader looks for them (Linux). */
-function vulkanDrivers(): string[] {
-  const env = process.env['VK_DRIVER_FILES'] ?? process.env['VK_ICD_FILENAMES'];
-  if (env) return env.split(':').filter((f) => existsSync(f));
-  const dirs = ['/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
-  return dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)) : []));
-}
 
 let probe: WebGpuProbe | undefined;
 /** The adapter, or undefined after marking the test skipped because no Vulkan driver exists. */
 async function adapterOrSkip(t: TestContext): Promise<WebGpuProbe & { ok: true } | undefined> {
   probe ??= await probeWebGpu();
-  if (process.platform === 'linux' && vulkanDrivers().length === 0) {
+  if (process.platform === 'linux' && vulkanDriverManifests().length === 0) {
     t.skip('no Vulkan driver installed (run .ci/vulkan.sh: Mesa 25 lavapipe from bookworm-backports)');
     return undefined;
   }
   // a driver is installed: WebGPU must open on it
-  assert.ok(probe.ok, `a Vulkan driver is installed (${vulkanDrivers().join(', ')}) but WebGPU did not open: ${probe.ok ? '' : probe.reason}`);
+  assert.ok(probe.ok, `a Vulkan driver is installed (${vulkanDriverManifests().join(', ')}) but WebGPU did not open: ${probe.ok ? '' : probe.reason}`);
   return probe;
 }
 
@@ -235,7 +228,9 @@ test('device auto takes WebGPU only on a hardware adapter; a software one runs j
 });
 
 test('a WebGPU probe that dies is one line in the log and a fallback to the CPU, never a crash', async () => {
-  const dead = await runWebGpuProbe({ KEN_PROBE_ORT: join(tmp(), 'missing.js') });
+  const dir = tmp();
+  writeFileSync(join(dir, 'x_icd.json'), '{}'); // a driver manifest, so that a probe process starts
+  const dead = await runWebGpuProbe({ KEN_PROBE_ORT: join(dir, 'missing.js'), VK_DRIVER_FILES: join(dir, 'x_icd.json') });
   assert.equal(dead.ok, false);
   assert.equal(!dead.ok && dead.crashed, true);
   const before = await probeWebGpu();
@@ -262,4 +257,17 @@ test('the Vulkan loader names the device: vendor, name, software or not', () => 
   const nv = adapterFromLoaderLog('DRIVER | LAYER:          Using "NVIDIA H200" with driver: "libGLX_nvidia.so.0"\n');
   assert.deepEqual(nv, { vendor: 'NVIDIA', name: 'NVIDIA H200', driver: 'libGLX_nvidia.so.0', software: false });
   assert.equal(adapterFromLoaderLog('no loader output'), undefined);
+});
+
+test('Vulkan drivers are looked for where the loader looks; none means no probe process', async () => {
+  const root = tmp();
+  const env = { HOME: root, XDG_CONFIG_DIRS: join(root, 'etc'), XDG_DATA_DIRS: join(root, 'share') };
+  assert.deepEqual(vulkanDriverManifests(env), []);
+  mkdirSync(join(root, 'share', 'vulkan', 'icd.d'), { recursive: true });
+  writeFileSync(join(root, 'share', 'vulkan', 'icd.d', 'x_icd.json'), '{}');
+  assert.deepEqual(vulkanDriverManifests(env), [join(root, 'share', 'vulkan', 'icd.d', 'x_icd.json')]);
+  if (process.platform === 'linux') {
+    const none = await runWebGpuProbe({ VK_DRIVER_FILES: join(root, 'missing.json') });
+    assert.deepEqual(none, { ok: false, reason: "no Vulkan driver installed (e.g. the GPU vendor's, or Mesa 25's lavapipe)" });
+  }
 });
