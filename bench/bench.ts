@@ -2,11 +2,14 @@
 // in a temporary folder that is removed at the end), prunes it in-process with each backend and k,
 // and times our Python port of the reference on a sample of the same rows.
 //
-//   node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu] [--ort-limit S] [--k 384,96] [--threads N]
+//   node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu[,...]] [--ort-limit S] [--k 384,96] [--threads N]
 // --device other than cpu times the ort backend there (default backend ort) and reports the fraction
-// of densities re-checked exactly on the CPU; the reference comparison then is skipped.
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+// of densities re-checked exactly on the CPU; the reference comparison then is skipped. Several
+// devices (`--device webgpu,cpu`; cpu then times js) also compare the output bytes of runs that pruned
+// the same tensors at the same k (sha256 of every written file but the report).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CancelledError } from '../src/errors';
@@ -28,16 +31,17 @@ const TARGET_RSS = 1024 * MB;
 interface Args {
   quick: boolean;
   backends: Backend[];
-  device: DeviceChoice;
+  devices: DeviceChoice[];
   ortLimit: number;
   ks: number[];
   threads: number | undefined;
+  backendGiven?: boolean;
 }
 
 class ArgError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, backends: ['js', 'ort'], device: 'cpu', ortLimit: ORT_LIMIT_S, ks: [384, 96], threads: undefined };
+  const a: Args = { quick: false, backends: ['js', 'ort'], devices: ['cpu'], ortLimit: ORT_LIMIT_S, ks: [384, 96], threads: undefined };
   let backendGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -55,8 +59,10 @@ function parseArgs(argv: string[]): Args {
       else throw new ArgError(`--backend must be js, ort or all (got ${v})`);
     } else if (arg === '--device') {
       const v = value();
-      if (v !== 'cpu' && v !== 'auto' && v !== 'cuda' && v !== 'webgpu') throw new ArgError(`--device must be cpu, auto, cuda or webgpu (got ${v})`);
-      a.device = v;
+      const list = v.split(',').map((s) => s.trim());
+      const bad = list.find((d) => d !== 'cpu' && d !== 'auto' && d !== 'cuda' && d !== 'webgpu');
+      if (bad !== undefined || list.length === 0) throw new ArgError(`--device takes cpu, auto, cuda or webgpu, comma-separated (got ${v})`);
+      a.devices = list as DeviceChoice[];
     } else if (arg === '--ort-limit') {
       const v = Number(value());
       if (!(v > 0)) throw new ArgError('--ort-limit takes seconds > 0');
@@ -70,12 +76,20 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(t) || t < 1) throw new ArgError(`--threads must be a whole number >= 1`);
       a.threads = t;
     } else if (arg === '--help' || arg === '-h') {
-      throw new ArgError('usage: node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu] [--ort-limit S] [--k 384,96] [--threads N]');
+      throw new ArgError('usage: node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu[,...]] [--ort-limit S] [--k 384,96] [--threads N]');
     } else throw new ArgError(`unknown option ${arg}`);
   }
-  if (a.device !== 'cpu' && !backendGiven) a.backends = ['ort'];
-  if (a.device !== 'cpu' && a.backends.includes('js')) throw new ArgError(`the js backend runs on the CPU; --device ${a.device} times --backend ort`);
+  a.backendGiven = backendGiven;
+  const gpu = a.devices.find((d) => d !== 'cpu');
+  if (gpu && backendGiven && a.backends.includes('js') && a.devices.length === 1) throw new ArgError(`the js backend runs on the CPU; --device ${gpu} times --backend ort`);
   return a;
+}
+
+/** The backends timed on a device: as given, else ort off the CPU, and on the CPU js (with others) or js and ort (alone). */
+function backendsFor(a: Args, device: DeviceChoice): Backend[] {
+  if (device !== 'cpu') return a.backendGiven ? a.backends.filter((b) => b === 'ort') : ['ort'];
+  if (a.backendGiven) return a.backends;
+  return a.devices.length > 1 ? ['js'] : ['js', 'ort'];
 }
 
 function repoRoot(): string {
@@ -135,6 +149,9 @@ interface RunFigures {
   adapter: string | undefined;
   /** Densities computed, and those summed again exactly in float64 on the CPU (near a rounding boundary). */
   densities: number;
+  /** The device asked for, and the sha256 of every written file but the report, in name order. */
+  device: DeviceChoice;
+  outputSha256: string;
   rechecked: number;
   k: number;
   /** undefined: the whole model; else the tensors timed (a subset, see `subsetNote`). */
@@ -182,6 +199,9 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
   const t1 = performance.now();
   const cpu = watch.stop();
   const kernelPeak = hwmReset ? kernelPeakRss() : undefined;
+  const outputHash = createHash('sha256');
+  for (const f of readdirSync(out).filter((x) => x !== 'ken-report.json').sort()) outputHash.update(f).update(await readFile(join(out, f)));
+  const outputSha256 = outputHash.digest('hex');
   await rm(out, { recursive: true, force: true });
 
   const widthOf = new Map<string, number>();
@@ -215,7 +235,7 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
   }
   return {
     backend: report.backend, executionProvider: report.executionProvider, adapter: report.adapter,
-    densities: report.densityChecks?.densities ?? 0, rechecked: report.densityChecks?.rechecked ?? 0, k, subset: include, subsetNote: undefined,
+    densities: report.densityChecks?.densities ?? 0, rechecked: report.densityChecks?.rechecked ?? 0, device, outputSha256, k, subset: include, subsetNote: undefined,
     seconds, rows, cells, rowsPerSecond: rows / seconds,
     peakRssBytes: sampler.peak, peakTreeRssBytes: sampler.peakTree, kernelPeakRssBytes: kernelPeak, childProcesses: maxChildren, cpu,
     phases: { setupSeconds: ((ready || t0) - t0) / 1000, rowsSeconds, finishSeconds: (t1 - lastEvent) / 1000 },
@@ -491,15 +511,17 @@ async function main(): Promise<number> {
 
     // 2. pruneToFolder for each backend and k
     const runs: RunFigures[] = [];
-    log(`\n[2] pruneToFolder (in-process, device ${args.device})`);
-    for (const backend of args.backends) {
-      for (const k of args.ks) {
-        log(`  ${backend} k=${k}...`);
-        const r = backend === 'ort'
-          ? await ortRun(pair, shape, workDir, k, args.device, args.ortLimit, args.threads, controller.signal, log)
-          : await timedPrune(pair, join(workDir, `${backend}-${k}`), k, backend, args.device, args.threads, undefined, controller.signal);
-        runs.push(r);
-        log(describeRun(r));
+    log(`\n[2] pruneToFolder (in-process, device ${args.devices.join(', ')})`);
+    for (const device of args.devices) {
+      for (const backend of backendsFor(args, device)) {
+        for (const k of args.ks) {
+          log(`  ${backend} on ${device} k=${k}...`);
+          const r = backend === 'ort'
+            ? await ortRun(pair, shape, workDir, k, device, args.ortLimit, args.threads, controller.signal, log)
+            : await timedPrune(pair, join(workDir, `${backend}-${device}-${k}`), k, backend, device, args.threads, undefined, controller.signal);
+          runs.push(r);
+          log(describeRun(r));
+        }
       }
     }
 
@@ -507,7 +529,7 @@ async function main(): Promise<number> {
     log(`\n[3] reference (our Python port of itsmattei/KEN extract_KDE, /usr/bin/python3)`);
     const k0 = args.ks[0]!;
     const wholeRun = runs.find((r) => r.k === k0 && r.subset === undefined && r.backend === 'js') ?? runs.find((r) => r.k === k0 && r.subset === undefined);
-    const why = args.device !== 'cpu' ? `--device ${args.device}: the reference comparison belongs to the CPU run` : k0 >= 768 ? `k=${k0} is not below the 768-wide rows' length (the reference crashes there)` : referenceUnavailable();
+    const why = args.devices.some((d) => d !== 'cpu') ? `--device ${args.devices.join(',')}: the reference comparison belongs to the CPU run` : k0 >= 768 ? `k=${k0} is not below the 768-wide rows' length (the reference crashes there)` : referenceUnavailable();
     let ref: ReferenceFigures | undefined;
     if (why) log(`  SKIPPED: ${why}`);
     else {
@@ -532,6 +554,18 @@ async function main(): Promise<number> {
     ));
     log(`  seconds: wall, reading and writing included; re-checked: densities summed again exactly in float64 on the CPU (near a rounding boundary); CPU s: this process, all threads; other procs: cores other processes kept busy meanwhile`);
     for (const r of runs) if (r.adapter) log(`  ${r.backend}/${r.executionProvider} k=${r.k} ran on ${r.adapter}`);
+    // runs that pruned the same tensors at the same k must write the same bytes
+    const sameWork = new Map<string, RunFigures[]>();
+    for (const r of runs) sameWork.set(`${r.k} ${r.subset ?? ''}`, [...(sameWork.get(`${r.k} ${r.subset ?? ''}`) ?? []), r]);
+    for (const group of sameWork.values()) {
+      if (group.length < 2) continue;
+      const same = group.every((r) => r.outputSha256 === group[0]!.outputSha256);
+      log(`  output bytes, k=${group[0]!.k}${group[0]!.subset ? ' (subset)' : ''}, ${group.map((r) => `${r.backend}/${r.executionProvider}`).join(' vs ')}: ${same ? 'identical' : 'DIFFERENT'} (sha256 ${group.map((r) => r.outputSha256.slice(0, 12)).join(', ')})`);
+      if (group[0]!.subset === undefined && group.every((r) => r.subset === undefined)) {
+        const cpu = group.find((r) => r.executionProvider === 'cpu');
+        for (const r of group) if (cpu && r !== cpu) log(`  ${r.backend}/${r.executionProvider} k=${r.k}: ${fmt(r.seconds)} s vs ${fmt(cpu.seconds)} s on the CPU (${fmt(cpu.seconds / r.seconds, 1)}x)`);
+      }
+    }
     for (const r of runs) if (r.subsetNote) log(`  ${r.backend} k=${r.k}: ${r.subsetNote}`);
     log(`  generator: ${fmt(gen.seconds)} s for ${mb(gen.bytes)}, peak RSS ${mb(gen.peakRssBytes)} polled / ${mb(gen.kernelPeakRssBytes)} kernel`);
     if (ref) {
