@@ -2,12 +2,15 @@
 import { parentPort } from 'node:worker_threads';
 import { jobs, type JobContext } from './registry';
 import type { FromJobWorker, JobKind, JobParams, ToJobWorker } from './protocol';
+import { setProviderLog } from '../ken/ort-densities';
 
 const port = parentPort;
 if (!port) throw new Error('job-worker.js must run as a worker thread');
 const controller = new AbortController();
 const post = (m: FromJobWorker): void => port.postMessage(m);
 let lastProgress = 0;
+// providers that were tried and failed: one line in the KEN output channel
+setProviderLog((message) => post({ type: 'log', level: 'warn', message }));
 
 port.on('message', (msg: ToJobWorker) => {
   if (msg.type === 'cancel') {

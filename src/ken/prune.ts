@@ -21,6 +21,7 @@ import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from './run';
 import type { Kernel } from './kernels';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
+import { adapterLabel, providerLabel } from './adapter';
 
 export interface PruneRequest {
   finetuned: string;
@@ -244,7 +245,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     };
 
     pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
-    req.onBackend?.(pool.backend, pool.executionProvider, pool.note);
+    req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
     const recorder = new KenRecorder(join(staging.dir, '.subnetwork.data'));
     const onnxRewrites = new Map<string, Uint8Array>();
     let placed = 0;
@@ -313,6 +314,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       kernel: pool.kernel,
       backend: pool.backend,
       executionProvider: pool.executionProvider,
+      ...(pool.adapter ? { adapter: adapterLabel(pool.adapter) } : {}),
+      densityChecks: { densities: pool.densities, rechecked: pool.rechecked },
       seconds: (performance.now() - started) / 1000,
       ...summarize(recorder.reports),
       tensors: recorder.reports,

@@ -1,6 +1,7 @@
 // The panel's data source over a `ken prune` output folder (ken-report.json + ken-subnetwork.safetensors):
 // answers tile requests for any tensor, decoding each tensor once and keeping the decoded ones in a
 // byte-bounded LRU so that switching between matrices stays fast.
+import { providerLabel } from '../ken/adapter';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { CheckpointError, oneLine, throwIfAborted } from '../errors';
@@ -191,7 +192,7 @@ export class VizDataSource {
     const msg: InitMessage = {
       type: 'init', protocolVersion: PROTOCOL_VERSION, report: this.report,
       title: extras.title ?? basename(this.folder), source: extras.source ?? this.folder,
-      backend: this.report.backend, executionProvider: this.report.executionProvider, tensors: this.tensors,
+      backend: this.report.backend, executionProvider: providerLabel(this.report.executionProvider, this.report.adapter), tensors: this.tensors,
     };
     if (extras.accuracy) msg.accuracy = extras.accuracy;
     if (extras.sweep) msg.sweep = extras.sweep;
