@@ -2,10 +2,15 @@
 // in a temporary folder that is removed at the end), prunes it in-process with each backend and k,
 // and times our Python port of the reference on a sample of the same rows.
 //
-//   node dist/bench/bench.js [--quick] [--backend js|ort|all] [--k 384,96] [--threads N]
+//   node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu[,...]] [--ort-limit S] [--k 384,96] [--threads N]
+// --device other than cpu times the ort backend there (default backend ort) and reports the fraction
+// of densities re-checked exactly on the CPU; the reference comparison then is skipped. Several
+// devices (`--device webgpu,cpu`; cpu then times js) also compare the output bytes of runs that pruned
+// the same tensors at the same k (sha256 of every written file but the report).
 //   node dist/bench/bench.js --llama [--layers 8] [--k 64]   (bench/llama.ts: a 7B-shaped BF16 pair)
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CancelledError } from '../src/errors';
@@ -14,13 +19,13 @@ import { isHead } from '../src/ken/plan';
 import { pruneToFolder } from '../src/ken/prune';
 import { RowPruner } from '../src/ken/row';
 import { fastDensityPass } from '../src/ken/wasm-densities';
-import type { Backend } from '../src/ken/worker-protocol';
+import type { Backend, DeviceChoice } from '../src/ken/worker-protocol';
 import { CpuWatch, MB, RssSampler, childPids, kernelPeakRss, resetPeakRss, type CpuFigures } from './measure';
 import { referenceUnavailable, runReference, type ReferenceResult, type RowJob } from './reference';
 import { llamaBench } from './llama';
 import { BERT_BASE, bertTensors, writeSyntheticPair, type BertShape, type SynthPair } from './synth';
 
-const ORT_LIMIT_S = 300;
+const ORT_LIMIT_S = 300; // default of --ort-limit
 const TARGET_SECONDS = 30;
 const TARGET_RATIO = 300;
 const TARGET_RSS = 1024 * MB;
@@ -28,14 +33,18 @@ const TARGET_RSS = 1024 * MB;
 interface Args {
   quick: boolean;
   backends: Backend[];
+  devices: DeviceChoice[];
+  ortLimit: number;
   ks: number[];
   threads: number | undefined;
+  backendGiven?: boolean;
 }
 
 class ArgError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, backends: ['js', 'ort'], ks: [384, 96], threads: undefined };
+  const a: Args = { quick: false, backends: ['js', 'ort'], devices: ['cpu'], ortLimit: ORT_LIMIT_S, ks: [384, 96], threads: undefined };
+  let backendGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -45,10 +54,21 @@ function parseArgs(argv: string[]): Args {
     };
     if (arg === '--quick') a.quick = true;
     else if (arg === '--backend') {
+      backendGiven = true;
       const v = value();
       if (v === 'all') a.backends = ['js', 'ort'];
       else if (v === 'js' || v === 'ort') a.backends = [v];
       else throw new ArgError(`--backend must be js, ort or all (got ${v})`);
+    } else if (arg === '--device') {
+      const v = value();
+      const list = v.split(',').map((s) => s.trim());
+      const bad = list.find((d) => d !== 'cpu' && d !== 'auto' && d !== 'cuda' && d !== 'webgpu');
+      if (bad !== undefined || list.length === 0) throw new ArgError(`--device takes cpu, auto, cuda or webgpu, comma-separated (got ${v})`);
+      a.devices = list as DeviceChoice[];
+    } else if (arg === '--ort-limit') {
+      const v = Number(value());
+      if (!(v > 0)) throw new ArgError('--ort-limit takes seconds > 0');
+      a.ortLimit = v;
     } else if (arg === '--k') {
       const v = value();
       a.ks = v.split(',').map((s) => Number(s.trim()));
@@ -58,10 +78,20 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(t) || t < 1) throw new ArgError(`--threads must be a whole number >= 1`);
       a.threads = t;
     } else if (arg === '--help' || arg === '-h') {
-      throw new ArgError('usage: node dist/bench/bench.js [--quick] [--backend js|ort|all] [--k 384,96] [--threads N]');
+      throw new ArgError('usage: node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu[,...]] [--ort-limit S] [--k 384,96] [--threads N]');
     } else throw new ArgError(`unknown option ${arg}`);
   }
+  a.backendGiven = backendGiven;
+  const gpu = a.devices.find((d) => d !== 'cpu');
+  if (gpu && backendGiven && a.backends.includes('js') && a.devices.length === 1) throw new ArgError(`the js backend runs on the CPU; --device ${gpu} times --backend ort`);
   return a;
+}
+
+/** The backends timed on a device: as given, else ort off the CPU, and on the CPU js (with others) or js and ort (alone). */
+function backendsFor(a: Args, device: DeviceChoice): Backend[] {
+  if (device !== 'cpu') return a.backendGiven ? a.backends.filter((b) => b === 'ort') : ['ort'];
+  if (a.backendGiven) return a.backends;
+  return a.devices.length > 1 ? ['js'] : ['js', 'ort'];
 }
 
 function repoRoot(): string {
@@ -117,6 +147,14 @@ interface WidthFigure {
 interface RunFigures {
   backend: string;
   executionProvider: string;
+  /** The WebGPU adapter, when the densities ran on WebGPU. */
+  adapter: string | undefined;
+  /** Densities computed, and those summed again exactly in float64 on the CPU (near a rounding boundary). */
+  densities: number;
+  /** The device asked for, and the sha256 of every written file but the report, in name order. */
+  device: DeviceChoice;
+  outputSha256: string;
+  rechecked: number;
   k: number;
   /** undefined: the whole model; else the tensors timed (a subset, see `subsetNote`). */
   subset: string | undefined;
@@ -140,7 +178,7 @@ interface RunFigures {
   estimatedWholeModelRowsSeconds: number | undefined;
 }
 
-async function timedPrune(pair: SynthPair, out: string, k: number, backend: Backend, threads: number | undefined, include: string | undefined, signal: AbortSignal): Promise<RunFigures> {
+async function timedPrune(pair: SynthPair, out: string, k: number, backend: Backend, device: DeviceChoice, threads: number | undefined, include: string | undefined, signal: AbortSignal): Promise<RunFigures> {
   const hwmReset = resetPeakRss();
   const sampler = new RssSampler().start(50);
   const watch = new CpuWatch();
@@ -150,7 +188,7 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
   let maxChildren = 0;
   const t0 = performance.now();
   const report = await pruneToFolder({
-    finetuned: pair.finetuned, base: pair.base, out, k, backend, device: 'cpu', threads, include, signal,
+    finetuned: pair.finetuned, base: pair.base, out, k, backend, device, threads, include, signal,
     onBackend: () => {
       ready = performance.now();
     },
@@ -163,6 +201,9 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
   const t1 = performance.now();
   const cpu = watch.stop();
   const kernelPeak = hwmReset ? kernelPeakRss() : undefined;
+  const outputHash = createHash('sha256');
+  for (const f of readdirSync(out).filter((x) => x !== 'ken-report.json').sort()) outputHash.update(f).update(await readFile(join(out, f)));
+  const outputSha256 = outputHash.digest('hex');
   await rm(out, { recursive: true, force: true });
 
   const widthOf = new Map<string, number>();
@@ -195,12 +236,17 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
     widths[String(n)] = { rows: r, seconds: share * seconds, msPerRow: (share * seconds * 1000) / r, cpuMsPerRow: (share * cpuSeconds * 1000) / r };
   }
   return {
-    backend: report.backend, executionProvider: report.executionProvider, k, subset: include, subsetNote: undefined,
+    backend: report.backend, executionProvider: report.executionProvider, adapter: report.adapter,
+    densities: report.densityChecks?.densities ?? 0, rechecked: report.densityChecks?.rechecked ?? 0, device, outputSha256, k, subset: include, subsetNote: undefined,
     seconds, rows, cells, rowsPerSecond: rows / seconds,
     peakRssBytes: sampler.peak, peakTreeRssBytes: sampler.peakTree, kernelPeakRssBytes: kernelPeak, childProcesses: maxChildren, cpu,
     phases: { setupSeconds: ((ready || t0) - t0) / 1000, rowsSeconds, finishSeconds: (t1 - lastEvent) / 1000 },
     widths, keptRatio: report.keptRatio, estimatedWholeModelRowsSeconds: undefined,
   };
+}
+
+function recheckedText(r: RunFigures): string {
+  return r.densities ? `${(100 * r.rechecked / r.densities).toPrecision(2)}%` : '-';
 }
 
 function cpuText(c: CpuFigures): string {
@@ -209,7 +255,8 @@ function cpuText(c: CpuFigures): string {
 
 function describeRun(r: RunFigures): string {
   const w = Object.entries(r.widths).map(([n, f]) => `n=${n}: ${f.rows} rows, ${fmt(f.msPerRow, 3)} ms/row`).join('; ');
-  return `  ${r.backend}/${r.executionProvider} k=${r.k}${r.subset ? ` SUBSET ${r.subset}` : ''}: ${fmt(r.seconds)} s, ${r.rows} rows, ${Math.round(r.rowsPerSecond)} rows/s, ` +
+  return `  ${r.backend}/${r.executionProvider}${r.adapter ? ` (${r.adapter})` : ''} k=${r.k}${r.subset ? ` SUBSET ${r.subset}` : ''}: ${fmt(r.seconds)} s, ${r.rows} rows, ${Math.round(r.rowsPerSecond)} rows/s, ` +
+    `re-checked on the CPU ${r.rechecked} of ${r.densities} densities (${recheckedText(r)}), ` +
     `peak RSS ${mb(r.peakRssBytes)} polled / ${mb(r.kernelPeakRssBytes)} kernel (tree ${mb(r.peakTreeRssBytes)}, ${r.childProcesses} child processes); ` +
     `${cpuText(r.cpu)}; ` +
     `setup ${fmt(r.phases.setupSeconds)} s, rows ${fmt(r.phases.rowsSeconds)} s, finish ${fmt(r.phases.finishSeconds)} s; ${w}; kept ${fmt(100 * r.keptRatio, 1)}%`;
@@ -220,9 +267,9 @@ function describeRun(r: RunFigures): string {
  * js. A one-tensor probe measures its rate; if the whole model would take more than ORT_LIMIT_S, the
  * largest candidate subset that fits is timed instead, and the whole-model time extrapolated by cells.
  */
-async function ortRun(pair: SynthPair, shape: BertShape, workDir: string, k: number, threads: number | undefined, signal: AbortSignal, log: (s: string) => void): Promise<RunFigures> {
+async function ortRun(pair: SynthPair, shape: BertShape, workDir: string, k: number, device: DeviceChoice, limit: number, threads: number | undefined, signal: AbortSignal, log: (s: string) => void): Promise<RunFigures> {
   const probeRe = '^bert\\.encoder\\.layer\\.0\\.attention\\.self\\.query\\.weight$';
-  const probe = await timedPrune(pair, join(workDir, `probe-ort-${k}`), k, 'ort', threads, probeRe, signal);
+  const probe = await timedPrune(pair, join(workDir, `probe-ort-${k}`), k, 'ort', device, threads, probeRe, signal);
   const perCell = probe.phases.rowsSeconds / probe.cells;
   const whole = census(shape);
   const candidates: { re: string | undefined; label: string }[] = [
@@ -236,15 +283,15 @@ async function ortRun(pair: SynthPair, shape: BertShape, workDir: string, k: num
   log(`  ort probe (layer 0 query weight, ${probe.rows} rows): ${fmt(probe.phases.rowsSeconds)} s of rows -> whole model estimated at ${fmt(estWhole, 0)} s of rows`);
   let pick = candidates[candidates.length - 1]!;
   for (const c of candidates) {
-    if (census(shape, c.re ? new RegExp(c.re) : undefined).cells * perCell <= ORT_LIMIT_S) {
+    if (census(shape, c.re ? new RegExp(c.re) : undefined).cells * perCell <= limit) {
       pick = c;
       break;
     }
   }
-  const r = pick.re === probeRe ? probe : await timedPrune(pair, join(workDir, `ort-${k}`), k, 'ort', threads, pick.re, signal);
+  const r = pick.re === probeRe ? probe : await timedPrune(pair, join(workDir, `ort-${k}`), k, 'ort', device, threads, pick.re, signal);
   if (pick.re !== undefined) {
     r.estimatedWholeModelRowsSeconds = r.phases.rowsSeconds * (whole.cells / r.cells);
-    r.subsetNote = `SUBSET: the whole model was estimated at ${fmt(estWhole, 0)} s (> ${ORT_LIMIT_S} s), so only ${pick.label} ` +
+    r.subsetNote = `SUBSET: the whole model was estimated at ${fmt(estWhole, 0)} s (> ${limit} s), so only ${pick.label} ` +
       `(${r.rows} of ${whole.rows} rows) was timed; scaled by cells the whole model's rows would take ${fmt(r.estimatedWholeModelRowsSeconds, 0)} s`;
     log(`  ${r.subsetNote}`);
   }
@@ -466,15 +513,17 @@ async function main(): Promise<number> {
 
     // 2. pruneToFolder for each backend and k
     const runs: RunFigures[] = [];
-    log(`\n[2] pruneToFolder (in-process, device cpu)`);
-    for (const backend of args.backends) {
-      for (const k of args.ks) {
-        log(`  ${backend} k=${k}...`);
-        const r = backend === 'ort'
-          ? await ortRun(pair, shape, workDir, k, args.threads, controller.signal, log)
-          : await timedPrune(pair, join(workDir, `${backend}-${k}`), k, backend, args.threads, undefined, controller.signal);
-        runs.push(r);
-        log(describeRun(r));
+    log(`\n[2] pruneToFolder (in-process, device ${args.devices.join(', ')})`);
+    for (const device of args.devices) {
+      for (const backend of backendsFor(args, device)) {
+        for (const k of args.ks) {
+          log(`  ${backend} on ${device} k=${k}...`);
+          const r = backend === 'ort'
+            ? await ortRun(pair, shape, workDir, k, device, args.ortLimit, args.threads, controller.signal, log)
+            : await timedPrune(pair, join(workDir, `${backend}-${device}-${k}`), k, backend, device, args.threads, undefined, controller.signal);
+          runs.push(r);
+          log(describeRun(r));
+        }
       }
     }
 
@@ -482,7 +531,7 @@ async function main(): Promise<number> {
     log(`\n[3] reference (our Python port of itsmattei/KEN extract_KDE, /usr/bin/python3)`);
     const k0 = args.ks[0]!;
     const wholeRun = runs.find((r) => r.k === k0 && r.subset === undefined && r.backend === 'js') ?? runs.find((r) => r.k === k0 && r.subset === undefined);
-    const why = k0 >= 768 ? `k=${k0} is not below the 768-wide rows' length (the reference crashes there)` : referenceUnavailable();
+    const why = args.devices.some((d) => d !== 'cpu') ? `--device ${args.devices.join(',')}: the reference comparison belongs to the CPU run` : k0 >= 768 ? `k=${k0} is not below the 768-wide rows' length (the reference crashes there)` : referenceUnavailable();
     let ref: ReferenceFigures | undefined;
     if (why) log(`  SKIPPED: ${why}`);
     else {
@@ -497,15 +546,28 @@ async function main(): Promise<number> {
     // 4. summary
     log('\nSummary');
     log(table(
-      ['backend/EP', 'k', 'timed', 'seconds', 'rows', 'rows/s', 'CPU s', 'other procs', 'peak RSS (poll)', 'peak RSS (kernel)', 'ms/row n=768', 'ms/row n=3072'],
+      ['backend/EP', 'k', 'timed', 'seconds', 'rows', 'rows/s', 're-checked', 'CPU s', 'other procs', 'peak RSS (poll)', 'peak RSS (kernel)', 'ms/row n=768', 'ms/row n=3072'],
       runs.map((r) => [
         `${r.backend}/${r.executionProvider}`, String(r.k), r.subset ? 'SUBSET' : 'whole pair', fmt(r.seconds), String(r.rows),
-        String(Math.round(r.rowsPerSecond)), fmt(r.cpu.ownCores * r.cpu.wallSeconds, 1),
+        String(Math.round(r.rowsPerSecond)), recheckedText(r), fmt(r.cpu.ownCores * r.cpu.wallSeconds, 1),
         r.cpu.otherCores === undefined ? 'n/a' : `${fmt(r.cpu.otherCores)} cores`, mb(r.peakRssBytes), mb(r.kernelPeakRssBytes),
         r.widths['768'] ? fmt(r.widths['768'].msPerRow, 4) : '-', r.widths['3072'] ? fmt(r.widths['3072'].msPerRow, 4) : '-',
       ]),
     ));
-    log(`  seconds: wall, reading and writing included; CPU s: this process, all threads; other procs: cores other processes kept busy meanwhile`);
+    log(`  seconds: wall, reading and writing included; re-checked: densities summed again exactly in float64 on the CPU (near a rounding boundary); CPU s: this process, all threads; other procs: cores other processes kept busy meanwhile`);
+    for (const r of runs) if (r.adapter) log(`  ${r.backend}/${r.executionProvider} k=${r.k} ran on ${r.adapter}`);
+    // runs that pruned the same tensors at the same k must write the same bytes
+    const sameWork = new Map<string, RunFigures[]>();
+    for (const r of runs) sameWork.set(`${r.k} ${r.subset ?? ''}`, [...(sameWork.get(`${r.k} ${r.subset ?? ''}`) ?? []), r]);
+    for (const group of sameWork.values()) {
+      if (group.length < 2) continue;
+      const same = group.every((r) => r.outputSha256 === group[0]!.outputSha256);
+      log(`  output bytes, k=${group[0]!.k}${group[0]!.subset ? ' (subset)' : ''}, ${group.map((r) => `${r.backend}/${r.executionProvider}`).join(' vs ')}: ${same ? 'identical' : 'DIFFERENT'} (sha256 ${group.map((r) => r.outputSha256.slice(0, 12)).join(', ')})`);
+      if (group[0]!.subset === undefined && group.every((r) => r.subset === undefined)) {
+        const cpu = group.find((r) => r.executionProvider === 'cpu');
+        for (const r of group) if (cpu && r !== cpu) log(`  ${r.backend}/${r.executionProvider} k=${r.k}: ${fmt(r.seconds)} s vs ${fmt(cpu.seconds)} s on the CPU (${fmt(cpu.seconds / r.seconds, 1)}x)`);
+      }
+    }
     for (const r of runs) if (r.subsetNote) log(`  ${r.backend} k=${r.k}: ${r.subsetNote}`);
     log(`  generator: ${fmt(gen.seconds)} s for ${mb(gen.bytes)}, peak RSS ${mb(gen.peakRssBytes)} polled / ${mb(gen.kernelPeakRssBytes)} kernel`);
     if (ref) {

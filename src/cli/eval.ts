@@ -19,7 +19,7 @@ function summary(r: TaskEvalReport): string {
 
 export const evalCommand: Command = {
   summary: 'measure a model on a data set (JSONL, CSV, TSV) for its task: classification, tokens, QA, causal LM',
-  usage: 'ken eval <model> --data <file> [--task auto|text-classification|token-classification|question-answering|causal-lm] [--text-field F] [--text-pair-field F] [--label-field F] [--tokens-field F] [--tags-field F] [--question-field F] [--context-field F] [--answers-field F] [--graph auto|built|export] [--outputs FILE.jsonl] [--batch-size N] [--skip-bad-lines] [--device auto|cuda|cpu] [--threads N] [--json]',
+  usage: 'ken eval <model> --data <file> [--task auto|text-classification|token-classification|question-answering|causal-lm] [--text-field F] [--text-pair-field F] [--label-field F] [--tokens-field F] [--tags-field F] [--question-field F] [--context-field F] [--answers-field F] [--graph auto|built|export] [--outputs FILE.jsonl] [--batch-size N] [--skip-bad-lines] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]',
   options: {
     data: { type: 'string', short: 'd' },
     task: { type: 'string' },
@@ -55,7 +55,7 @@ export const evalCommand: Command = {
         },
         graph: choice(values, 'graph', GRAPH_CHOICES, 'auto'),
         batchSize: intOption(values, 'batch-size', '--batch-size', DEFAULT_BATCH_SIZE),
-        device: choice(values, 'device', ['auto', 'cuda', 'cpu'] as const, 'auto'),
+        device: choice(values, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const, 'auto'),
         threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
         skipBadLines: values['skip-bad-lines'] === true,
         outputs: str(values, 'outputs'),

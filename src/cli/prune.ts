@@ -4,6 +4,7 @@ import type { Scope } from '../ken/plan';
 import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { KenReport } from '../report/report';
+import { providerLabel } from '../ken/adapter';
 import type { Command } from './main';
 import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str } from './args';
 import { progressBar } from './progress';
@@ -72,7 +73,7 @@ export function commonPrune(values: Record<string, string | boolean | string[] |
     includeHead: values['include-head'] === true,
     backend: choice(values, 'backend', ['auto', 'js', 'ort'] as const, 'auto'),
     kernel: parseKernel(str(values, 'kernel')),
-    device: choice(values, 'device', ['auto', 'cuda', 'cpu'] as const, 'auto'),
+    device: choice(values, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const, 'auto'),
     threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
   };
 }
@@ -84,7 +85,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   const lines = [
     `KEN k=${report.k}${report.kernel && report.kernel !== 'gaussian' ? ` (${report.kernel} kernel)` : ''}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
     `kept ${fmt(report.keptParams)} of ${fmt(report.totalParams)} parameters (${pct(report.keptRatio)})`,
-    `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${report.executionProvider}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
+    `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${providerLabel(report.executionProvider, report.adapter)}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
   ];
   if (report.bytes) {
     const b = report.bytes;
@@ -103,7 +104,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   for (const n of report.notes ?? []) lines.push(`note: ${n}`);
   if (report.accuracy) {
     const { before, after } = report.accuracy;
-    lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${after.executionProvider}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
+    lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${providerLabel(after.executionProvider, after.adapter)}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
   }
   lines.push(`wrote ${out}/ (${SUBNETWORK_FILE}, ${REPORT_FILE})`);
   return lines.join('\n') + '\n';
@@ -111,7 +112,7 @@ export function pruneSummary(report: KenReport, out: string): string {
 
 export const prune: Command = {
   summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
+  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]',
   options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder or file');

@@ -6,6 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { readRegularFileIfExists } from '../formats/paths';
+import type { AdapterInfo } from '../ken/adapter';
 import type { Device, DeviceChoice } from '../ken/worker-protocol';
 import { openModelSession, type GraphChoice, type ModelInput } from './model';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
@@ -42,6 +43,8 @@ export interface Classifier {
   readonly labels: readonly string[];
   readonly tokenizer: ModelTokenizer;
   readonly executionProvider: Device;
+  /** The WebGPU adapter, when it runs on WebGPU. */
+  readonly adapter?: AdapterInfo | undefined;
   /** Logits for a batch, row-major [batch.length, labels.length]; padded right with `padId`. */
   logits(batch: readonly EncodedText[], padId?: number): Promise<Float32Array>;
   close(): Promise<void>;
@@ -137,6 +140,7 @@ class OrtClassifier implements Classifier {
     private readonly session: Session,
     private readonly inputs: GraphInput[],
     private readonly output: string,
+    readonly adapter: AdapterInfo | undefined,
   ) {}
 
   async logits(batch: readonly EncodedText[], padId = this.tokenizer.padId): Promise<Float32Array> {
@@ -190,7 +194,7 @@ class OrtClassifier implements Classifier {
  */
 export async function openClassifier(model: ModelInput, folder?: string, opts: ClassifierOptions = {}): Promise<Classifier> {
   const opened = await openModelSession(model, folder, { graph: opts.graph, task: 'text-classification', device: opts.device, threads: opts.threads });
-  const { session, executionProvider, ort } = opened;
+  const { session, executionProvider, ort, adapter } = opened;
   const modelName = opened.model;
   try {
     const config = await readConfig(opened.folder);
@@ -205,7 +209,7 @@ export async function openClassifier(model: ModelInput, folder?: string, opts: C
     if (typeof width === 'number' && width !== labels.length) {
       throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, 'config.json')} names ${labels.length} labels`);
     }
-    return new OrtClassifier(modelName, opened.graph, opened.folder, labels, tokenizer, executionProvider, ort, session, inputs, output);
+    return new OrtClassifier(modelName, opened.graph, opened.folder, labels, tokenizer, executionProvider, ort, session, inputs, output, adapter);
   } catch (e) {
     await session.release();
     throw e;

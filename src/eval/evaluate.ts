@@ -1,5 +1,6 @@
 // Runs a classifier over a data set in batches and scores it. Samples are batched by length (which
 // cuts padding; the figures do not depend on the order), with progress and cancellation between batches.
+import { adapterLabel } from '../ken/adapter';
 import { CheckpointError, throwIfAborted } from '../errors';
 import type { EvalResult } from '../report/report';
 import type { Classifier } from './classifier';
@@ -72,6 +73,7 @@ export async function evaluate(classifier: Classifier, data: Dataset | EncodedDa
     labels: [...encoded.labels],
     samples: encoded.samples.length,
     executionProvider: classifier.executionProvider,
+    ...(classifier.adapter ? { adapter: adapterLabel(classifier.adapter) } : {}),
     seconds: (performance.now() - started) / 1000,
     model: classifier.model,
     data: encoded.path,

@@ -1,5 +1,6 @@
 // The commands: each asks only what it cannot find out, runs the core in a worker with progress and
 // cancel, logs to the KEN output channel and shows one notification on failure.
+import { providerLabel } from '../ken/adapter';
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { LOOKED_FOR } from '../formats/folder';
@@ -163,15 +164,15 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
     reportFailure(s, 'prune', e);
     return undefined;
   }
-  s.status.ran(report.backend, report.executionProvider);
+  s.status.ran(report.backend, report.executionProvider, report.adapter);
   const ratio = `${(report.keptRatio * 100).toFixed(1)}%`;
-  s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${report.executionProvider} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
+  s.log.info(`kept ${report.keptParams} of ${report.totalParams} parameters (${ratio}) with ${report.backend} on ${providerLabel(report.executionProvider, report.adapter)} in ${report.seconds.toFixed(1)} s; wrote ${out}`);
   if (report.accuracy) s.log.info(`accuracy ${report.accuracy.before.accuracy.toFixed(4)} -> ${report.accuracy.after.accuracy.toFixed(4)}`);
   if (report.lora) s.log.info(`LoRA merged (r=${report.lora.r}, alpha=${report.lora.alpha}, modules ${report.lora.modules.join(', ')}); subnetwork ${report.bytes?.subnetwork ?? '?'} bytes vs the adapter's ${report.lora.adapterBytes}`);
   for (const note of report.notes ?? []) s.log.info(`note: ${note}`);
   // the prune succeeded whatever happens to the panel: its own command reports its own failure
   if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
-  else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${report.executionProvider}). Wrote ${basename(out)}.`);
+  else void vscode.window.showInformationMessage(`KEN kept ${ratio} of the parameters (${providerLabel(report.executionProvider, report.adapter)}). Wrote ${basename(out)}.`);
   return { out, report };
 }
 
@@ -219,10 +220,10 @@ export async function evaluateCommand(s: Services, uri?: vscode.Uri, options: { 
     const result = await runJobWithProgress(s.context.extensionPath, `KEN: evaluating ${basename(model)}`, 'eval', {
       model, spec: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
     }, s.log);
-    s.status.ran('onnxruntime', result.executionProvider);
+    s.status.ran('onnxruntime', result.executionProvider, result.adapter);
     s.log.info(`evaluation of ${model} on ${data}:\n${evalSummary(result)}`);
     void vscode.window.showInformationMessage(
-      `KEN: accuracy ${(result.accuracy * 100).toFixed(2)}%, macro-F1 ${result.macroF1.toFixed(4)} on ${result.samples} samples (${result.executionProvider}).`, 'Show details',
+      `KEN: accuracy ${(result.accuracy * 100).toFixed(2)}%, macro-F1 ${result.macroF1.toFixed(4)} on ${result.samples} samples (${providerLabel(result.executionProvider, result.adapter)}).`, 'Show details',
     ).then((a) => a && s.log.show(true));
     return result;
   } catch (e) {
@@ -276,7 +277,7 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
       scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
     }, s.log);
     s.log.info(sweepTable(result, maxDrop ?? undefined));
-    if (report) s.status.ran(report.backend, report.executionProvider);
+    if (report) s.status.ran(report.backend, report.executionProvider, report.adapter);
     const verdict = result.recommended !== undefined ? `use k=${result.recommended}` : result.note ?? `${result.points.length} values of k evaluated`;
     void vscode.window.showInformationMessage(`KEN sweep: ${verdict}. The pruned model and the curve are in ${basename(out)}.`);
     if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));

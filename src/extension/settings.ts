@@ -22,7 +22,7 @@ export function readSettings(scope?: vscode.Uri): KenSettings {
   return {
     k: Number.isInteger(k) && k >= 1 ? k : 96,
     scope: c.get<Scope>('scope', 'all') === 'attention' ? 'attention' : 'all',
-    executionProvider: (['auto', 'cuda', 'cpu'] as const).find((v) => v === c.get('executionProvider')) ?? 'auto',
+    executionProvider: (['auto', 'cuda', 'webgpu', 'cpu'] as const).find((v) => v === c.get('executionProvider')) ?? 'auto',
     backend: (['auto', 'js', 'ort'] as const).find((v) => v === c.get('backend')) ?? 'auto',
     kernel: KERNELS.find((v) => v === c.get('kernel')) ?? 'gaussian',
     outputFolder: c.get<string>('outputFolder', ''),

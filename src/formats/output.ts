@@ -11,10 +11,10 @@
 // - Everything live is registered so that a forced exit (a second Ctrl-C) can remove it synchronously.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
-import { link, lstat, mkdir, readFile, readdir, readlink, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readlink, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, OutputError, UsageError, isKenError } from '../errors';
-import { futureRealPath, isInside } from './paths';
+import { futureRealPath, isInside, readRegularFile } from './paths';
 
 const TMP_RE = /^\.(.+)\.ken-tmp-(\d+)-[0-9a-f]+$/;
 const LOCK_SUFFIX = '.ken-lock';
@@ -111,7 +111,7 @@ async function staleEntries(parent: string): Promise<{ tmp: string[]; locks: str
 
 async function lockOwner(lock: string): Promise<number | undefined> {
   try {
-    const text = await readFile(lock, 'utf8');
+    const text = (await readRegularFile(lock)).toString('utf8'); // a FIFO named like a lock must not block
     const pid = Number(/^pid (\d+)/.exec(text)?.[1]);
     return Number.isSafeInteger(pid) ? pid : undefined;
   } catch {

@@ -3,12 +3,15 @@ import { parentPort } from 'node:worker_threads';
 import { discardAllSync, setReservationListener } from '../formats/output';
 import { jobs, type JobContext } from './registry';
 import type { FromJobWorker, JobKind, JobParams, ToJobWorker } from './protocol';
+import { setProviderLog } from '../ken/ort-densities';
 
 const port = parentPort;
 if (!port) throw new Error('job-worker.js must run as a worker thread');
 const controller = new AbortController();
 const post = (m: FromJobWorker): void => port.postMessage(m);
 let lastProgress = 0;
+// providers that were tried and failed: one line in the KEN output channel
+setProviderLog((message) => post({ type: 'log', level: 'warn', message }));
 let finished = false;
 setReservationListener((taken, paths) => post({ type: 'output', taken, ...paths }));
 /** As the CLI: a cancelled job that has not wound down this long after is reported cancelled, its output removed. */

@@ -25,6 +25,7 @@ import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from './run';
 import type { Kernel } from './kernels';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
+import { adapterLabel, providerLabel } from './adapter';
 
 export interface PruneRequest {
   finetuned: string;
@@ -233,7 +234,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     };
 
     pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
-    req.onBackend?.(pool.backend, pool.executionProvider, pool.note);
+    req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
     const rec = new KenRecorder(join(tmp, '.subnetwork.data'));
     recorder = rec;
     const onnxRewrites = new Map<string, Uint8Array>();
@@ -308,6 +309,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       kernel: pool.kernel,
       backend: pool.backend,
       executionProvider: pool.executionProvider,
+      ...(pool.adapter ? { adapter: adapterLabel(pool.adapter) } : {}),
+      densityChecks: { densities: pool.densities, rechecked: pool.rechecked },
       seconds: (performance.now() - started) / 1000,
       ...summarize(rec.reports),
       tensors: rec.reports,

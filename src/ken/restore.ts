@@ -129,14 +129,27 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
           hash.update(b);
           pos += b.byteLength;
         };
-        for (const h of [...f.holes].sort((a, b) => a.offset - b.offset)) {
+        const holes = [...f.holes].sort((a, b) => a.offset - b.offset);
+        // the next tensor is read and rebuilt while this one is hashed and written
+        const rebuild = (i: number): Promise<Uint8Array> | undefined => {
+          const h = holes[i];
+          if (!h) return undefined;
+          const t = byName.get(h.tensor)!;
+          const p = rebuildTensor(sub, base, t).then((kenBytes) => holeBytes(kenBytes, t, h));
+          p.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+          return p;
+        };
+        let next = rebuild(0);
+        for (let i = 0; i < holes.length; i++) {
+          const h = holes[i]!;
           if (h.offset > pos) {
             const len = h.offset - pos;
             await put(skeleton.subarray(sk, sk + len));
             sk += len;
           }
-          const t = byName.get(h.tensor)!;
-          await put(holeBytes(await rebuildTensor(sub, base, t), t, h));
+          const bytes = await next!;
+          next = rebuild(i + 1);
+          await put(bytes);
         }
         if (sk < skeleton.byteLength) await put(skeleton.subarray(sk));
         if (pos !== f.size) throw new CheckpointError(`${req.subnetwork}: rebuilt ${f.path} has ${pos} bytes, expected ${f.size}`);

@@ -24,9 +24,14 @@ export const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rou
 // exact pass runs only for rows where a density lies that close to a rounding boundary.
 const FIRST_PASS_ERROR = 1e-3;
 
-/** Densities of the reference's KDE at its k grid points for one row (float64). */
+/**
+ * Densities of the reference's KDE at its k grid points for one row, computed elsewhere (an ONNX
+ * graph): fills `out`, and `bounds` with an upper bound on each density's error (0: exact). A density
+ * within its bound of a rounding boundary is summed again exactly. Returns false, having filled
+ * nothing, when it has no densities for this row (the built-in pass then runs).
+ */
 export interface DensityProvider {
-  (row: Float32Array, grid: Float64Array, h: number, out: Float64Array): void;
+  (row: Float32Array, grid: Float64Array, h: number, out: Float64Array, bounds: Float64Array): boolean;
 }
 
 /** The fast density pass: `recurrenceDensities`, or its WebAssembly twin (wasm-densities.ts). */
@@ -294,6 +299,10 @@ export class RowPruner {
   private gcounts = new Int32Array(0);
   private gpos = new Int32Array(0);
   private bcounts = new Int32Array(0);
+  private bounds = new Float64Array(0);
+  /** Densities computed so far, and those summed again exactly (near a rounding boundary). */
+  densities = 0;
+  rechecked = 0;
 
   /** `fastPass` computes the first, loose densities (default: the TypeScript recurrence). */
   constructor(
@@ -322,6 +331,7 @@ export class RowPruner {
       this.kcap = k;
       this.grid = new Float64Array(k);
       this.dens = new Float64Array(k);
+      this.bounds = new Float64Array(k);
       this.gkeys = new Float64Array(k);
       this.gorder = new Int32Array(k);
       this.grounded = new Int32Array(k);
@@ -332,7 +342,8 @@ export class RowPruner {
   /**
    * Marks in `mask[offset .. offset+n)` (1 = keep the fine-tuned value) the positions KEN keeps in
    * `row`, and returns how many. `rowIndex` only names the row in errors. `densities`, when given,
-   * replaces the built-in recurrence (the ONNX Runtime backend computes them in a graph).
+   * replaces the built-in recurrence (the ONNX Runtime backend computes them in a graph); densities
+   * within its error bound of a rounding boundary are summed again exactly.
    */
   prune(row: Float32Array, k: number, mask: Uint8Array, offset: number, rowIndex = 0, densities?: DensityProvider): number {
     const n = row.length;
@@ -359,8 +370,17 @@ export class RowPruner {
     const grid = this.grid.subarray(0, k);
     const dens = this.dens.subarray(0, k);
     fillGrid(min, max, k, grid);
-    if (densities) densities(row, grid, h, dens);
-    else if (this.kernel === 'gaussian') {
+    this.densities += k;
+    const bounds = this.bounds.subarray(0, k);
+    if (densities?.(row, grid, h, dens, bounds)) {
+      // Second pass: densities that the provider's error could have rounded the wrong way
+      for (let i = 0; i < k; i++) {
+        if (nearRoundingBoundary(dens[i]!, bounds[i]!)) {
+          dens[i] = directDensity(row, grid[i]!, h);
+          this.rechecked++;
+        }
+      }
+    } else if (this.kernel === 'gaussian') {
       // Fast pass: walks stop at terms that, summed over all values, move a density by at most
       // FIRST_PASS_ERROR. Only the rounded densities matter, so a density further than that (plus
       // float rounding) from a rounding boundary rounds as the exact one does; the few closer ones
@@ -368,14 +388,22 @@ export class RowPruner {
       const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
       const bound = floor / (h * SQRT_2PI);
       this.fastPass(row, grid, h, dens, floor);
-      for (let i = 0; i < k; i++) if (nearRoundingBoundary(dens[i]!, bound)) dens[i] = directDensity(row, grid[i]!, h);
+      for (let i = 0; i < k; i++) {
+        if (nearRoundingBoundary(dens[i]!, bound)) {
+          dens[i] = directDensity(row, grid[i]!, h);
+          this.rechecked++;
+        }
+      }
     } else if (this.kernel === 'exponential') {
       // The same two passes: a recurrence stopped at a floor, with its error bound; densities that
       // close to a rounding boundary are summed again by the definition.
       const floor = Math.min(1e-4, FIRST_PASS_ERROR * 2 * h);
       const err = exponentialDensities(row, grid, h, dens, floor);
       for (let i = 0; i < k; i++) {
-        if (nearRoundingBoundary(dens[i]!, err.absolute + err.relative * dens[i]!)) dens[i] = directKernelDensity('exponential', row, grid[i]!, h);
+        if (nearRoundingBoundary(dens[i]!, err.absolute + err.relative * dens[i]!)) {
+          dens[i] = directKernelDensity('exponential', row, grid[i]!, h);
+          this.rechecked++;
+        }
       }
     } else {
       compactDensities(this.kernel, row, grid, h, dens); // every non-zero term: nothing to recheck

@@ -2,6 +2,7 @@
 // patched in place, or the built graph with the pruned tensors handed to the session from memory; no
 // checkpoint written per k). With a maximum accuracy drop it searches (grid,
 // then bisection) for the smallest k whose accuracy stays within it.
+import { providerLabel } from './adapter';
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
@@ -87,7 +88,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const rowsPerK = plan.tensors.filter((t) => t.status === 'pruned').reduce((s, t) => s + kenRows(t.shape).rows, 0);
 
   const pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
-  req.onBackend?.(pool.backend, pool.executionProvider, pool.note);
+  req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
   const points = new Map<number, SweepPoint>();
   try {
     const at = async (k: number): Promise<SweepPoint> => {
@@ -126,8 +127,8 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     };
     for (const k of req.ks) await at(k);
     const sweepResult: SweepResult = {
-      finetunedAccuracy: before.accuracy, before, points: [], kernel: pool.kernel, backend: pool.backend, executionProvider: pool.executionProvider,
-      evalProvider: before.executionProvider, seconds: 0,
+      finetunedAccuracy: before.accuracy, before, points: [], kernel: pool.kernel, backend: pool.backend, executionProvider: providerLabel(pool.executionProvider, pool.adapter),
+      evalProvider: providerLabel(before.executionProvider, before.adapter), seconds: 0,
     };
     if (req.maxDrop !== undefined) {
       const floor = before.accuracy - req.maxDrop / 100;

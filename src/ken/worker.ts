@@ -1,92 +1,37 @@
-// A KEN worker thread: prunes batches of rows. The `js` backend computes densities in TypeScript;
-// the `ort` backend computes them with the ONNX density graph in an onnxruntime-node session
-// (whose run() blocks this thread, not the caller's).
+// A KEN worker thread, in one of two roles:
+// - selection (backend js): prunes chunks of rows. Densities come from the chunk's `sums` when an
+//   ONNX graph computed them (re-checked exactly near rounding boundaries), else from the fast pass
+//   (WebAssembly SIMD or TypeScript) with its own exact re-check.
+// - densities (backend ort): computes chunks' densities with the ONNX density graph in an
+//   onnxruntime-node session (float64 on CUDA/CPU, float32 on WebGPU); its run() blocks this thread,
+//   not the caller's, and selection runs meanwhile in the selection workers.
 import { parentPort } from 'node:worker_threads';
 import { constants, setPriority } from 'node:os';
-import { NonFiniteRowError, RowPruner, bandwidth, fillGrid, keepsWholeRow, type DensityProvider } from './row';
-import { densityModel, openSession, type OpenedSession } from './ort-densities';
+import { NonFiniteRowError, RowPruner } from './row';
+import { densitiesF32, densitiesF64, densityModel, densityModelF32, knownWebGpu, openSession, setProviderLog, sumsProvider, type OpenedSession } from './ort-densities';
 import { fastDensityPass } from './wasm-densities';
-import type { Backend, WorkerRequest, WorkerResponse } from './worker-protocol';
+import type { WorkerRequest, WorkerResponse } from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('worker.js must run as a worker thread');
 
 let pruner = new RowPruner();
-let backend: Backend = 'js';
 let ortSession: OpenedSession | undefined;
 
 function post(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
 }
 
-// Bound the [rows, k, n] intermediate of the density graph (float64) to about 128 MB.
-const MAX_GRAPH_CELLS = 16_000_000;
-
-async function ortDensities(values: Float32Array, rows: number, n: number, k: number): Promise<(Float64Array | undefined)[]> {
-  const { session, ort } = ortSession!;
-  const out: (Float64Array | undefined)[] = new Array(rows);
-  const todo: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    const row = values.subarray(r * n, (r + 1) * n);
-    let min = Infinity;
-    let max = -Infinity;
-    let finite = true;
-    for (let j = 0; j < n; j++) {
-      const v = row[j]!;
-      if (!Number.isFinite(v)) finite = false;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (finite && !keepsWholeRow(n, k, min, max)) todo.push(r);
-  }
-  const perRun = Math.max(1, Math.floor(MAX_GRAPH_CELLS / (k * n)));
-  for (let start = 0; start < todo.length; start += perRun) {
-    const batch = todo.slice(start, start + perRun);
-    const R = batch.length;
-    const X = new Float64Array(R * n);
-    const G = new Float64Array(R * k);
-    const invh = new Float64Array(R);
-    const norm = new Float64Array(R);
-    batch.forEach((r, b) => {
-      const row = values.subarray(r * n, (r + 1) * n);
-      let min = Infinity;
-      let max = -Infinity;
-      for (let j = 0; j < n; j++) {
-        const v = row[j]!;
-        X[b * n + j] = v;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      fillGrid(min, max, k, G.subarray(b * k, (b + 1) * k));
-      const h = bandwidth(row);
-      invh[b] = 1 / h;
-      norm[b] = 1 / (n * h * Math.sqrt(2 * Math.PI));
-    });
-    const res = await session.run({
-      X: new ort.Tensor('float64', X, [R, 1, n]),
-      G: new ort.Tensor('float64', G, [R, k, 1]),
-      invh: new ort.Tensor('float64', invh, [R, 1, 1]),
-      norm: new ort.Tensor('float64', norm, [R, 1]),
-    });
-    const D = res['D']!.data as Float64Array;
-    batch.forEach((r, b) => {
-      out[r] = D.slice(b * k, (b + 1) * k);
-    });
-  }
-  return out;
-}
-
 async function prune(msg: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {
-  const { id, k, n, rows, values } = msg;
+  const { id, k, n, rows, values, sums } = msg;
   const mask = new Uint8Array(rows * n);
   let kept = 0;
   let row = 0;
+  const densities0 = pruner.densities;
+  const rechecked0 = pruner.rechecked;
   try {
-    const precomputed = backend === 'ort' ? await ortDensities(values, rows, n, k) : undefined;
     for (row = 0; row < rows; row++) {
-      const dens = precomputed?.[row];
-      const provider: DensityProvider | undefined = dens ? (_r, _g, _h, out) => out.set(dens) : undefined;
-      kept += pruner.prune(values.subarray(row * n, (row + 1) * n), k, mask, row * n, row, provider);
+      kept += pruner.prune(values.subarray(row * n, (row + 1) * n), k, mask, row * n, row, sums ? sumsProvider(sums, row, k) : undefined);
     }
   } catch (e) {
     if (e instanceof NonFiniteRowError) {
@@ -96,7 +41,18 @@ async function prune(msg: Extract<WorkerRequest, { type: 'prune' }>): Promise<vo
     }
     return;
   }
-  post({ type: 'pruned', id, mask, kept }, [mask.buffer as ArrayBuffer]);
+  post({ type: 'pruned', id, mask, kept, densities: pruner.densities - densities0, rechecked: pruner.rechecked - rechecked0 }, [mask.buffer as ArrayBuffer]);
+}
+
+async function densities(msg: Extract<WorkerRequest, { type: 'densities' }>): Promise<void> {
+  const { id, k, n, rows, values } = msg;
+  try {
+    const sums = ortSession!.executionProvider === 'webgpu' ? await densitiesF32(ortSession!, values, rows, n, k) : await densitiesF64(ortSession!, values, rows, n, k);
+    const transfer = [values.buffer, sums.S.buffer, ...(sums.precision === 'f32' ? [sums.Q.buffer, sums.A.buffer] : [])] as ArrayBuffer[];
+    post({ type: 'densities', id, values, sums }, transfer);
+  } catch (e) {
+    post({ type: 'failed', id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+  }
 }
 
 // Requests are handled strictly one after another.
@@ -104,7 +60,6 @@ let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: WorkerRequest) => {
   chain = chain.then(async () => {
     if (msg.type === 'init') {
-      backend = msg.backend;
       if (msg.lowPriority) {
         try {
           setPriority(0, constants.priority.PRIORITY_LOW); // 0: this thread, on Linux
@@ -112,19 +67,29 @@ port.on('message', (msg: WorkerRequest) => {
           // not permitted here: run at normal priority
         }
       }
-      if (backend === 'ort') {
+      if (msg.backend === 'ort') {
+        if (msg.webgpu) knownWebGpu(msg.webgpu);
+        const notes: string[] = []; // the pool logs them in its own thread
+        setProviderLog((line) => notes.push(line));
         try {
-          ortSession = await openSession(densityModel(), msg.device, { intraOpThreads: msg.threads });
-          post({ type: 'ready', backend, executionProvider: ortSession.executionProvider });
+          ortSession = await openSession((ep) => (ep === 'webgpu' ? densityModelF32() : densityModel()), msg.device, {
+            intraOpThreads: msg.threads,
+            cpuFallback: !msg.gpuOnly,
+            graphOptimizationLevel: 'basic',
+          });
+          const { executionProvider, adapter } = ortSession;
+          post(adapter ? { type: 'ready', backend: 'ort', executionProvider, adapter, notes } : { type: 'ready', backend: 'ort', executionProvider, notes });
         } catch (e) {
-          post({ type: 'init-failed', message: e instanceof Error ? e.message : String(e) });
+          post({ type: 'init-failed', message: e instanceof Error ? e.message : String(e), notes });
         }
       } else {
         const fast = fastDensityPass();
         pruner = new RowPruner(fast.pass, msg.kernel);
         // the fast pass serves gaussian densities; the other kernels have their own (kernels.ts)
-        post({ type: 'ready', backend, executionProvider: 'cpu', densityEngine: msg.kernel === 'gaussian' ? fast.engine : 'js' });
+        post({ type: 'ready', backend: 'js', executionProvider: 'cpu', densityEngine: msg.kernel === 'gaussian' ? fast.engine : 'js' });
       }
+    } else if (msg.type === 'densities') {
+      await densities(msg);
     } else {
       await prune(msg);
     }

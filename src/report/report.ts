@@ -39,6 +39,8 @@ export interface EvalResult {
   samples: number;
   skipped?: number;
   executionProvider: string;
+  /** The WebGPU adapter (vendor and device name), when it ran on WebGPU. */
+  adapter?: string;
   seconds: number;
   model?: string;
   data?: string;
@@ -60,6 +62,11 @@ export interface KenReport {
   kernel?: string;
   backend: string;
   executionProvider: string;
+  /** The WebGPU adapter (vendor and device name), when KEN's densities ran on WebGPU. */
+  adapter?: string;
+  /** Densities computed, and those summed again exactly in float64 because they lay within their
+   *  pass's error bound of a rounding boundary (the float32 WebGPU pass, the js fast pass). */
+  densityChecks?: { densities: number; rechecked: number };
   /** The js backend's density pass: WebAssembly SIMD or TypeScript. */
   densityEngine?: string;
   seconds: number;

@@ -1,4 +1,5 @@
 // Plain-text renderings of results, shared by the CLI and the extension's log.
+import { providerLabel } from '../ken/adapter';
 import type { SweepResult } from '../ken/sweep';
 import type { EvalResult } from './report';
 
@@ -10,7 +11,7 @@ export function evalSummary(r: EvalResult): string {
   const right = r.confusion.reduce((a, row, i) => a + (row[i] ?? 0), 0);
   const lines = [
     `accuracy ${pct(r.accuracy, 2)} (${fmt(right)}/${fmt(r.samples)}), macro-F1 ${r.macroF1.toFixed(4)}` +
-      `${r.skipped ? `, ${fmt(r.skipped)} bad lines skipped` : ''} | ${r.executionProvider}, ${r.seconds.toFixed(2)} s`,
+      `${r.skipped ? `, ${fmt(r.skipped)} bad lines skipped` : ''} | ${providerLabel(r.executionProvider, r.adapter)}, ${r.seconds.toFixed(2)} s`,
     '',
   ];
   const w = Math.max(5, ...r.labels.map((l) => l.length));

@@ -1,7 +1,7 @@
 // The panel's data source over a `ken prune` output folder (ken-report.json + ken-subnetwork.safetensors):
 // answers tile requests for any tensor, decoding each tensor once and keeping the decoded ones in a
 // byte-bounded LRU so that switching between matrices stays fast.
-import { readFile } from 'node:fs/promises';
+import { providerLabel } from '../ken/adapter';
 import { basename, join, resolve } from 'node:path';
 import { CheckpointError, oneLine, throwIfAborted } from '../errors';
 import { readEntry, readMask, readSubnetwork, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
@@ -14,6 +14,7 @@ import {
 } from '../protocol';
 import { layerOf, layerPattern, type KenReport, type TensorStatus } from './report';
 import { computeTile, neighbourCounts, valueStats, type TileQuery, type ValueGrid } from './tiles';
+import { readRegularFile } from '../formats/paths';
 
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 
@@ -148,8 +149,9 @@ export async function readReport(folder: string): Promise<KenReport> {
   const path = join(folder, REPORT_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
+    text = (await readRegularFile(path)).toString('utf8'); // a FIFO is refused, never read
+  } catch (e) {
+    if (e instanceof CheckpointError && !/: no such file$/.test(e.message)) throw e;
     throw new CheckpointError(`${folder}: no ${REPORT_FILE}; run ken prune with --out to make one`);
   }
   let json: unknown;
@@ -191,7 +193,7 @@ export class VizDataSource {
     const msg: InitMessage = {
       type: 'init', protocolVersion: PROTOCOL_VERSION, report: this.report,
       title: extras.title ?? basename(this.folder), source: extras.source ?? this.folder,
-      backend: this.report.backend, executionProvider: this.report.executionProvider, tensors: this.tensors,
+      backend: this.report.backend, executionProvider: providerLabel(this.report.executionProvider, this.report.adapter), tensors: this.tensors,
     };
     if (extras.accuracy) msg.accuracy = extras.accuracy;
     if (extras.sweep) msg.sweep = extras.sweep;

@@ -1,5 +1,6 @@
 // What KEN says about one checkpoint of a fine-tuning run: kept ratio at k against the base,
 // per-layer drift from the base, and per-tensor overlap of the kept set with the previous checkpoint.
+import { adapterLabel } from '../ken/adapter';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { toFloat32, type FloatDType } from '../ken/dtype';
 import { planPrune, type PlanOptions } from '../ken/plan';
@@ -115,7 +116,7 @@ export async function analyzeCheckpoint(
   if (recorder && opts.recordTo) {
     await recorder.finish(join(opts.recordTo, SUBNETWORK_FILE), { k: opts.k, kernel: pool.kernel, scope: opts.scope, include: opts.include?.source, exclude: opts.exclude?.source, includeHead: opts.includeHead ?? false }, []);
     const report: KenReport = {
-      k: opts.k, kernel: pool.kernel, backend: pool.backend, executionProvider: pool.executionProvider, seconds: (performance.now() - started) / 1000,
+      k: opts.k, kernel: pool.kernel, backend: pool.backend, executionProvider: pool.executionProvider, ...(pool.adapter ? { adapter: adapterLabel(pool.adapter) } : {}), seconds: (performance.now() - started) / 1000,
       ...summarize(recorder.reports), tensors: recorder.reports, tool: TOOL, scope: opts.scope, finetuned: ft.path, base: base.path,
       threads: pool.threads, createdAt: new Date().toISOString(),
     };

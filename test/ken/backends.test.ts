@@ -56,22 +56,24 @@ test('js backend with KEN_WASM=0 (TypeScript density pass) keeps the reference s
 });
 
 test('ort backend (ONNX density graph, CPU provider) keeps the reference set on 100% of golden rows', async () => {
-  const pool = await KenPool.open({ backend: 'ort', device: 'auto' });
+  const pool = await KenPool.open({ backend: 'ort', device: 'cpu' });
   try {
     assert.equal(pool.backend, 'ort');
-    assert.ok(['cpu', 'cuda'].includes(pool.executionProvider));
+    assert.equal(pool.executionProvider, 'cpu');
     assert.deepEqual(await goldenThrough(pool), []);
   } finally {
     await pool.close();
   }
 });
 
-test('auto on a machine without the CUDA provider runs js and says so', async () => {
+test('auto without the CUDA provider or a hardware WebGPU adapter runs js and says so', async () => {
   const pool = await KenPool.open({ backend: 'auto', device: 'auto' });
   try {
-    const { cudaProviderInstalled } = await import('../../src/ken/ort-densities');
-    if (!cudaProviderInstalled()) assert.deepEqual([pool.backend, pool.executionProvider], ['js', 'cpu']);
-    else assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'cuda']);
+    const { cudaProviderInstalled, probeWebGpu } = await import('../../src/ken/ort-densities');
+    const webgpu = await probeWebGpu();
+    if (cudaProviderInstalled()) assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'cuda']);
+    else if (webgpu.ok && !webgpu.adapter.software) assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'webgpu']);
+    else assert.deepEqual([pool.backend, pool.executionProvider], ['js', 'cpu']);
   } finally {
     await pool.close();
   }
