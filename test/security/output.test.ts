@@ -153,3 +153,12 @@ test('ken graph never replaces a file: not the weights, not an existing export',
   assert.deepEqual(readFileSync(weights), before);
   assert.equal(readFileSync(join(pair.ft, 'model.onnx'), 'utf8'), 'my export');
 });
+
+test('a FIFO named like a lock or a temporary folder beside the output does not block the leftover scan', { timeout: 15_000 }, async () => {
+  const root = tmp();
+  const pair = await synthPair(root);
+  spawnSync('mkfifo', [join(root, '.other.ken-lock')]);
+  const r = await ken(['prune', pair.ft, '--base', pair.base, '-k', '4', '--out', join(root, 'out')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(root, '.other.ken-lock')), 'not ours: left alone');
+});
