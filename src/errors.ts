@@ -8,7 +8,15 @@ export class UsageError extends Error {
 
 /** A checkpoint, model or data file that cannot be used as it is: the CLI exits with 1. */
 export class CheckpointError extends Error {
-  override readonly name = 'CheckpointError';
+  override readonly name: string = 'CheckpointError';
+}
+
+/**
+ * An output that cannot be written (disk full, quota, permissions): the message names the file. Exit 1.
+ * A kind of CheckpointError, so that every place that renders those renders it the same way.
+ */
+export class OutputError extends CheckpointError {
+  override readonly name = 'OutputError';
 }
 
 /** A labelled data set line that cannot be read. */
@@ -16,10 +24,7 @@ export class DataError extends Error {
   override readonly name = 'DataError';
 }
 
-/** An output that cannot be written (disk full, permissions): the message names the file. Exit 1. */
-export class OutputError extends Error {
-  override readonly name = 'OutputError';
-}
+
 
 /** The user (or a closed watcher) cancelled the work. */
 export class CancelledError extends Error {
