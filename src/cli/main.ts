@@ -1,6 +1,6 @@
 // The `ken` command. Exit codes: 0 success, 1 bad input (one-line message), 2 usage, 130 interrupted.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CancelledError, CheckpointError, DataError, OutputError, UsageError, oneLine } from '../errors';
+import { CancelledError, CheckpointError, DataError, UsageError, oneLine } from '../errors';
 import { discardAllSync } from '../formats/output';
 import { VERSION } from '../version';
 import { commands } from './commands';
@@ -67,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.err(`ken ${name}: cancelled; nothing was written\n`);
       return 130;
     }
-    if (e instanceof CheckpointError || e instanceof DataError || e instanceof OutputError) {
+    if (e instanceof CheckpointError || e instanceof DataError) {
       io.err(`ken ${name}: ${oneLine(e)}\n`);
       return 1;
     }
@@ -117,11 +117,8 @@ export function runCli(): void {
   process.on('SIGHUP', onSignal);
   const closed = new Set<NodeJS.WriteStream>();
   for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: Error) => {
-      // EPIPE: the reader went away; anything else: the stream is unusable. Either way stop writing to it.
-      void e;
-      closed.add(stream);
-    });
+    // EPIPE: the reader went away; anything else: the stream is unusable. Either way stop writing to it.
+    stream.on('error', () => closed.add(stream));
   }
   const safeWrite = (stream: NodeJS.WriteStream, s: string): void => {
     if (!closed.has(stream) && !stream.destroyed) stream.write(s);

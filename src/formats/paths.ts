@@ -127,10 +127,15 @@ export async function checkFolderFile(dir: string, name: string): Promise<Folder
   return { ok: false, path, reason: `is a symlink to ${real}, outside the model folder${blobs ? ` and outside the cache's ${blobs}` : ''}` };
 }
 
+function refusalRule(reason: string): string {
+  if (reason.startsWith('is a symlink') || reason.startsWith('is a dangling')) return "KEN reads a model's files only from inside its folder";
+  return reason === 'is missing' ? 'the folder is incomplete' : 'KEN reads only regular files';
+}
+
 /** checkFolderFile, throwing a one-line CheckpointError naming the file (`what` words it: "shard"). */
 export async function requireFolderFile(dir: string, name: string, what: string): Promise<string> {
   const c = await checkFolderFile(dir, name);
-  if (!c.ok) throw new CheckpointError(`${c.path}: ${what} ${c.reason}; KEN reads a model's files only from inside its folder`);
+  if (!c.ok) throw new CheckpointError(`${c.path}: ${what} ${c.reason}; ${refusalRule(c.reason)}`);
   return c.path;
 }
 
@@ -152,7 +157,7 @@ export async function sideFileRefusal(dir: string, name: string): Promise<string
  */
 export async function copyFolderFile(dir: string, name: string, dest: string): Promise<void> {
   const check = await checkFolderFile(dir, name);
-  if (!check.ok) throw new CheckpointError(`${check.path}: ${check.reason}; KEN reads a model's files only from inside its folder`);
+  if (!check.ok) throw new CheckpointError(`${check.path}: ${check.reason}; ${refusalRule(check.reason)}`);
   const fh = await openRegular(check.path);
   try {
     let fdPath: string | undefined;
