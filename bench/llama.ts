@@ -4,13 +4,12 @@
 // in-process at k=64 (reading and writing included), then restored from its subnetwork file.
 //
 //   node dist/bench/bench.js --llama [--layers 8] [--k 64] [--threads N] [--keep DIR]
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { encodeHeader, numel } from '../src/formats/safetensors';
-import { pruneToFolder, SUBNETWORK_FILE } from '../src/ken/prune';
+import { pruneToFolder, sha256File, SUBNETWORK_FILE } from '../src/ken/prune';
 import { restoreSubnetwork } from '../src/ken/restore';
 import { CpuWatch, MB, RssSampler, kernelPeakRss, resetPeakRss, type CpuFigures } from './measure';
 import { NormalStream, type TensorSpec } from './synth';
@@ -278,7 +277,7 @@ export async function llamaBench(argv: string[]): Promise<number> {
     let identical = true;
     for (const name of await readdir(out)) {
       if (!name.endsWith('.safetensors') || name === SUBNETWORK_FILE) continue;
-      const [a, b] = await Promise.all([sha256(join(out, name)), sha256(join(restored, name))]);
+      const [a, b] = await Promise.all([sha256File(join(out, name)), sha256File(join(restored, name))]);
       if (a !== b) identical = false;
     }
     log(`  ${fmt(rSeconds, 1)} s, ${fmt(mbps, 0)} MB/s of checkpoint; peak RSS ${mb(rPeak)}; user ${fmt(rSys.user, 1)} s, system ${fmt(rSys.system, 1)} s; ${cpuText(rCpu)}; shards identical to the pruned ones: ${identical}`);
@@ -299,21 +298,4 @@ export async function llamaBench(argv: string[]): Promise<number> {
   }
 }
 
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(8 << 20);
-    let pos = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  return h.digest('hex');
-}
 

@@ -460,17 +460,37 @@ def gen_gpt2_eval():
 
 
 # ---- LoRA (PEFT): the adapter's file names and the merge PEFT performs ----
-def lora_merge_reference(W, A, B, scaling, fan_in_fan_out=False):
-    """delta = transpose(B @ A, fan_in_fan_out) * scaling in float32; the product summed over r in order,
-    one float32 rounding per operation (numpy elementwise), then W + delta."""
-    out_f, r_ = B.shape
-    acc = np.zeros((out_f, A.shape[1]), dtype=np.float32)
-    for k in range(r_):
-        acc = (acc + B[:, k:k + 1] * A[k:k + 1, :]).astype(np.float32)
+def lora_delta_torch(A, B, scaling, fan_in_fan_out=False):
+    """PEFT's get_delta_weight with float32 adapter weights (PeftModel autocasts F16/BF16 adapters to float32 by
+    default, autocast_adapter_dtype=True): transpose(B @ A, fan_in_fan_out) * scaling, in torch."""
+    A = torch.from_numpy(np.ascontiguousarray(A, dtype=np.float32))
+    B = torch.from_numpy(np.ascontiguousarray(B, dtype=np.float32))
+    d = B @ A
     if fan_in_fan_out:
-        acc = acc.T
-    delta = (acc * np.float32(scaling)).astype(np.float32)
-    return (W + delta).astype(np.float32)
+        d = d.T
+    return d * scaling
+
+
+def lora_merge_reference(W, A, B, scaling, fan_in_fan_out=False, dtype=torch.float32):
+    """The merged weight as PEFT's merge computes it on the CPU (unsafe merge: base_layer.weight.data += delta),
+    in torch with the base weight in its own dtype: a F16/BF16 weight plus the float32 delta is computed in
+    float32 and rounded once to the base dtype. Returned as float32 numpy values (exact in the base dtype)."""
+    w = torch.from_numpy(np.ascontiguousarray(W, dtype=np.float32)).to(dtype)
+    w += lora_delta_torch(A, B, scaling, fan_in_fan_out)
+    return w.to(torch.float32).numpy()
+
+
+def lora_merge_base_dtype_adapter(W, A, B, scaling, fan_in_fan_out, dtype):
+    """The other path (autocast_adapter_dtype=False: adapter weights in the base dtype on the CPU): PEFT casts
+    A and B to float32, rounds the delta to the base dtype, then adds. Only counted, for the record."""
+    w = torch.from_numpy(np.ascontiguousarray(W, dtype=np.float32)).to(dtype)
+    a = torch.from_numpy(np.ascontiguousarray(A, dtype=np.float32)).to(dtype).float()
+    b = torch.from_numpy(np.ascontiguousarray(B, dtype=np.float32)).to(dtype).float()
+    d = b @ a
+    if fan_in_fan_out:
+        d = d.T
+    w += (d * scaling).to(dtype)
+    return w.to(torch.float32).numpy()
 
 
 def gen_lora():
@@ -529,6 +549,79 @@ def gen_lora():
         json.dump({'peft_type': 'LORA', 'task_type': 'SEQ_CLS', 'r': rank, 'lora_alpha': alpha, 'use_rslora': False, 'fan_in_fan_out': True,
                    'target_modules': ['c_attn'], 'modules_to_save': ['classifier', 'score'], 'base_model_name_or_path': 'openai-community/gpt2', 'bias': 'none'}, f, indent=1)
     write_safetensors(f'{ROOT}/lora/seq-cls/expected-merged.safetensors', sorted(merged.items()))
+
+
+def gen_lora_half():
+    """LoRA on F16 and BF16 bases, the merge done in torch as PEFT does it on the CPU (see lora_merge_reference)."""
+    T = {'F16': torch.float16, 'BF16': torch.bfloat16}
+    other = 0
+    # BF16 Llama in two shards: every projection and the embedding adapted, adapter stored in BF16 (upcast to float32)
+    base = dict(llama_tensors(1) + [('lm_head.weight', r(V, H))])
+    base = {n: torch.from_numpy(a).to(torch.bfloat16).float().numpy() for n, a in base.items()}  # values the BF16 file holds
+    cfg = {'model_type': 'llama', 'hidden_size': H, 'num_attention_heads': 2, 'num_key_value_heads': 1, 'tie_word_embeddings': False, 'torch_dtype': 'bfloat16'}
+    folder(f'{ROOT}/lora/llama-bf16-base', dict(cfg, architectures=['LlamaForCausalLM']), list(base.items()), 'BF16', 2)
+    rank, alpha = 6, 16
+    scaling = alpha / rank
+    adapter, merged = [], {}
+    bf = lambda a: torch.from_numpy(a).to(torch.bfloat16).float().numpy()
+    for i in range(L):
+        for m in ('self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'):
+            name = f'model.layers.{i}.{m}'
+            W = base[f'{name}.weight']
+            A, B = bf(r(rank, W.shape[1])), bf(r(W.shape[0], rank))
+            adapter += [(f'base_model.model.{name}.lora_A.weight', A), (f'base_model.model.{name}.lora_B.weight', B)]
+            merged[f'{name}.weight'] = lora_merge_reference(W, A, B, scaling, dtype=torch.bfloat16)
+            other += int((merged[f'{name}.weight'] != lora_merge_base_dtype_adapter(W, A, B, scaling, False, torch.bfloat16)).sum())
+    E = base['model.embed_tokens.weight']
+    eA, eB = bf(r(rank, V)), bf(r(H, rank))
+    adapter += [('base_model.model.model.embed_tokens.lora_embedding_A', eA), ('base_model.model.model.embed_tokens.lora_embedding_B', eB)]
+    merged['model.embed_tokens.weight'] = lora_merge_reference(E, eA, eB, scaling, fan_in_fan_out=True, dtype=torch.bfloat16)
+    d = f'{ROOT}/lora/llama-bf16'
+    os.makedirs(d, exist_ok=True)
+    write_safetensors(f'{d}/adapter_model.safetensors', adapter, 'BF16')
+    with open(f'{d}/adapter_config.json', 'w') as f:
+        json.dump({'peft_type': 'LORA', 'task_type': 'CAUSAL_LM', 'r': rank, 'lora_alpha': alpha, 'use_rslora': False, 'fan_in_fan_out': False,
+                   'target_modules': ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'embed_tokens'],
+                   'modules_to_save': None, 'base_model_name_or_path': '../llama-bf16-base', 'bias': 'none'}, f, indent=1)
+    write_safetensors(f'{d}/expected-merged.safetensors', sorted(merged.items()), 'BF16')
+
+    # F16 GPT-2: Conv1D targets (fan_in_fan_out), lora_bias (merged bias = bias + lora_B.bias * scaling), rsLoRA, F32 adapter
+    gbase = {n: a.astype(np.float16).astype(np.float32) for n, a in gpt2_tensors('')}
+    gcfg = {'model_type': 'gpt2', 'n_embd': H, 'n_layer': L, 'n_head': 2, 'vocab_size': V, 'n_positions': P, 'architectures': ['GPT2LMHeadModel'], 'torch_dtype': 'float16'}
+    folder(f'{ROOT}/lora/gpt2-f16-base', gcfg, list(gbase.items()), 'F16')
+    rank, alpha = 3, 7
+    scaling = alpha / np.sqrt(rank)
+    adapter, merged = [], {}
+    for i in range(L):
+        for m in ('attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'):
+            name = f'h.{i}.{m}'
+            W = gbase[f'{name}.weight']  # [in, out]
+            A, B, Bb = r(rank, W.shape[0]), r(W.shape[1], rank), r(W.shape[1])
+            adapter += [(f'base_model.model.transformer.{name}.lora_A.weight', A), (f'base_model.model.transformer.{name}.lora_B.weight', B),
+                        (f'base_model.model.transformer.{name}.lora_B.bias', Bb)]
+            merged[f'{name}.weight'] = lora_merge_reference(W, A, B, scaling, fan_in_fan_out=True, dtype=torch.float16)
+            other += int((merged[f'{name}.weight'] != lora_merge_base_dtype_adapter(W, A, B, scaling, True, torch.float16)).sum())
+            bias = torch.from_numpy(gbase[f'{name}.bias']).to(torch.float16)
+            bias += torch.from_numpy(Bb) * scaling
+            merged[f'{name}.bias'] = bias.float().numpy()
+    d = f'{ROOT}/lora/gpt2-f16'
+    os.makedirs(d, exist_ok=True)
+    write_safetensors(f'{d}/adapter_model.safetensors', adapter)
+    with open(f'{d}/adapter_config.json', 'w') as f:
+        json.dump({'peft_type': 'LORA', 'task_type': 'CAUSAL_LM', 'r': rank, 'lora_alpha': alpha, 'use_rslora': True, 'fan_in_fan_out': True, 'lora_bias': True,
+                   'target_modules': ['c_attn', 'c_proj', 'c_fc'], 'modules_to_save': None, 'base_model_name_or_path': '../gpt2-f16-base', 'bias': 'none'}, f, indent=1)
+    write_safetensors(f'{d}/expected-merged.safetensors', sorted(merged.items()), 'F16')
+    print(f'LoRA F16/BF16: {other} merged values differ when the adapter stays in the base dtype (autocast_adapter_dtype=False)', file=sys.stderr)
+
+
+def gen_llama_heads():
+    """LlamaForTokenClassification (score with a bias, under model.) and LlamaForQuestionAnswering (the base model
+    under transformer., its base_model_prefix; qa_outputs), fine-tuned from llama/pretrained (LlamaForCausalLM, model.)."""
+    cfg = {'model_type': 'llama', 'hidden_size': H, 'num_attention_heads': 2, 'num_key_value_heads': 1, 'tie_word_embeddings': False, 'torch_dtype': 'bfloat16'}
+    folder(f'{ROOT}/llama/tok-cls', dict(cfg, architectures=['LlamaForTokenClassification'], id2label={'0': 'O', '1': 'B', '2': 'I'}),
+           finetune(llama_tensors(1)) + lin('score', 3, H), 'BF16', 2)
+    folder(f'{ROOT}/llama/qa', dict(cfg, architectures=['LlamaForQuestionAnswering']),
+           finetune(llama_tensors(1), lambda n: 'transformer.' + n[len('model.'):]) + lin('qa_outputs', 2, H), 'BF16', 2)
 
 
 # ---- PyTorch state dicts written by torch.save ----
@@ -619,4 +712,6 @@ if __name__ == '__main__':
     gen_more()
     gen_lora()
     gen_torch()
+    gen_lora_half()
+    gen_llama_heads()
     print('wrote', ROOT, file=sys.stderr)

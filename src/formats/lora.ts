@@ -6,9 +6,13 @@
 // base bias, and modules_to_save stored whole. The merged model is presented as the base's safetensors
 // files (virtual.ts), so KEN prunes it against the base and writes a full checkpoint in the base's layout.
 //
-// Arithmetic, as PEFT does it on the CPU: A and B in float32; the product summed over r in order, one
-// float32 rounding per multiply and per add; times float32(scaling); then added to the base weight in
-// float32 (F16/BF16 bases: the delta rounded to the base dtype first, the sum rounded again).
+// Arithmetic, as PEFT does it on the CPU (checked bit for bit against torch in scripts/gen-arch-fixtures.py):
+// A and B in float32 (PeftModel upcasts F16/BF16 adapter weights to float32 by default,
+// autocast_adapter_dtype=True); B @ A summed over r in order with one fused multiply-add per step, as
+// torch's float32 matmul does on the CPU (OpenBLAS; equal for r < 8 there, larger ranks are summed by its
+// kernels in another order and may differ in the last bit); times float32(scaling); then
+// `weight += delta`: the base weight plus the float32 delta added in float32 and rounded once to the
+// base's dtype (F16/BF16). A lora_B bias adds lora_B.bias * scaling to the base bias the same way.
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
@@ -86,7 +90,25 @@ function patternValue(patterns: Record<string, number>, module: string): number 
   return undefined;
 }
 
-/** delta = transpose(B @ A, transpose) * scaling, in float32 as PEFT (and numpy, op by op) computes it. */
+/**
+ * fmaf(a, b, c): float32 a * b + c rounded once, as the CPU's fused multiply-add gives it. a * b of two
+ * float32 is exact in a double; the double sum is rounded once more, which can only go wrong when it lands
+ * exactly halfway between two float32 while the exact sum does not: then its error term decides the side.
+ */
+export function fmaf(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const f = Math.fround(s);
+  if (f === s) return f;
+  const other = 2 * s - f; // the float32 on s's other side, when s is a midpoint
+  if (Math.fround(other) !== other) return f;
+  const bb = s - p;
+  const err = (p - (s - bb)) + (c - bb); // s + err === p + c exactly
+  if (err === 0) return f; // a true tie: round half to even, as fround does
+  return Math.fround(s + (err > 0 ? 1 : -1) * Math.abs(s) * 2 ** -52);
+}
+
+/** delta = transpose(B @ A, transpose) * scaling, in float32 as torch computes PEFT's get_delta_weight on the CPU. */
 export function loraDelta(A: Float32Array, B: Float32Array, r: number, inF: number, outF: number, scaling: number, transpose: boolean): Float32Array {
   const acc = new Float32Array(outF * inF);
   for (let k = 0; k < r; k++) {
@@ -94,8 +116,7 @@ export function loraDelta(A: Float32Array, B: Float32Array, r: number, inF: numb
       const b = B[i * r + k]!;
       const row = i * inF;
       const arow = k * inF;
-      // Float32Array stores round each double result once: the float32 multiply, then the float32 add
-      for (let j = 0; j < inF; j++) acc[row + j] = acc[row + j]! + Math.fround(b * A[arow + j]!);
+      for (let j = 0; j < inF; j++) acc[row + j] = fmaf(b, A[arow + j]!, acc[row + j]!);
     }
   }
   const s = Math.fround(scaling);
@@ -108,12 +129,11 @@ export function loraDelta(A: Float32Array, B: Float32Array, r: number, inF: numb
   return out;
 }
 
-/** W + delta in the base's dtype (PEFT: `weight.data += delta.to(weight.dtype)`). */
+/** W + delta in the base's dtype (PEFT: `weight.data += delta`, a float32 delta: summed in float32, rounded once to the weight's dtype). */
 export function addDelta(base: Uint8Array, dtype: FloatDType, delta: Float32Array): Uint8Array {
   const w = toFloat32(base, dtype);
-  const d = dtype === 'F32' ? delta : toFloat32(fromFloat32(delta, dtype), dtype);
   const out = new Float32Array(w.length);
-  for (let i = 0; i < w.length; i++) out[i] = w[i]! + d[i]!;
+  for (let i = 0; i < w.length; i++) out[i] = w[i]! + delta[i]!;
   return new Uint8Array(fromFloat32(out, dtype));
 }
 
@@ -153,7 +173,7 @@ export async function openMergedAdapter(dir: string, names: readonly string[], b
 
   const family = familyOf(base.config);
   const baseViews = safetensorsViews(base);
-  const index = new NameIndex(baseViews, prefixesFor(family));
+  const index = new NameIndex(baseViews, prefixesFor(family), family !== undefined);
   const replaced = new Map<TensorView, () => Promise<Uint8Array>>();
   const added: VirtualTensor[] = [];
   const modules = new Set<string>();
@@ -189,9 +209,13 @@ export async function openMergedAdapter(dir: string, names: readonly string[], b
     }
     const [, module, part, suffix] = m as unknown as [string, string, string, string | undefined];
     if (part === 'lora_B' && suffix === '.bias') {
+      // lora_bias: PEFT merges bias += lora_B.bias * scaling
       const bias = baseOf(`${module}.bias`, 'lora_B has a bias for');
       const bt = tensors.get(key)!;
-      replaced.set(bias, async () => addDelta(await bias.read(), bias.dtype as FloatDType, await bt.read()));
+      const aKey = `${MODEL_PREFIX}${module}.lora_A.weight`;
+      const r = tensors.get(aKey)?.shape[0] ?? cfg.r;
+      const s = Math.fround(scalingOf(module, patternValue(cfg.rankPattern, module) ?? r).scaling);
+      replaced.set(bias, async () => addDelta(await bias.read(), bias.dtype as FloatDType, (await bt.read()).map((x) => x * s)));
       continue;
     }
     if (part !== 'lora_A' && part !== 'lora_embedding_A') continue; // handled with its A

@@ -152,13 +152,15 @@ function normalize(name: string): string {
 
 /**
  * Finds a base tensor by role: the same name, or the same name with one whole-model prefix (`bert.`,
- * `model.`, `transformer.`, ...) present on one side only; old `gamma`/`beta` LayerNorm names read as
+ * `model.`, `transformer.`, ...) present on one side only, or (last) with one of the family's whole-model
+ * prefixes swapped for another (Llama's QA model under `transformer.`, its base under `model.`); old `gamma`/`beta` LayerNorm names read as
  * `weight`/`bias`. Never a tensor under another module: `classifier.bias` does not match
  * `mask_predictions.classifier.bias`.
  */
 export class NameIndex {
   private full = new Map<string, TensorView>();
-  constructor(views: TensorView[], private readonly prefixes: readonly string[]) {
+  /** `swapPrefixes`: allow the last rule (only when `prefixes` are one family's, never every family's). */
+  constructor(views: TensorView[], private readonly prefixes: readonly string[], private readonly swapPrefixes = false) {
     for (const v of views) this.full.set(normalize(v.name), v);
   }
   find(name: string): TensorView | undefined {
@@ -171,6 +173,15 @@ export class NameIndex {
     for (const p of this.prefixes) {
       const v = this.full.get(p + n);
       if (v) return v;
+    }
+    // one family's two names for its base model (LlamaForQuestionAnswering's transformer.* against a
+    // LlamaForCausalLM base's model.*): the whole-model prefix swapped, the rest of the name the same
+    for (const p of this.swapPrefixes ? this.prefixes : []) {
+      if (!n.startsWith(p)) continue;
+      for (const q of this.prefixes) {
+        const v = q !== p ? this.full.get(q + n.slice(p.length)) : undefined;
+        if (v) return v;
+      }
     }
     return undefined;
   }
@@ -311,7 +322,7 @@ export async function planPrune(ft: ModelFolder, base: ModelFolder, opts: PlanOp
 
   // Base tensors: safetensors when the base has them (names mean something), else its ONNX initializers.
   const baseViews = base.safetensors ? safetensorsViews(base) : onnxViews(base, family).filter((v) => isFloatDType(v.dtype));
-  const index = new NameIndex(baseViews, prefixes);
+  const index = new NameIndex(baseViews, prefixes, family !== undefined);
   const claimed = new Set<TensorView>();
   const needContent: LogicalTensor[] = [];
   for (const t of tensors) {

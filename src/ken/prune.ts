@@ -128,7 +128,8 @@ async function copyOutside(src: string, dest: string, ranges: readonly { begin: 
   }
 }
 
-async function sha256File(path: string): Promise<string> {
+/** sha256 of a file's bytes, read in 1 MB pieces. */
+export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   const fh = await openRegular(path);
   try {

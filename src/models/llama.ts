@@ -1,12 +1,15 @@
 // The Llama family (model_type llama, mistral, qwen2): model.* (embed_tokens, layers.N, norm); heads score
-// (sequence classification); lm_head is a pre-trained weight (tied to embed_tokens when tie_word_embeddings).
+// (sequence and token classification; the token classifier has a bias) and qa_outputs (question answering);
+// lm_head is a pre-trained weight (tied to embed_tokens when tie_word_embeddings). LlamaForQuestionAnswering
+// and Qwen2ForQuestionAnswering keep the base model under transformer.* (their base_model_prefix), Mistral's
+// under model.*.
 import { CheckpointError } from '../errors';
 import { ONNX_TYPE } from '../formats/onnx-write';
 import type { GraphBuilder, Value } from '../graph/builder';
 import { causalAttention, causalMaskBias, positionsFromMask } from '../graph/causal';
 import { activation, embedding, linear } from '../graph/nn';
 import type { ConfigReader, FamilyGraph, GraphContext, TaskOutputs } from '../graph/types';
-import { causalLm, lastNonPadToken, sequenceClassification } from './heads';
+import { causalLm, lastNonPadToken, questionAnswering, sequenceClassification, tokenClassification } from './heads';
 import type { HfConfig, ModelFamily } from './types';
 
 // ---- inference graph (modeling_llama.py / modeling_mistral.py / modeling_qwen2.py, eager attention) ----
@@ -157,6 +160,12 @@ const llamaGraph: FamilyGraph = {
     LlamaForSequenceClassification: 'text-classification',
     MistralForSequenceClassification: 'text-classification',
     Qwen2ForSequenceClassification: 'text-classification',
+    LlamaForTokenClassification: 'token-classification',
+    MistralForTokenClassification: 'token-classification',
+    Qwen2ForTokenClassification: 'token-classification',
+    LlamaForQuestionAnswering: 'question-answering',
+    MistralForQuestionAnswering: 'question-answering',
+    Qwen2ForQuestionAnswering: 'question-answering',
   },
   tokenTypeIds: false,
   baseTasks: ['causal-lm'],
@@ -171,8 +180,10 @@ const llamaGraph: FamilyGraph = {
       }
       case 'text-classification':
         return sequenceClassification(ctx, lastNonPadToken(ctx, hidden), 'score');
-      default:
-        throw new CheckpointError(`${ctx.config.file}: the built ${ctx.config.str('model_type')} graph has no ${ctx.task} head (built: causal LM, sequence classification)`);
+      case 'token-classification':
+        return tokenClassification(ctx, hidden, 'score'); // dropout, then score: dropout is off at inference
+      case 'question-answering':
+        return questionAnswering(ctx, hidden, 'qa_outputs');
     }
   },
 };
@@ -180,10 +191,11 @@ const llamaGraph: FamilyGraph = {
 export const llama: ModelFamily = {
   id: 'llama',
   modelTypes: ['llama', 'mistral', 'qwen2'],
-  prefixes: ['model.'],
+  // transformer.: the base model of LlamaForQuestionAnswering / Qwen2ForQuestionAnswering
+  prefixes: ['transformer.', 'model.'],
   taskHeads: /^(score|classifier|qa_outputs)\./,
   pretrainingHeads: /^$/,
-  layers: /^(model\.)?layers\.\d+\./,
+  layers: /^(model\.|transformer\.)?layers\.\d+\./,
   tieGroups: (config: HfConfig) => (config['tie_word_embeddings'] === true ? [['model.embed_tokens.weight', 'lm_head.weight']] : []),
   graph: llamaGraph,
 };

@@ -1,14 +1,16 @@
 // Watches a fine-tuning run's output folder and analyses each checkpoint once it is complete:
 // Hugging Face Trainer `checkpoint-<step>/` folders (complete when trainer_state.json is there and the
 // weights' size is stable), or a folder whose weights file is rewritten in place (complete when it is
-// stable and its safetensors header accounts for every byte). One checkpoint at a time, at low
+// stable and its safetensors header accounts for every byte). The weights are model.safetensors (or
+// shards with their index), or a PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors, as
+// PEFT + Trainer save them), analysed merged onto the watched base. One checkpoint at a time, at low
 // priority, skipping to the newest when behind; stops when aborted or when the folder disappears.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CancelledError, CheckpointError, oneLine } from '../errors';
 import { openModel } from '../formats/folder';
 import { EvalBench, type EvalSpec } from '../eval/bench';
-import { readSafetensorsHeader } from '../formats/safetensors';
+import { readRange, readSafetensorsHeader } from '../formats/safetensors';
 import { KenPool } from '../ken/pool';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { Kernel } from '../ken/kernels';
@@ -57,6 +59,8 @@ export interface Candidate {
 
 const CHECKPOINT = /^checkpoint-(\d+)$/;
 const WEIGHTS = ['model.safetensors', 'model.safetensors.index.json'];
+const ADAPTER = ['adapter_config.json', 'adapter_model.safetensors', 'adapter_model.bin'];
+const WATCHED = [...WEIGHTS, ...ADAPTER];
 
 async function fileSig(path: string): Promise<string | undefined> {
   try {
@@ -71,6 +75,7 @@ async function fileSig(path: string): Promise<string | undefined> {
 async function weightsComplete(dir: string): Promise<boolean> {
   try {
     const names = await readdir(dir);
+    if (names.includes('adapter_config.json')) return await adapterComplete(dir, names);
     const shards = names.includes('model.safetensors.index.json')
       ? [...new Set(Object.values((JSON.parse((await readRegularFile(join(dir, 'model.safetensors.index.json'))).toString('utf8')) as { weight_map: Record<string, string> }).weight_map))]
       : names.includes('model.safetensors') ? ['model.safetensors'] : [];
@@ -86,6 +91,31 @@ async function weightsComplete(dir: string): Promise<boolean> {
   }
 }
 
+/**
+ * A LoRA adapter as PEFT saves it: adapter_config.json that parses, and adapter_model.safetensors whose
+ * header accounts for every byte (adapter_model.bin, torch.save's zip: its end-of-central-directory record
+ * is there). The config without weights is a save in progress.
+ */
+async function adapterComplete(dir: string, names: readonly string[]): Promise<boolean> {
+  try {
+    JSON.parse((await readRegularFile(join(dir, 'adapter_config.json'))).toString('utf8'));
+    if (names.includes('adapter_model.safetensors')) {
+      const h = await readSafetensorsHeader(join(dir, 'adapter_model.safetensors'));
+      return h.tensors.reduce((m, t) => Math.max(m, t.end), h.dataStart) === h.fileSize;
+    }
+    if (names.includes('adapter_model.bin')) {
+      const path = join(dir, 'adapter_model.bin');
+      const size = (await stat(path)).size;
+      const tail = Math.min(size, 65557); // the record (22 bytes) and at most a 64 KiB comment
+      const bytes = Buffer.from(await readRange(path, size - tail, tail));
+      return size >= 22 && bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) >= 0;
+    }
+    return false;
+  } catch {
+    return false;
+  }
+}
+
 /** The checkpoints in a run folder as they are now (Trainer subfolders, else the folder itself). */
 export async function scanRun(runDir: string, revision: number): Promise<Candidate[]> {
   const names = await readdir(runDir);
@@ -95,7 +125,7 @@ export async function scanRun(runDir: string, revision: number): Promise<Candida
     for (const m of subs) {
       const dir = join(runDir, m[0]);
       const state = await fileSig(join(dir, 'trainer_state.json'));
-      const sigs = await Promise.all(WEIGHTS.map((w) => fileSig(join(dir, w))));
+      const sigs = await Promise.all(WATCHED.map((w) => fileSig(join(dir, w))));
       let inner = '';
       try {
         for (const n of (await readdir(dir)).filter((x) => x.endsWith('.safetensors')).sort()) inner += `${n}=${await fileSig(join(dir, n))};`;
@@ -106,8 +136,8 @@ export async function scanRun(runDir: string, revision: number): Promise<Candida
     }
     return out.sort((a, b) => a.step - b.step);
   }
-  if (names.some((n) => WEIGHTS.includes(n))) {
-    const sig = (await fileSig(join(runDir, 'model.safetensors'))) ?? (await fileSig(join(runDir, 'model.safetensors.index.json')));
+  if (names.some((n) => WATCHED.includes(n))) {
+    const sig = (await Promise.all(WATCHED.map((w) => fileSig(join(runDir, w))))).filter((x) => x !== undefined).join('|');
     let step = revision;
     try {
       const state = JSON.parse((await readRegularFile(join(runDir, 'trainer_state.json'))).toString('utf8')) as { global_step?: unknown };
@@ -150,6 +180,7 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
   const lastSeen = new Map<string, string>(); // path -> fingerprint at the previous poll
   let revision = 0;
   let updates = 0;
+  let loraEvalNoted = false;
   const records: string[] = [];
   const pollMs = opts.pollMs ?? 1000;
   try {
@@ -193,7 +224,10 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
             // keep the newest few: the panel may still be reading the previous one
             while (records.length > 3) await rm(records.shift()!, { recursive: true, force: true });
           }
-          if (opts.eval && (folder.onnx || folder.safetensors)) {
+          if (opts.eval && folder.lora) {
+            if (!loraEvalNoted) log('warn', `${basename(newest.path)}: LoRA checkpoints are analysed merged onto the base, but not evaluated (no accuracy for them)`);
+            loraEvalNoted = true;
+          } else if (opts.eval && (folder.onnx || folder.safetensors)) {
             try {
               // the checkpoint's export when it has one, else the graph built over its safetensors
               const bench = await EvalBench.open(folder.dir, opts.eval, opts.signal);

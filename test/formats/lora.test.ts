@@ -1,5 +1,6 @@
-// PEFT LoRA adapters: merged as PEFT merges (the reference is numpy's float32 merge written by
-// scripts/gen-arch-fixtures.py), pruned against the base, written as a full checkpoint in the base's layout.
+// PEFT LoRA adapters: merged as PEFT merges (the reference is PEFT's merge done in torch on the CPU, written by
+// scripts/gen-arch-fixtures.py: F32, F16 and BF16 bases), pruned against the base, written as a full checkpoint
+// in the base's layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -21,8 +22,8 @@ async function expected(dir: string): Promise<Map<string, Buffer>> {
   return new Map(h.tensors.map((e) => [e.name, all.subarray(e.begin, e.end)]));
 }
 
-for (const [kind, base] of [['causal-lm', 'llama-base'], ['causal-lm-bin', 'llama-base'], ['seq-cls', 'gpt2-base']] as const) {
-  test(`LoRA ${kind}: merged tensors equal numpy's float32 merge bit for bit; the others are the base's`, async () => {
+for (const [kind, base] of [['causal-lm', 'llama-base'], ['causal-lm-bin', 'llama-base'], ['seq-cls', 'gpt2-base'], ['llama-bf16', 'llama-bf16-base'], ['gpt2-f16', 'gpt2-f16-base']] as const) {
+  test(`LoRA ${kind}: merged tensors equal PEFT's merge in torch bit for bit, in the base's dtype; the others are the base's`, async () => {
     const baseFolder = await openModel(join(LORA, base), 'base');
     const merged = await openModel(join(LORA, kind), 'fine-tuned', { adapterBase: baseFolder });
     const want = await expected(join(LORA, kind));
@@ -32,7 +33,7 @@ for (const [kind, base] of [['causal-lm', 'llama-base'], ['causal-lm-bin', 'llam
       const got = Buffer.from(await v.read());
       const w = want.get(v.name);
       if (w) {
-        assert.ok(got.equals(w), `${v.name} differs from the numpy merge`);
+        assert.ok(got.equals(w), `${v.name} differs from PEFT's merge in torch`);
         compared++;
       } else {
         assert.ok(got.equals(Buffer.from(await baseViews.get(v.name)!.read())), `${v.name} should be the base's`);
@@ -92,4 +93,17 @@ test('an adapter is never the base of a model, and a missing declared base is on
     if (env === undefined) delete process.env['HF_HUB_CACHE'];
     else process.env['HF_HUB_CACHE'] = env;
   }
+});
+
+test('fmaf rounds a * b + c once, like the fused multiply-add of torch\'s CPU matmul, also where the double sum is a float32 midpoint', async () => {
+  const { fmaf } = await import('../../src/formats/lora');
+  const a = Math.fround(1 - 2 ** -23);
+  const b = Math.fround(1 + 2 ** -23);
+  const c = 2 ** 24 + 2;
+  // exact: 2^24 + 3 - 2^-46, just under the midpoint 2^24 + 3 that the double sum rounds to
+  assert.equal(Math.fround(a * b + c), 2 ** 24 + 4, 'rounding twice goes up');
+  assert.equal(fmaf(a, b, c), 2 ** 24 + 2);
+  assert.equal(fmaf(-a, b, -c), -(2 ** 24 + 2));
+  assert.equal(fmaf(0.5, 0.25, 1), 1.125);
+  assert.equal(fmaf(1, 2 ** 24 + 2, 1), 2 ** 24 + 4); // a true tie goes to the even neighbour
 });

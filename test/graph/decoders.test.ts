@@ -99,6 +99,12 @@ const FIXTURES: readonly [string, string][] = [
   ['mistral-lm', 'causal-lm'],
   ['qwen2-lm', 'causal-lm'],
   ['qwen2-seq', 'text-classification'],
+  ['llama-tok', 'token-classification'],
+  ['mistral-tok', 'token-classification'],
+  ['qwen2-tok', 'token-classification'],
+  ['llama-qa', 'question-answering'],
+  ['mistral-qa', 'question-answering'],
+  ['qwen2-qa', 'question-answering'],
 ];
 
 for (const [name, task] of FIXTURES) {

@@ -152,6 +152,28 @@ test('Llama, Mistral: BF16 shards with an index keep their layout; lm_head (unti
   await sameLayout(ft, out);
 });
 
+test('Llama token classification (score with a bias) and QA (the base under transformer.) against a LlamaForCausalLM base (model.): heads kept, the rest matched by role and pruned', async () => {
+  const base = join(ARCH, 'llama', 'pretrained');
+  const tok = await prune(join(ARCH, 'llama', 'tok-cls'), base);
+  expectStatuses(tok.report, { 'score.weight': 'head', 'score.bias': 'head' }, 'pruned');
+  await sameLayout(join(ARCH, 'llama', 'tok-cls'), tok.out);
+  const qa = await prune(join(ARCH, 'llama', 'qa'), base);
+  expectStatuses(qa.report, { 'qa_outputs.weight': 'head', 'qa_outputs.bias': 'head', 'transformer.layers.1.mlp.down_proj.weight': 'pruned' }, 'pruned');
+  const q = qa.report.tensors.find((t) => t.name === 'transformer.layers.0.self_attn.q_proj.weight')!;
+  assert.equal(q.base, 'model.layers.0.self_attn.q_proj.weight');
+  assert.equal(qa.report.tensors.find((t) => t.name === 'transformer.embed_tokens.weight')!.base, 'model.embed_tokens.weight');
+  await sameLayout(join(ARCH, 'llama', 'qa'), qa.out);
+  // --scope attention knows transformer.layers.N as numbered layers
+  const att = await prune(join(ARCH, 'llama', 'qa'), base, { scope: 'attention' });
+  assert.equal(att.report.tensors.find((t) => t.name === 'transformer.layers.0.self_attn.k_proj.weight')!.status, 'pruned');
+  assert.notEqual(att.report.tensors.find((t) => t.name === 'transformer.embed_tokens.weight')?.status, 'pruned');
+  // the swap is a family's rule: with every family's prefixes (no config.json) it is not taken
+  const views = safetensorsViews(await openModel(base, 'base'));
+  assert.equal(new NameIndex(views, prefixesFor(familyOf({ model_type: 'llama' })), true).find('transformer.norm.weight')?.name, 'model.norm.weight');
+  assert.equal(new NameIndex(views, prefixesFor(undefined)).find('transformer.norm.weight'), undefined);
+  assert.equal(new NameIndex(views, prefixesFor(familyOf({ model_type: 'llama' })), true).find('transformer.qa_outputs.weight'), undefined);
+});
+
 test('Qwen2 with tied embeddings: a stored lm_head copy is pruned once with embed_tokens and written identically; remote code and README travel', async () => {
   const ft = join(ARCH, 'qwen2', 'causal-lm');
   const { out, report } = await prune(ft, join(ARCH, 'qwen2', 'pretrained'));
@@ -187,7 +209,7 @@ test('the role rule on every family: a prefix on one side only, never another mo
   const cases: [string, string, string][] = [
     ['bert', 'seq-cls', 'pretrained'], ['roberta', 'seq-cls', 'pretrained'], ['xlm-roberta', 'seq-cls', 'pretrained'], ['distilbert', 'seq-cls', 'pretrained'],
     ['deberta-v3', 'seq-cls-1', 'pretrained'], ['electra', 'seq-cls', 'pretrained'], ['albert', 'seq-cls', 'pretrained'], ['gpt2', 'seq-cls', 'pretrained'],
-    ['llama', 'seq-cls', 'pretrained'], ['qwen2', 'causal-lm', 'pretrained'], ['t5', 'seq2seq', 'pretrained'],
+    ['llama', 'seq-cls', 'pretrained'], ['llama', 'qa', 'pretrained'], ['llama', 'tok-cls', 'pretrained'], ['qwen2', 'causal-lm', 'pretrained'], ['t5', 'seq2seq', 'pretrained'],
   ];
   for (const [fam, ftName, baseName] of cases) {
     const ft = await openModel(join(ARCH, fam, ftName), 'fine-tuned');
@@ -198,7 +220,7 @@ test('the role rule on every family: a prefix on one side only, never another mo
     for (const t of plan.tensors) {
       if (!t.base) continue;
       const [a, b] = [t.name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'), t.base.name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias')];
-      const ok = a === b || family.prefixes.some((p) => a === p + b || b === p + a);
+      const ok = a === b || family.prefixes.some((p) => a === p + b || b === p + a || family.prefixes.some((q) => a.startsWith(p) && b.startsWith(q) && a.slice(p.length) === b.slice(q.length)));
       assert.ok(ok, `${fam}: ${t.name} matched ${t.base.name}`);
       assert.ok(!family.pretrainingHeads.test(t.base.name), `${fam}: ${t.name} matched the pre-training head ${t.base.name}`);
     }

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeHeader } from '../../src/formats/safetensors';
-import { fromFloat32 } from '../../src/ken/dtype';
+import { encodeHeader, readSafetensorsHeader } from '../../src/formats/safetensors';
+import { fromFloat32, toFloat32 } from '../../src/ken/dtype';
+import { pruneToFolder } from '../../src/ken/prune';
 import { watchRun, type WatchUpdate } from '../../src/watch/watcher';
 import { jaccard } from '../../src/watch/analyze';
-import { ken, normals, synthModel, tmp } from '../helpers';
+import { ken, normals, ROOT, synthModel, tmp } from '../helpers';
 
 const SHAPES: [string, number[]][] = [
   ['bert.embeddings.word_embeddings.weight', [40, 16]],
@@ -196,4 +197,66 @@ test('with a data set, each checkpoint gets its accuracy (a Trainer checkpoint: 
   assert.equal(updates.length, 1);
   assert.ok(Math.abs(updates[0]!.accuracy! - EXPECTED.finetunedAccuracy) < 0.001, String(updates[0]!.accuracy));
   assert.equal(updates[0]!.keptParams, EXPECTED.ken['32']!.keptParams);
+});
+
+const LORA = join(ROOT, 'test', 'data', 'arch', 'lora');
+
+/** test/data/arch/lora/causal-lm's adapter with every lora_B times `factor`: a LoRA run's checkpoint at another step. */
+async function adapterBytes(factor: number): Promise<Buffer> {
+  const path = join(LORA, 'causal-lm', 'adapter_model.safetensors');
+  const h = await readSafetensorsHeader(path);
+  const all = readFileSync(path);
+  const tensors = h.tensors.map((e) => {
+    const v = toFloat32(all.subarray(e.begin, e.end), 'F32');
+    return { name: e.name, dtype: 'F32', shape: e.shape, data: fromFloat32(/lora_(embedding_)?B/.test(e.name) ? v.map((x) => x * factor) : v, 'F32') };
+  });
+  return Buffer.concat([encodeHeader(tensors, tensors.map((t) => t.data.byteLength), { format: 'pt' }), ...tensors.map((t) => Buffer.from(t.data))]);
+}
+
+test('a LoRA run (PEFT + Trainer: checkpoint-N/ with adapter_config.json + adapter_model.safetensors) is analysed merged onto the watched base; a half-written adapter does not count', async () => {
+  const root = tmp();
+  const runDir = join(root, 'run');
+  mkdirSync(runDir);
+  const base = join(LORA, 'llama-base');
+  const updates: WatchUpdate[] = [];
+  const controller = new AbortController();
+  let notify: (() => void) | undefined;
+  const watching = watchRun(runDir, {
+    base, k: 2, scope: 'all', pollMs: 40, signal: controller.signal,
+    onUpdate: (u) => {
+      updates.push(u);
+      notify?.();
+    },
+  });
+  const written: string[] = [];
+  for (const [step, factor] of [[10, 1], [20, 3]] as const) {
+    const got = new Promise<void>((r) => (notify = r));
+    const dir = join(runDir, `checkpoint-${step}`);
+    mkdirSync(dir);
+    copyFileSync(join(LORA, 'causal-lm', 'adapter_config.json'), join(dir, 'adapter_config.json'));
+    const bytes = await adapterBytes(factor);
+    const fh = await open(join(dir, 'adapter_model.safetensors'), 'w');
+    await fh.write(bytes, 0, bytes.length >> 1, 0);
+    await writeFile(join(dir, 'trainer_state.json'), JSON.stringify({ global_step: step }));
+    await delay(250); // config, state and half the weights: not complete
+    assert.equal(updates.length, written.length, `checkpoint-${step} counted while its adapter was half written`);
+    await fh.write(bytes, bytes.length >> 1, bytes.length - (bytes.length >> 1), bytes.length >> 1);
+    await fh.close();
+    written.push(dir);
+    await Promise.race([got, delay(20000)]);
+  }
+  controller.abort();
+  await watching;
+  assert.deepEqual(updates.map((u) => u.step), [10, 20]);
+  // each equals KEN on the merged model (what ken prune gives for the adapter against the same base)
+  for (const [i, dir] of written.entries()) {
+    const report = await pruneToFolder({ finetuned: dir, base, out: join(tmp(), 'out'), k: 2, scope: 'all', backend: 'js', threads: 1 });
+    assert.equal(updates[i]!.keptParams, report.keptParams, `checkpoint ${i}`);
+    assert.equal(updates[i]!.totalParams, report.totalParams);
+  }
+  // q_proj/v_proj moved in every layer, the rest of a layer is the base's; a larger update drifts further
+  const layer0 = (u: WatchUpdate) => u.layers.find((x) => x.layer === 0)!;
+  assert.ok(layer0(updates[0]!).fractionMoved > 0 && layer0(updates[0]!).fractionMoved < 0.5);
+  assert.ok(layer0(updates[1]!).meanAbsDelta > 2 * layer0(updates[0]!).meanAbsDelta);
+  assert.ok(updates[1]!.meanJaccard !== null);
 });

@@ -110,15 +110,15 @@ def gpt2_weights(g, cfg, prefix, head):
     return w
 
 
-def llama_weights(g, cfg, head):
+def llama_weights(g, cfg, head, prefix='model.'):
     d, v = cfg['hidden_size'], cfg['vocab_size']
     nh = cfg['num_attention_heads']
     nkv = cfg.get('num_key_value_heads') or nh
     hd = cfg.get('head_dim') or d // nh
     inter = cfg['intermediate_size']
-    w = {'model.embed_tokens.weight': rand(g, v, d, scale=0.3)}
+    w = {f'{prefix}embed_tokens.weight': rand(g, v, d, scale=0.3)}
     for i in range(cfg['num_hidden_layers']):
-        p = f'model.layers.{i}.'
+        p = f'{prefix}layers.{i}.'
         w[p + 'input_layernorm.weight'] = 1 + rand(g, d, scale=0.1)
         w[p + 'self_attn.q_proj.weight'] = rand(g, nh * hd, d, scale=0.35)
         w[p + 'self_attn.k_proj.weight'] = rand(g, nkv * hd, d, scale=0.35)
@@ -132,7 +132,7 @@ def llama_weights(g, cfg, head):
         w[p + 'mlp.gate_proj.weight'] = rand(g, inter, d, scale=0.35)
         w[p + 'mlp.up_proj.weight'] = rand(g, inter, d, scale=0.35)
         w[p + 'mlp.down_proj.weight'] = rand(g, d, inter, scale=0.3)
-    w['model.norm.weight'] = 1 + rand(g, d, scale=0.1)
+    w[f'{prefix}norm.weight'] = 1 + rand(g, d, scale=0.1)
     add_head(g, w, cfg, head, d, v)
     return w
 
@@ -142,6 +142,9 @@ def add_head(g, w, cfg, head, d, v):
         w['lm_head.weight'] = rand(g, v, d, scale=0.3)
     elif head == 'seq':
         w['score.weight'] = rand(g, cfg['num_labels'], d, scale=0.5)  # no bias
+    elif head == 'tok' and cfg['model_type'] != 'gpt2':
+        w['score.weight'] = rand(g, cfg['num_labels'], d, scale=0.5)  # *ForTokenClassification of the Llama family: score, with bias
+        w['score.bias'] = rand(g, cfg['num_labels'], scale=0.2)
     elif head == 'tok':
         w['classifier.weight'] = rand(g, cfg['num_labels'], d, scale=0.5)
         w['classifier.bias'] = rand(g, cfg['num_labels'], scale=0.2)
@@ -397,6 +400,30 @@ def main():
     g = torch.Generator().manual_seed(7)
     eval_fixture('gpt2-lm', gpt2_lm[0], 'GPT2LMHeadModel', gpt2_lm[1], {0: '<unk>', 60: '<|endoftext|>'}, None, 40, g, [1, 3, 12, 39, 55])
     eval_fixture('llama-lm', llama_lm[0], 'LlamaForCausalLM', llama_lm[1], {0: '<unk>', 1: '<s>', 2: '</s>'}, 1, 256, g, [1, 4, 30, 120, 300])
+
+    # Token classification and extractive QA heads of the Llama family (a generator of their own, so the folders
+    # above stay as they were). The token classifier is `score` with a bias; LlamaForQuestionAnswering and
+    # Qwen2ForQuestionAnswering keep the base model under `transformer.` (base_model_prefix), Mistral's under `model.`.
+    g = torch.Generator().manual_seed(20250311)
+    tags = ['O', 'B-P', 'I-P']
+    tok = dict(num_labels=3, id2label={str(i): t for i, t in enumerate(tags)}, label2id={t: i for i, t in enumerate(tags)})
+    heads = [
+        ('llama-tok', 'LlamaForTokenClassification', llama_config('llama', pad_token_id=0, **tok), 'tok', 'model.', torch.float32,
+         'score (with bias) on every token, GQA 4/2, pad_token_id 0'),
+        ('mistral-tok', 'MistralForTokenClassification', llama_config('mistral', num_key_value_heads=1, sliding_window=6, torch_dtype='float16', **tok),
+         'tok', 'model.', torch.float16, 'score (with bias), sliding_window 6 with longer lines, MQA, F16, no pad_token_id'),
+        ('qwen2-tok', 'Qwen2ForTokenClassification', llama_config('qwen2', pad_token_id=2, torch_dtype='bfloat16', **tok), 'tok', 'model.', torch.bfloat16,
+         'score (with bias), q/k/v biases, BF16'),
+        ('llama-qa', 'LlamaForQuestionAnswering', llama_config('llama', pad_token_id=0, rope_theta=500000.0), 'qa', 'transformer.', torch.float32,
+         'base model under transformer. (base_model_prefix), qa_outputs with bias'),
+        ('mistral-qa', 'MistralForQuestionAnswering', llama_config('mistral', head_dim=12, sliding_window=8, torch_dtype='bfloat16'), 'qa', 'model.', torch.bfloat16,
+         'base model under model., head_dim 12, sliding_window 8, BF16'),
+        ('qwen2-qa', 'Qwen2ForQuestionAnswering', llama_config('qwen2', pad_token_id=0, rms_norm_eps=1e-6), 'qa', 'transformer.', torch.float32,
+         'base model under transformer., q/k/v biases'),
+    ]
+    for name, arch, cfg, head, prefix, dtype, note in heads:
+        sd = save_folder(name, dict(cfg, architectures=[arch]), llama_weights(g, cfg, head, prefix), dtype)
+        fixture(name, cfg, arch, sd, make_lines(g, 67, [1, 3, 7, 12, 23]), note)
 
 
 if __name__ == '__main__':

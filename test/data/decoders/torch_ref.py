@@ -140,8 +140,18 @@ def rms_norm(x, weight, eps):
     return weight * (x * torch.rsqrt(var + eps))
 
 
-def llama_hidden(cfg, sd, ids, mask, pos):
-    w = strip(sd, 'model.')
+def base_prefix(cfg, arch):
+    """The task model's attribute holding the base model: `model` in every Llama-family class but
+    LlamaForQuestionAnswering and Qwen2ForQuestionAnswering, which keep `transformer` (base_model_prefix)."""
+    if cfg['model_type'] == 'gpt2':
+        return 'transformer.'
+    if arch.endswith('ForQuestionAnswering') and cfg['model_type'] in ('llama', 'qwen2'):
+        return 'transformer.'
+    return 'model.'
+
+
+def llama_hidden(cfg, sd, ids, mask, pos, prefix='model.'):
+    w = strip(sd, prefix)
     d = cfg['hidden_size']
     nh = cfg['num_attention_heads']
     nkv = cfg.get('num_key_value_heads') or nh
@@ -202,8 +212,10 @@ def llama_lm_weight(cfg, sd):
 
 # ---------------------------------------------------------------- heads
 
-def hidden(cfg, sd, ids, mask, pos):
-    return (gpt2_hidden if cfg['model_type'] == 'gpt2' else llama_hidden)(cfg, sd, ids, mask, pos)
+def hidden(cfg, sd, arch, ids, mask, pos):
+    if cfg['model_type'] == 'gpt2':
+        return gpt2_hidden(cfg, sd, ids, mask, pos)
+    return llama_hidden(cfg, sd, ids, mask, pos, base_prefix(cfg, arch))
 
 
 def lm_weight(cfg, sd):
@@ -223,7 +235,7 @@ def pooled_index(cfg, ids, mask):
 
 def run(cfg, sd, arch, ids, mask, pos):
     """What the architecture outputs for a batch, as a dict of float32 tensors."""
-    h = hidden(cfg, sd, ids, mask, pos)
+    h = hidden(cfg, sd, arch, ids, mask, pos)
     if arch.endswith('LMHeadModel') or arch.endswith('ForCausalLM'):
         logits = h @ lm_weight(cfg, sd).t()
         lp = torch.log_softmax(logits, dim=-1)
@@ -232,7 +244,9 @@ def run(cfg, sd, arch, ids, mask, pos):
         logits = h @ sd['score.weight'].t()
         return {'logits': logits[torch.arange(ids.shape[0]), pooled_index(cfg, ids, mask)]}
     if arch.endswith('ForTokenClassification'):
-        return {'logits': h @ sd['classifier.weight'].t() + sd['classifier.bias']}
+        # GPT2ForTokenClassification: classifier; the Llama family's: score (a Linear with bias); dropout is off in eval
+        head = 'classifier' if cfg['model_type'] == 'gpt2' else 'score'
+        return {'logits': h @ sd[head + '.weight'].t() + sd[head + '.bias']}
     if arch.endswith('ForQuestionAnswering'):
         se = h @ sd['qa_outputs.weight'].t() + sd['qa_outputs.bias']
         return {'start_logits': se[..., 0], 'end_logits': se[..., 1]}

@@ -4,16 +4,14 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** Copies the fixture into `ws`: models/finetuned (ONNX + safetensors), models/pretrained, data/test.jsonl. */
+/** Copies the fixture into `ws`: models/finetuned (safetensors only, as Trainer writes it: evaluated on the built graph), models/pretrained, data/test.jsonl. */
 export function makeWorkspace(root, ws) {
   const demo = join(root, 'demo', 'debdesc-bert-mini');
-  const extra = join(root, 'test', 'data', 'debdesc-bert-mini');
   const ft = join(ws, 'models', 'finetuned');
   const pre = join(ws, 'models', 'pretrained');
   const data = join(ws, 'data');
   for (const d of [ft, pre, data]) mkdirSync(d, { recursive: true });
   for (const f of readdirSync(join(demo, 'finetuned'))) copyFileSync(join(demo, 'finetuned', f), join(ft, f));
-  copyFileSync(join(extra, 'finetuned', 'model.safetensors'), join(ft, 'model.safetensors'));
   for (const f of readdirSync(join(demo, 'pretrained'))) copyFileSync(join(demo, 'pretrained', f), join(pre, f));
   copyFileSync(join(demo, 'test.jsonl'), join(data, 'test.jsonl'));
   // the data set the prune offers first (and the UI drive picks): accuracy before and after
