@@ -9,5 +9,5 @@ export {
   type EncodedDataset, type EncodedSample, type EncodedText, type Truncation, type TruncationStrategy,
 } from './tokenize';
 export { openClassifier, findOnnx, configLabels, type Classifier, type ClassifierOptions } from './classifier';
-export { classificationMetrics, type ClassificationMetrics } from './metrics';
+export * from './metrics';
 export { evaluate, predict, DEFAULT_BATCH_SIZE, type EvaluateOptions, type EvalProgress } from './evaluate';

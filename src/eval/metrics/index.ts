@@ -1,0 +1,57 @@
+// The measures of every task, one file each. Names are fixed: `ken eval --json` prints them under
+// "metrics" and the report stores them as they are here.
+export {
+  singleLabelMetrics, multiLabelMetrics, classificationMetrics, argmax, prf,
+  type SingleLabelMetrics, type MultiLabelMetrics, type ClassMetrics, type ClassificationMetrics,
+} from './classification';
+export { regressionMetrics, pearson, spearman, meanSquaredError, averageRanks, type RegressionMetrics } from './regression';
+export {
+  tokenClassificationMetrics, lenientEntities, strictEntities, firstSubTokenPredictions, TAG_SCHEMES,
+  type TokenClassificationMetrics, type TokenClassificationOptions, type EntityTypeMetrics, type TagScheme, type Entity,
+} from './token';
+export { squadMetrics, normalizeAnswer, exactMatch, answerF1, type QuestionAnsweringMetrics, type ScoredAnswer } from './squad';
+export { postprocessQa, contextWindows, topIndices, QA_DEFAULTS, type QaFeature, type QaPostprocessOptions, type QaPrediction } from './qa';
+export { lmWindows, PerplexityAccumulator, type CausalLmMetrics, type LmWindow } from './causal-lm';
+export { GLUE, GLUE_NAMES, gluePreset, type GluePreset, type GlueName } from './glue';
+export { npSum, npMean, npWeightedAverage } from './numeric';
+
+import type { SingleLabelMetrics, MultiLabelMetrics } from './classification';
+import type { RegressionMetrics } from './regression';
+import type { TokenClassificationMetrics } from './token';
+import type { QuestionAnsweringMetrics } from './squad';
+import type { CausalLmMetrics } from './causal-lm';
+
+/** The figures of one evaluation, tagged by what was measured. */
+export type TaskMetrics =
+  | ({ kind: 'single_label' } & SingleLabelMetrics)
+  | ({ kind: 'multi_label' } & MultiLabelMetrics)
+  | ({ kind: 'regression' } & RegressionMetrics)
+  | ({ kind: 'token_classification' } & TokenClassificationMetrics)
+  | ({ kind: 'question_answering'; version: 'squad' | 'squad_v2' } & QuestionAnsweringMetrics)
+  | ({ kind: 'causal_lm' } & CausalLmMetrics);
+
+export type MetricsKind = TaskMetrics['kind'];
+
+/** The scalar metrics of a result by name (what `--metric NAME` can pick), numbers only. */
+export function scalarMetrics(m: TaskMetrics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+/** Whether a larger value of the metric is better (perplexity, NLL and MSE are lower-is-better). */
+export function higherIsBetter(name: string): boolean {
+  return !['perplexity', 'mean_nll', 'mse'].includes(name);
+}
+
+/** The metric a task is usually judged by, for summaries and the default of `--metric`. */
+export function primaryMetric(m: TaskMetrics): string {
+  switch (m.kind) {
+    case 'single_label': return 'accuracy';
+    case 'multi_label': return 'micro_f1';
+    case 'regression': return 'pearson';
+    case 'token_classification': return 'overall_f1';
+    case 'question_answering': return 'f1';
+    case 'causal_lm': return 'perplexity';
+  }
+}
