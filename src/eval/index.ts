@@ -3,7 +3,8 @@
 //   const data = await loadDataset('test.jsonl', { labels: clf.labels });
 //   const encoded = encodeDataset(clf.tokenizer, data);            // tokenize once ...
 //   const result = await evaluate(clf, encoded, { batchSize, signal, onProgress });  // ... evaluate many
-export { loadDataset, labelId, dataFormat, type Dataset, type DatasetOptions, type DataFormat, type Sample } from './dataset';
+export { loadDataset, labelId, LabelMap, placeholderLabels, type Dataset, type DatasetOptions, type DataFormat, type Sample, type ProblemType } from './dataset';
+export { openData, textFormat, classNames, DATA_FORMATS, type OpenedData, type Features } from './data';
 export {
   loadTokenizer, encodeDataset, truncateTokens, truncationOf, ModelTokenizer,
   type EncodedDataset, type EncodedSample, type EncodedText, type Truncation, type TruncationStrategy,
@@ -11,3 +12,7 @@ export {
 export { openClassifier, findOnnx, configLabels, type Classifier, type ClassifierOptions } from './classifier';
 export * from './metrics';
 export { evaluate, predict, DEFAULT_BATCH_SIZE, type EvaluateOptions, type EvalProgress } from './evaluate';
+export {
+  loadTokenDataset, loadQaDataset, loadTextDataset,
+  type TokenSample, type QaSample, type TextSample, type TokenDatasetOptions, type QaDatasetOptions, type TextDatasetOptions,
+} from './samples';

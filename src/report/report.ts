@@ -1,5 +1,6 @@
 // ken-report.json: what a prune did, tensor by tensor. The CLI writes it, the extension and the
 // HTML report read it; the webview receives it through the protocol.
+import type { TaskMetrics } from '../eval/metrics';
 
 export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
 
@@ -42,6 +43,8 @@ export interface EvalResult {
   seconds: number;
   model?: string;
   data?: string;
+  /** Every measure of the task by its fixed name (src/eval/metrics); `ken eval --json` prints these. */
+  metrics?: TaskMetrics;
 }
 
 export interface SweepPoint {
