@@ -11,6 +11,8 @@ export {
 } from './tokenize';
 export { openClassifier, findOnnx, configLabels, type Classifier, type ClassifierOptions } from './classifier';
 export * from './metrics';
+export { qaFeatures, QA_MAX_LENGTH, QA_STRIDE, type QaInputFeature, type QaEncodeOptions } from './qa-features';
+export { tokenOffsets, offsetStyle, type Offset, type OffsetStyle } from './offsets';
 export { evaluate, predict, DEFAULT_BATCH_SIZE, type EvaluateOptions, type EvalProgress } from './evaluate';
 export {
   loadTokenDataset, loadQaDataset, loadTextDataset,
