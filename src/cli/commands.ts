@@ -1,5 +1,6 @@
 // The `ken` subcommands: argument checks, then one call into the core each.
 import { evalCommand } from './eval';
+import { graphCommand } from './graph';
 import type { Command } from './main';
 import { prune } from './prune';
 import { reportCommand } from './report';
@@ -7,4 +8,4 @@ import { restore } from './restore';
 import { sweepCommand } from './sweep';
 import { watch } from './watch';
 
-export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, report: reportCommand, watch };
+export const commands: Record<string, Command> = { prune, eval: evalCommand, sweep: sweepCommand, restore, report: reportCommand, watch, graph: graphCommand };

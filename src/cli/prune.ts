@@ -8,6 +8,7 @@ import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str 
 import { progressBar } from './progress';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';
 import type { EvalSpec } from '../eval/bench';
+import { GRAPH_CHOICES } from '../eval/model';
 
 export const PRUNE_OPTIONS = {
   base: { type: 'string', short: 'b' },
@@ -28,6 +29,7 @@ export const EVAL_OPTIONS = {
   'label-field': { type: 'string' },
   'batch-size': { type: 'string' },
   'skip-bad-lines': { type: 'boolean' },
+  graph: { type: 'string' },
 } as const;
 
 /** The evaluation options of prune/sweep, for the data set at `data`. */
@@ -41,6 +43,7 @@ export function evalSpec(values: Record<string, string | boolean | string[] | un
     skipBadLines: values['skip-bad-lines'] === true,
     device,
     threads,
+    graph: choice(values, 'graph', GRAPH_CHOICES, 'auto'),
   };
 }
 
@@ -93,7 +96,7 @@ export function pruneSummary(report: KenReport, out: string): string {
 
 export const prune: Command = {
   summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
+  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--backend auto|ort|js] [--device auto|cuda|cpu] [--threads N] [--json]',
   options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder or file');

@@ -3,6 +3,7 @@
 import type { DeviceChoice } from '../ken/worker-protocol';
 import type { EvalResult } from '../report/report';
 import { openClassifier } from './classifier';
+import type { GraphChoice, ModelInput } from './model';
 import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
 import { encodeDataset, type EncodedDataset } from './tokenize';
@@ -17,17 +18,19 @@ export interface EvalSpec {
   skipBadLines?: boolean | undefined;
   device?: DeviceChoice | undefined;
   threads?: number | undefined;
+  /** The folder's ONNX export or the graph built from config.json (default auto). */
+  graph?: GraphChoice | undefined;
 }
 
 export class EvalBench {
   private constructor(readonly folder: string, readonly spec: EvalSpec, readonly dataset: Dataset, readonly encoded: EncodedDataset) {}
 
   /**
-   * Reads and tokenizes the data set with the tokenizer and labels of the fine-tuned `folder`, whose
-   * ONNX model must exist (a folder without one gets the error that says how to export it).
+   * Reads and tokenizes the data set with the tokenizer and labels of the fine-tuned `folder` (its
+   * ONNX export, or the graph built from its config.json and safetensors).
    */
   static async open(folder: string, spec: EvalSpec, signal?: AbortSignal): Promise<EvalBench> {
-    const probe = await openClassifier(folder, undefined, { device: 'cpu', threads: 1 });
+    const probe = await openClassifier(folder, undefined, { device: 'cpu', threads: 1, graph: spec.graph });
     try {
       const dataset = await loadDataset(spec.data, {
         labels: probe.labels,
@@ -43,9 +46,9 @@ export class EvalBench {
     }
   }
 
-  /** Evaluates one model (an .onnx path, a folder, or ONNX bytes) of this folder on the data set. */
-  async evaluate(model: string | Uint8Array, opts: { signal?: AbortSignal | undefined; onProgress?: ((p: EvalProgress) => void) | undefined } = {}): Promise<EvalResult> {
-    const classifier = await openClassifier(model, this.folder, { device: this.spec.device ?? 'auto', threads: this.spec.threads });
+  /** Evaluates one model of this folder (an .onnx path, a folder, ONNX bytes, or its weights with replacements) on the data set. */
+  async evaluate(model: ModelInput, opts: { signal?: AbortSignal | undefined; onProgress?: ((p: EvalProgress) => void) | undefined } = {}): Promise<EvalResult> {
+    const classifier = await openClassifier(model, this.folder, { device: this.spec.device ?? 'auto', threads: this.spec.threads, graph: this.spec.graph });
     try {
       return await evaluate(classifier, this.encoded, { batchSize: this.spec.batchSize, signal: opts.signal, onProgress: opts.onProgress });
     } finally {

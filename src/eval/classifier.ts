@@ -1,11 +1,12 @@
 // A text classifier in an onnxruntime-node session (CUDA when installed, else CPU), opened from a
-// model folder, an .onnx file, or ONNX bytes held in memory (a pruned model that was never written).
-// Inputs are fed as the graph declares them: int64 or int32, and only those it has.
+// model folder (its ONNX export, or the graph built from config.json over its safetensors), an .onnx
+// file, ONNX bytes held in memory, or a folder's weights with tensors replaced from memory (a pruned
+// model that was never written). Inputs are fed as the graph declares them: int64 or int32, and only those it has.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { CheckpointError, UsageError } from '../errors';
-import { openSession } from '../ken/ort-densities';
+import { dirname, join, resolve } from 'node:path';
+import { CheckpointError } from '../errors';
 import type { Device, DeviceChoice } from '../ken/worker-protocol';
+import { openModelSession, type GraphChoice, type ModelInput } from './model';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
 
 type Ort = typeof import('onnxruntime-node');
@@ -16,6 +17,8 @@ export interface ClassifierOptions {
   device?: DeviceChoice;
   /** Intra-op threads of the session (default: onnxruntime's, one per physical core). */
   threads?: number | undefined;
+  /** The folder's ONNX export or the graph built from config.json (default auto: the export when there is one). */
+  graph?: GraphChoice | undefined;
 }
 
 type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids' | 'position_ids';
@@ -28,8 +31,10 @@ interface GraphInput {
 }
 
 export interface Classifier {
-  /** The .onnx file, or "(in memory)". */
+  /** The .onnx file, the folder (built graph), or "(in memory)". */
   readonly model: string;
+  /** Which graph runs: the folder's ONNX export, or the one built from config.json. */
+  readonly graph: 'built' | 'export';
   /** The Hugging Face folder its tokenizer and labels come from. */
   readonly folder: string;
   /** Class names in id order (config.json id2label, else LABEL_i). */
@@ -94,7 +99,7 @@ export function configLabels(config: Record<string, unknown> | undefined, where:
   return labels;
 }
 
-async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
+export async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
   const file = join(folder, 'config.json');
   let text: string;
   try {
@@ -109,7 +114,7 @@ async function readConfig(folder: string): Promise<Record<string, unknown> | und
   }
 }
 
-function graphInputs(session: Session, model: string): GraphInput[] {
+export function graphInputs(session: Session, model: string): GraphInput[] {
   const inputs: GraphInput[] = [];
   for (const meta of session.inputMetadata) {
     const role = ROLES.find((r) => r === meta.name);
@@ -125,6 +130,7 @@ function graphInputs(session: Session, model: string): GraphInput[] {
 class OrtClassifier implements Classifier {
   constructor(
     readonly model: string,
+    readonly graph: 'built' | 'export',
     readonly folder: string,
     readonly labels: readonly string[],
     readonly tokenizer: ModelTokenizer,
@@ -180,37 +186,28 @@ class OrtClassifier implements Classifier {
 }
 
 /**
- * Opens a classifier: `model` is a folder, an .onnx file, or ONNX bytes; `folder` is the Hugging
- * Face folder with its tokenizer.json and config.json (default: the model's folder; required for bytes).
+ * Opens a classifier: `model` is a folder, an .onnx file, ONNX bytes, or a folder's weights with
+ * replacements; `folder` is the Hugging Face folder with its tokenizer.json and config.json
+ * (default: the model's folder; required for bytes).
  */
-export async function openClassifier(model: string | Uint8Array, folder?: string, opts: ClassifierOptions = {}): Promise<Classifier> {
-  let source: string | Uint8Array;
-  let modelName: string;
-  if (typeof model === 'string') {
-    const found = await findOnnx(model);
-    source = found.file;
-    modelName = found.file;
-    folder ??= found.folder;
-  } else {
-    if (folder === undefined) throw new UsageError('a model given as bytes needs the folder holding its tokenizer.json and config.json');
-    source = model;
-    modelName = `${basename(folder)} (in memory)`;
-  }
-  const config = await readConfig(folder);
-  const tokenizer = await loadTokenizer(folder);
-  const { session, executionProvider, ort } = await openSession(source, opts.device ?? 'auto', { intraOpThreads: opts.threads });
+export async function openClassifier(model: ModelInput, folder?: string, opts: ClassifierOptions = {}): Promise<Classifier> {
+  const opened = await openModelSession(model, folder, { graph: opts.graph, task: 'text-classification', device: opts.device, threads: opts.threads });
+  const { session, executionProvider, ort } = opened;
+  const modelName = opened.model;
   try {
+    const config = await readConfig(opened.folder);
+    const tokenizer = await loadTokenizer(opened.folder);
     const inputs = graphInputs(session, modelName);
     const output = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
     if (output === undefined) throw new CheckpointError(`${modelName}: the graph has no outputs`);
     const meta = session.outputMetadata.find((m) => m.name === output);
     const width = meta?.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
-    let labels = configLabels(config, join(folder, 'config.json'));
+    let labels = configLabels(config, join(opened.folder, 'config.json'));
     if (!labels) labels = Array.from({ length: typeof width === 'number' ? width : 2 }, (_, i) => `LABEL_${i}`);
     if (typeof width === 'number' && width !== labels.length) {
-      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(folder, 'config.json')} names ${labels.length} labels`);
+      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, 'config.json')} names ${labels.length} labels`);
     }
-    return new OrtClassifier(modelName, folder, labels, tokenizer, executionProvider, ort, session, inputs, output);
+    return new OrtClassifier(modelName, opened.graph, opened.folder, labels, tokenizer, executionProvider, ort, session, inputs, output);
   } catch (e) {
     await session.release();
     throw e;

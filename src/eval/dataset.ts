@@ -233,3 +233,38 @@ function safeJson(s: string): unknown {
     return undefined;
   }
 }
+
+/** One line (or row) of a data set with its fields, for tasks other than sequence classification. */
+export interface DataRecord {
+  line: number;
+  get(field: string): unknown;
+}
+
+/** What a loadRecords check throws for a line it cannot use. */
+export class RecordError extends Error {}
+
+/**
+ * Every record of a data set in any format (src/eval/data). `fields` (name, flag) are checked against
+ * a header or schema; `check` turns a record into a value or throws a message that becomes that
+ * line's DataError (or, with skipBadLines, a counted skip).
+ */
+export async function loadRecords<T>(
+  path: string,
+  fields: [string, string][],
+  check: (r: DataRecord) => T,
+  opts: { skipBadLines?: boolean | undefined; signal?: AbortSignal | undefined; split?: string | undefined; format?: TextFormat | undefined } = {},
+): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[]; features: OpenedData['features']; format: DataFormat; split?: string }> {
+  const data = await openData(path, { format: opts.format, split: opts.split });
+  const c = new SampleCollector<T & { line: number }>(data, opts.skipBadLines ?? false);
+  await c.read(fields, (get, line) => {
+    try {
+      return { ...check({ line, get }), line };
+    } catch (e) {
+      if (e instanceof RecordError) badLine(e.message);
+      throw e;
+    }
+  }, opts.signal);
+  const out: Awaited<ReturnType<typeof loadRecords<T>>> = { items: c.samples, skipped: c.skipped, skippedReasons: c.skippedReasons, features: data.features, format: data.format };
+  if (data.split !== undefined) out.split = data.split;
+  return out;
+}

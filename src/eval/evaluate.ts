@@ -19,6 +19,8 @@ export interface EvaluateOptions {
   onProgress?: ((p: EvalProgress) => void) | undefined;
   /** Batch samples of similar length together (default true). */
   sortByLength?: boolean;
+  /** Each sample's logits (index in the data set), e.g. for `ken eval --outputs`. */
+  onLogits?: ((sample: number, logits: Float32Array) => void) | undefined;
 }
 
 export const DEFAULT_BATCH_SIZE = 32;
@@ -42,6 +44,7 @@ export async function predict(classifier: Classifier, data: EncodedDataset, opts
     const idx = order.slice(start, start + batchSize);
     const logits = await classifier.logits(idx.map((i) => data.samples[i]!), data.padId);
     idx.forEach((sample, r) => {
+      opts.onLogits?.(sample, logits.subarray(r * width, (r + 1) * width));
       let best = 0;
       for (let c = 1; c < width; c++) if (logits[r * width + c]! > logits[r * width + best]!) best = c;
       predicted[sample] = best;
@@ -76,6 +79,7 @@ export async function evaluate(classifier: Classifier, data: Dataset | EncodedDa
     seconds: (performance.now() - started) / 1000,
     model: classifier.model,
     data: encoded.path,
+    graph: classifier.graph,
   };
   if (encoded.skipped) result.skipped = encoded.skipped;
   return result;

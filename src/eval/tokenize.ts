@@ -159,12 +159,15 @@ export class ModelTokenizer {
     return { tokens: out.tokens, typeIds: out.token_type_ids };
   }
 
-  /** Token ids and type ids for a text (or pair), cut to the maximum length. */
-  encode(text: string, pair?: string): EncodedText & { truncated: boolean } {
+  /**
+   * Token ids and type ids for a text (or pair), cut to the maximum length (by tokenizer.json's
+   * strategy unless `strategy` says otherwise, e.g. OnlySecond for question answering's context).
+   */
+  encode(text: string, pair?: string, strategy?: TruncationStrategy): EncodedText & { truncated: boolean } {
     const a = this.tokenizer.tokenize(text);
     const b = pair === undefined ? null : this.tokenizer.tokenize(pair);
     const budget = this.truncation.maxLength - (b ? this.specialPair : this.specialSingle);
-    const [ta, tb] = truncateTokens(a, b, budget, this.truncation);
+    const [ta, tb] = truncateTokens(a, b, budget, strategy ? { ...this.truncation, strategy } : this.truncation);
     const truncated = ta.length !== a.length || (b !== null && tb!.length !== b.length);
     const { tokens, typeIds } = this.template(ta, tb);
     const ids = new Int32Array(tokens.length);
@@ -172,6 +175,34 @@ export class ModelTokenizer {
     const types = new Uint8Array(tokens.length);
     if (typeIds) types.set(typeIds);
     return { ids, typeIds: types, truncated };
+  }
+
+  /**
+   * Words given already split (token classification, `is_split_into_words`): each word tokenized on
+   * its own, cut to the maximum length, with the word each token came from (-1 for special tokens).
+   */
+  encodeWords(words: readonly string[]): EncodedText & { wordIds: Int32Array; truncated: boolean } {
+    const pieces: string[] = [];
+    const wordOf: number[] = [];
+    words.forEach((w, i) => {
+      for (const t of this.tokenizer.tokenize(w)) {
+        pieces.push(t);
+        wordOf.push(i);
+      }
+    });
+    const budget = this.truncation.maxLength - this.specialSingle;
+    const keptFrom = this.truncation.direction === 'Left' ? Math.max(0, pieces.length - budget) : 0;
+    const kept = pieces.slice(keptFrom, keptFrom + budget);
+    const marker = '\u2400ken\u2400';
+    const at = this.template([marker], null).tokens.indexOf(marker);
+    const { tokens, typeIds } = this.template(kept, null);
+    const ids = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) ids[i] = this.ids.get(tokens[i]!) ?? this.unkId;
+    const wordIds = new Int32Array(tokens.length).fill(-1);
+    for (let i = 0; i < kept.length; i++) wordIds[Math.max(0, at) + i] = wordOf[keptFrom + i]!;
+    const types = new Uint8Array(tokens.length);
+    if (typeIds) types.set(typeIds);
+    return { ids, typeIds: types, wordIds, truncated: kept.length !== pieces.length };
   }
 
   /** The library's own encoding (no truncation), for cross-checks. */

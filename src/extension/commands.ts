@@ -208,7 +208,7 @@ export async function findReport(uri: vscode.Uri | undefined): Promise<string | 
 
 export async function evaluateCommand(s: Services, uri?: vscode.Uri, options: { dataset?: string } = {}): Promise<EvalResult | undefined> {
   if (!requireTrust()) return undefined;
-  const model = uri?.fsPath ?? (await pickFolderOrFile('Model to evaluate (a folder with model.onnx, or an .onnx file)', { files: { ONNX: ['onnx'] } }));
+  const model = uri?.fsPath ?? (await pickFolderOrFile('Model to evaluate (a Hugging Face folder, or an .onnx file)', { files: { ONNX: ['onnx'] } }));
   if (!model) return undefined;
   const settings = readSettings(vscode.Uri.file(model));
   const data = options.dataset ?? (await askDataset(model, settings.evalDataset, true));

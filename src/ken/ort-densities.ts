@@ -113,7 +113,17 @@ export interface OpenedSession {
  * ['cuda', 'cpu'] at once throws where the CUDA provider files are missing, so each is tried alone
  * with the native log quieted. Says which one opened.
  */
-export async function openSession(model: Uint8Array | string, device: DeviceChoice, extra: { intraOpThreads?: number } = {}): Promise<OpenedSession> {
+export async function openSession(
+  model: Uint8Array | string,
+  device: DeviceChoice,
+  extra: {
+    intraOpThreads?: number | undefined;
+    /** For a model given as bytes: the folder its external-data locations are relative to. */
+    externalFolder?: string | undefined;
+    /** External-data files held in memory (location -> bytes), e.g. a built graph's replaced weights. */
+    externalData?: readonly { path: string; data: Uint8Array }[] | undefined;
+  } = {},
+): Promise<OpenedSession> {
   const ort: Ort = require('onnxruntime-node');
   ort.env.logLevel = 'fatal';
   const order: Device[] = device === 'auto' ? ['cuda', 'cpu'] : [device];
@@ -130,6 +140,8 @@ export async function openSession(model: Uint8Array | string, device: DeviceChoi
         graphOptimizationLevel: 'all',
       };
       if (extra.intraOpThreads) opts.intraOpNumThreads = extra.intraOpThreads;
+      if (extra.externalFolder) opts.extra = { session: { model_external_initializers_file_folder_path: extra.externalFolder } };
+      if (extra.externalData?.length) opts.externalData = extra.externalData;
       const session = typeof model === 'string'
         ? await ort.InferenceSession.create(model, opts)
         : await ort.InferenceSession.create(model, opts);

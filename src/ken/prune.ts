@@ -159,10 +159,12 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   const { ft, plan, out } = await preparePrune(req);
   throwIfAborted(req.signal);
   const evalStarted = performance.now();
-  // Evaluation first: a missing ONNX model or a bad data line fails before any pruning work.
+  // Evaluation first: a model that cannot be evaluated or a bad data line fails before any pruning work.
   const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
+  // The export when the folder has one (unless --graph built), else the graph built over the safetensors.
+  const evalExport = ft.onnx !== undefined && req.eval?.graph !== 'built';
   const before = bench
-    ? req.evalBefore ?? (await bench.evaluate(ft.onnx?.path ?? ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
+    ? req.evalBefore ?? (await bench.evaluate(evalExport ? ft.onnx!.path : ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
     : undefined;
   started += performance.now() - evalStarted; // `seconds` is KEN's: the evaluations carry their own
   const staging = new Staging(out!);
@@ -266,7 +268,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     if (pool.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
     if (bench && before) {
-      const prunedOnnx = ft.onnx ? join(staging.dir, relative(ft.dir, ft.onnx.path)) : staging.dir;
+      const prunedOnnx = evalExport ? join(staging.dir, relative(ft.dir, ft.onnx!.path)) : staging.dir;
       const after = await bench.evaluate(prunedOnnx, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('after', p.done, p.total) });
       after.model = join(out!, relative(staging.dir, prunedOnnx));
       report.accuracy = { before, after };

@@ -1,5 +1,6 @@
 // `ken sweep`: KEN at several k, each pruned model evaluated in memory (the fine-tuned ONNX bytes
-// patched in place; no checkpoint written per k). With a maximum accuracy drop it searches (grid,
+// patched in place, or the built graph with the pruned tensors handed to the session from memory; no
+// checkpoint written per k). With a maximum accuracy drop it searches (grid,
 // then bisection) for the smallest k whose accuracy stays within it.
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
@@ -58,23 +59,27 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
     includeHead: req.includeHead, signal: req.signal,
   });
-  const onnx = ft.onnx;
-  if (!onnx) {
-    await findOnnx(ft.dir); // throws "no ONNX model to evaluate", with how to export one
-    throw new CheckpointError(`${ft.path}: sweep patches model.onnx in memory; put the export beside the weights as model.onnx`);
+  // In memory at every k: the export's bytes patched in place when the folder has an export (and --graph
+  // is not built), else the graph built over the safetensors with the pruned tensors handed from memory.
+  const onnx = req.eval.graph !== 'built' ? ft.onnx : undefined;
+  if (!onnx && !ft.safetensors) {
+    throw new CheckpointError(`${ft.path}: --graph built needs the weights as safetensors`);
   }
-  if (onnx.externalFiles.length > 0) throw new CheckpointError(`${onnx.path}: sweep evaluates in memory and needs the weights inside model.onnx (this one keeps them in ${onnx.externalFiles[0]}); prune at each k with ken prune --eval instead`);
+  if (onnx && onnx.externalFiles.length > 0) throw new CheckpointError(`${onnx.path}: sweep evaluates in memory and needs the weights inside model.onnx (this one keeps them in ${onnx.externalFiles[0]}); prune at each k with ken prune --eval instead`);
+  if (!onnx && req.eval.graph === 'export') {
+    await findOnnx(ft.dir); // throws "no ONNX model to evaluate", with how to export one
+  }
   const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
   const progress = req.onProgress ?? (() => undefined);
-  const before = await bench.evaluate(onnx.path, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
+  const before = await bench.evaluate(onnx ? onnx.path : ft.dir, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
 
-  // The working copy of the model: every pruned initializer is overwritten at each k, the rest never changes.
-  const model = await readFile(onnx.path);
-  const targets = plan.tensors.flatMap((t) => t.views.filter((v) => v.format === 'onnx').map((v) => ({ t, v })));
+  // The working copy of the export: every pruned initializer is overwritten at each k, the rest never changes.
+  const model = onnx ? await readFile(onnx.path) : undefined;
+  const targets = onnx ? plan.tensors.flatMap((t) => t.views.filter((v) => v.format === 'onnx').map((v) => ({ t, v }))) : [];
   for (const { v } of targets) {
     const s = v.onnxInit!.storage;
     if (s.kind !== 'bytes' && plan.tensors.find((t) => t.views.includes(v))?.status === 'pruned') {
-      throw new CheckpointError(`${onnx.path}: initializer ${v.name} is not stored as raw bytes (${s.kind}); sweep needs raw_data or float_data initializers — prune at each k with ken prune --eval instead`);
+      throw new CheckpointError(`${onnx!.path}: initializer ${v.name} is not stored as raw bytes (${s.kind}); sweep needs raw_data or float_data initializers — prune at each k with ken prune --eval instead`);
     }
   }
   const unprunedTotal = plan.tensors.filter((t) => t.status !== 'pruned').reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
@@ -90,20 +95,27 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
       throwIfAborted(req.signal);
       let kept = unprunedTotal;
       let total = unprunedTotal;
+      // The built graph's replaced tensors at this k (safetensors layout); the checkpoint is never rewritten.
+      const overrides = new Map<string, Uint8Array>();
       await runKen(plan, pool, {
         k, signal: req.signal, includeUnpruned: false,
         onProgress: (p) => progress({ phase: 'prune', k, done: p.rowsDone, total: rowsPerK }),
       }, async (o) => {
         kept += o.kept;
         total += o.total;
-        // pruned and kept-all alike: a smaller k may have left other bytes in the working copy
+        if (!o.mask) return;
         for (const v of o.tensor.views) {
-          if (v.format !== 'onnx' || !o.mask) continue;
-          const s = v.onnxInit!.storage;
-          if (s.kind === 'bytes') model.set(toStored(o.pruned, o.tensor, v), s.begin);
+          if (model && v.format === 'onnx') {
+            // pruned and kept-all alike: a smaller k may have left other bytes in the working copy
+            const s = v.onnxInit!.storage;
+            if (s.kind === 'bytes') model.set(toStored(o.pruned, o.tensor, v), s.begin);
+          } else if (!model && v.format === 'safetensors') {
+            overrides.set(v.name, toStored(o.pruned, o.tensor, v));
+          }
         }
       });
-      const result = await bench.evaluate(new Uint8Array(model.buffer, model.byteOffset, model.byteLength), {
+      const evaluated = model ? new Uint8Array(model.buffer, model.byteOffset, model.byteLength) : { folder: ft.dir, overrides };
+      const result = await bench.evaluate(evaluated, {
         signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate', k, done: p.done, total: p.total }),
       });
       const point: SweepPoint = { k, keptParams: kept, keptRatio: total ? kept / total : 1, accuracy: result.accuracy, macroF1: result.macroF1 };

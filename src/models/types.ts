@@ -5,6 +5,8 @@
 // - pruning: whole-model prefixes, task heads, pre-training heads, numbered layers, stored layouts, ties;
 // - inference: the graph for each task head (added by src/graph; see FamilyGraph there).
 
+import type { FamilyGraph } from '../graph/types';
+
 /** A parsed config.json. */
 export type HfConfig = Readonly<Record<string, unknown>>;
 
@@ -28,4 +30,6 @@ export interface ModelFamily {
   readonly conv1d?: RegExp;
   /** Names that hold copies of one weight (T5's shared / encoder.embed_tokens / decoder.embed_tokens, tied LM heads). */
   readonly tieGroups?: (config: HfConfig) => readonly (readonly string[])[];
+  /** The inference graph built from config.json (src/graph); absent where only an ONNX export evaluates. */
+  readonly graph?: FamilyGraph;
 }

@@ -45,6 +45,8 @@ export interface EvalResult {
   data?: string;
   /** Every measure of the task by its fixed name (src/eval/metrics); `ken eval --json` prints these. */
   metrics?: TaskMetrics;
+  /** Which graph ran: the folder's ONNX export, or the one built from config.json. */
+  graph?: 'built' | 'export';
 }
 
 export interface SweepPoint {

@@ -39,7 +39,7 @@ export interface WatchOptions extends PlanOptions {
   onLog?: (level: 'info' | 'warn', message: string) => void;
   /** Keep each checkpoint's report and subnetwork in a subfolder of this (the newest few), for the panel. */
   recordDir?: string | undefined;
-  /** A labelled data set: each checkpoint that has an ONNX export is evaluated on it. */
+  /** A labelled data set: each checkpoint is evaluated on it (its ONNX export, or the graph built from its config.json). */
   eval?: EvalSpec | undefined;
 }
 
@@ -189,10 +189,12 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
             // keep the newest few: the panel may still be reading the previous one
             while (records.length > 3) await rm(records.shift()!, { recursive: true, force: true });
           }
-          if (opts.eval && folder.onnx) {
+          if (opts.eval && (folder.onnx || folder.safetensors)) {
             try {
+              // the checkpoint's export when it has one, else the graph built over its safetensors
               const bench = await EvalBench.open(folder.dir, opts.eval, opts.signal);
-              update.accuracy = (await bench.evaluate(folder.onnx.path, { signal: opts.signal })).accuracy;
+              const useExport = folder.onnx && opts.eval.graph !== 'built';
+              update.accuracy = (await bench.evaluate(useExport ? folder.onnx!.path : folder.dir, { signal: opts.signal })).accuracy;
             } catch (e) {
               if (e instanceof CancelledError || opts.signal.aborted) throw e;
               log('warn', `${basename(newest.path)}: no accuracy (${oneLine(e)})`);

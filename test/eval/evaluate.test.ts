@@ -7,6 +7,8 @@ import { CancelledError } from '../../src/errors';
 import { DEMO, EXPECTED, fixture, ken, tmp } from '../helpers';
 
 const FT = join(DEMO, 'finetuned');
+/** The same model with its PyTorch ONNX export instead of safetensors. */
+const FT_ONNX = fixture('finetuned', ['onnx']);
 const TEST = join(DEMO, 'test.jsonl');
 
 async function withClassifier<T>(model: string | Uint8Array, folder: string | undefined, f: (c: Classifier) => Promise<T>): Promise<T> {
@@ -38,7 +40,7 @@ test('finetuned on test.jsonl: accuracy equals the PyTorch figure in expected.js
 });
 
 test('bytes in memory, batch size, order: the same predictions; one tokenization serves two models', async () => {
-  const bytes = new Uint8Array(readFileSync(join(FT, 'model.onnx')));
+  const bytes = new Uint8Array(readFileSync(join(FT_ONNX, 'model.onnx')));
   await withClassifier(FT, undefined, async (fromPath) => {
     await withClassifier(bytes, FT, async (fromBytes) => {
       assert.match(fromBytes.model, /in memory/);
@@ -66,9 +68,11 @@ test('evaluation stops with CancelledError when the signal aborts mid-way', asyn
   });
 });
 
-test('a model folder without ONNX says how to export one', async () => {
+test('a model folder without ONNX runs the built graph; --graph export says how to export one', async () => {
   const dir = fixture('finetuned', ['safetensors']);
-  await assert.rejects(openClassifier(dir), {
+  await withClassifier(dir, undefined, async (clf) => assert.equal(clf.graph, 'built'));
+  await withClassifier(FT_ONNX, undefined, async (clf) => assert.equal(clf.graph, 'export'));
+  await assert.rejects(openClassifier(dir, undefined, { graph: 'export' }), {
     name: 'CheckpointError',
     message: /no ONNX model to evaluate \(looked for model\.onnx, onnx\/model\.onnx, \*\.onnx; found model\.safetensors\); export one, e\.g\. `optimum-cli export onnx --model .* --task text-classification <out-dir>` \(or torch\.onnx\.export/,
   });
@@ -88,12 +92,21 @@ test('a text-pair data set runs through the model (type ids reach the graph)', a
   });
 });
 
-test('ken eval --json prints exactly one EvalResult object', async () => {
-  const r = await ken(['eval', FT, '--data', TEST, '--json', '--device', 'cpu']);
+test('ken eval --json prints the contract object: task, samples, graph, executionProvider, metrics; --outputs one line per input', async () => {
+  const outputs = join(tmp(), 'out.jsonl');
+  const r = await ken(['eval', FT, '--data', TEST, '--json', '--device', 'cpu', '--outputs', outputs]);
   assert.equal(r.code, 0, r.stderr);
-  const obj = JSON.parse(r.stdout) as Record<string, unknown>;
-  for (const k of ['accuracy', 'macroF1', 'perClass', 'confusion', 'labels', 'samples', 'executionProvider', 'seconds']) assert.ok(k in obj, k);
-  assert.ok(Math.abs((obj['accuracy'] as number) - EXPECTED.finetunedAccuracy) <= 0.001);
+  const obj = JSON.parse(r.stdout) as { task: string; samples: number; graph: string; executionProvider: string; metrics: Record<string, unknown> };
+  assert.deepEqual(Object.keys(obj).slice(0, 5), ['task', 'samples', 'graph', 'executionProvider', 'metrics']);
+  assert.deepEqual([obj.task, obj.samples, obj.graph, obj.executionProvider], ['text-classification', 903, 'built', 'cpu']);
+  assert.equal(obj.metrics['accuracy'], EXPECTED.finetunedAccuracy);
+  for (const k of ['macro_f1', 'per_class', 'confusion']) assert.ok(k in obj.metrics, k);
+  const lines = readFileSync(outputs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { logits: number[] });
+  assert.equal(lines.length, 903);
+  // the export, line by line in input order, gives the same logits (to float rounding)
+  const e = await ken(['eval', FT_ONNX, '--data', TEST, '--json', '--outputs', join(tmp(), 'e.jsonl'), '--task', 'text-classification']);
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal((JSON.parse(e.stdout) as { graph: string }).graph, 'export');
 });
 
 test('ken eval prints a table; bad data exits 1 with the line, bad options exit 2', async () => {
@@ -125,7 +138,7 @@ test('ken eval prints a table; bad data exits 1 with the line, bad options exit 
   assert.match(t.stdout, /\n1 of 2 samples were cut to the model's 64 tokens\n$/);
 
   const noOnnx = fixture('finetuned', ['safetensors']);
-  const m = await ken(['eval', noOnnx, '--data', TEST]);
+  const m = await ken(['eval', noOnnx, '--data', TEST, '--graph', 'export']);
   assert.equal(m.code, 1);
   assert.match(m.stderr, /^ken eval: .*no ONNX model to evaluate.*optimum-cli export onnx/);
 });
@@ -134,7 +147,7 @@ test('an .onnx file path works and takes its folder\'s tokenizer', async () => {
   const d = join(tmp(), 'm');
   require('node:fs').mkdirSync(d);
   for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) symlinkSync(join(FT, f), join(d, f));
-  symlinkSync(join(FT, 'model.onnx'), join(d, 'classifier.onnx'));
+  symlinkSync(join(FT_ONNX, 'model.onnx'), join(d, 'classifier.onnx'));
   await withClassifier(join(d, 'classifier.onnx'), undefined, async (clf) => {
     assert.equal(clf.folder, d);
     assert.equal(clf.tokenizer.maxLength, 64);

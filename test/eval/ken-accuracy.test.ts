@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KenReport } from '../../src/report/report';
 import type { SweepResult } from '../../src/ken/sweep';
@@ -49,9 +49,34 @@ test('prune --eval records accuracy before and after in ken-report.json', async 
   assert.match(r.stdout, /accuracy 69\.88% -> 55\.04%/);
 });
 
-test('prune --eval without an ONNX model says how to export one, before any pruning', async () => {
-  const out = join(tmp(), 'pruned');
-  const r = await ken(['prune', fixture('finetuned', ['safetensors']), '--base', join(DEMO, 'pretrained'), '-k', '8', '--out', out, '--eval', data]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /no ONNX model to evaluate .*optimum-cli export onnx/);
+test('prune --eval on a safetensors-only folder runs the built graph; with the export beside it, the export (same figures)', async () => {
+  const built = join(tmp(), 'pruned');
+  const r = await ken(['prune', fixture('finetuned', ['safetensors']), '--base', join(DEMO, 'pretrained'), '-k', '32', '--out', built, '--eval', data]);
+  assert.equal(r.code, 0, r.stderr);
+  const a = (JSON.parse(readFileSync(join(built, 'ken-report.json'), 'utf8')) as KenReport).accuracy!;
+  assert.deepEqual([a.before.graph, a.after.graph], ['built', 'built']);
+  assert.equal(a.before.accuracy, EXPECTED.finetunedAccuracy);
+  const exported = join(tmp(), 'pruned');
+  const e = await ken(['prune', fixture('finetuned', ['safetensors', 'onnx']), '--base', join(DEMO, 'pretrained'), '-k', '32', '--out', exported, '--eval', data]);
+  assert.equal(e.code, 0, e.stderr);
+  const b = (JSON.parse(readFileSync(join(exported, 'ken-report.json'), 'utf8')) as KenReport).accuracy!;
+  assert.deepEqual([b.before.graph, b.after.graph], ['export', 'export']);
+  assert.deepEqual([a.before.confusion, a.after.confusion], [b.before.confusion, b.after.confusion]);
+  const s = await ken(['prune', fixture('finetuned', ['safetensors']), '--base', join(DEMO, 'pretrained'), '-k', '8', '--out', join(tmp(), 'x'), '--eval', data, '--graph', 'export']);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /no ONNX model to evaluate .*optimum-cli export onnx/);
+});
+
+test('sweep on the safetensors-only folder equals the sweep on its export, and never writes into the folder', async () => {
+  const st = fixture('finetuned', ['safetensors']);
+  const before = readdirSync(st).map((f) => [f, statSync(join(st, f)).mtimeMs]);
+  const a = await ken(['sweep', st, '--base', join(DEMO, 'pretrained'), '--data', data, '-k', '16,64', '--json']);
+  assert.equal(a.code, 0, a.stderr);
+  const b = await ken(['sweep', fixture('finetuned', ['onnx', 'safetensors']), '--base', join(DEMO, 'pretrained'), '--data', data, '-k', '16,64', '--json']);
+  assert.equal(b.code, 0, b.stderr);
+  const [ra, rb] = [JSON.parse(a.stdout) as SweepResult, JSON.parse(b.stdout) as SweepResult];
+  assert.equal(ra.before.graph, 'built');
+  assert.equal(rb.before.graph, 'export');
+  assert.deepEqual(ra.points, rb.points);
+  assert.deepEqual(readdirSync(st).map((f) => [f, statSync(join(st, f)).mtimeMs]), before);
 });

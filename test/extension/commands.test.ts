@@ -36,7 +36,7 @@ test('the prompts: k, base (a detected sibling), no dataset; output beside the m
   const base = join(root, 'pretrained');
   mkdirSync(ft);
   mkdirSync(base);
-  for (const f of ['config.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) require('node:fs').symlinkSync(join(DEMO, 'finetuned', f), join(ft, f));
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) require('node:fs').symlinkSync(join(DEMO, 'finetuned', f), join(ft, f));
   require('node:fs').symlinkSync(join(DEMO, 'pretrained', 'model.safetensors'), join(base, 'model.safetensors'));
   answers.inputBox.push('16');
   answers.quickPick.push(0); // the detected base

@@ -170,15 +170,14 @@ test('ken watch prints one line per checkpoint and stops cleanly on Ctrl-C', asy
   assert.match(r.stderr, /stopped after 1 checkpoint/);
 });
 
-test('with a data set, each checkpoint that has an ONNX export gets its accuracy', async () => {
-  const { DEMO, EXTRA, EXPECTED } = await import('../helpers');
+test('with a data set, each checkpoint gets its accuracy (a Trainer checkpoint: safetensors, no export)', async () => {
+  const { DEMO, EXPECTED } = await import('../helpers');
   const { copyFileSync } = await import('node:fs');
   const root = tmp();
   const runDir = join(root, 'run');
   const ckpt = join(runDir, 'checkpoint-7');
   mkdirSync(ckpt, { recursive: true });
-  for (const f of ['model.onnx', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(DEMO, 'finetuned', f), join(ckpt, f));
-  copyFileSync(join(EXTRA, 'finetuned', 'model.safetensors'), join(ckpt, 'model.safetensors'));
+  for (const f of ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(DEMO, 'finetuned', f), join(ckpt, f));
   await writeFile(join(ckpt, 'trainer_state.json'), '{"global_step": 7}');
   const controller = new AbortController();
   const updates: WatchUpdate[] = [];

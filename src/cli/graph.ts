@@ -1,0 +1,44 @@
+// `ken graph`: writes the inference graph built from a folder's config.json as an .onnx file whose
+// initializers are external data in the folder's own safetensors files (nothing copied), for Netron or
+// another runtime.
+import { realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { CheckpointError } from '../errors';
+import { openModel } from '../formats/folder';
+import { buildGraph, TASKS, type Task } from '../graph';
+import { choice, formatBytes, onePositional, required } from './args';
+import type { Command } from './main';
+
+export const graphCommand: Command = {
+  summary: 'write the inference graph built from config.json (.onnx, weights as external data in the folder)',
+  usage: 'ken graph <model-folder> --out model.onnx [--task auto|text-classification|token-classification|question-answering|causal-lm]',
+  options: { out: { type: 'string', short: 'o' }, task: { type: 'string' } },
+  async run({ values, positionals }, io) {
+    const folder = onePositional(positionals, 'model folder');
+    const out = resolve(required(values, 'out', 'the .onnx file to write'));
+    const task = choice(values, 'task', ['auto', ...TASKS] as const, 'auto') as Task | 'auto';
+    const m = await openModel(folder, 'model');
+    let outDir: string;
+    try {
+      outDir = await realpath(dirname(out));
+    } catch {
+      throw new CheckpointError(`${dirname(out)}: no such folder`);
+    }
+    const built = buildGraph(m, { task, relativeTo: outDir });
+    const tmp = join(outDir, `.ken-tmp-${process.pid}-${basename(out)}`);
+    try {
+      await writeFile(tmp, built.model, { flag: 'wx' });
+      await rename(tmp, join(outDir, basename(out)));
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw new CheckpointError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const weightsDir = await realpath(m.dir);
+    const inside = !relative(weightsDir, outDir).startsWith('..');
+    io.out(
+      `wrote ${out} (${formatBytes(built.model.byteLength)}; ${built.family} ${built.task}${built.architecture ? `, ${built.architecture}` : ''}): ` +
+        `inputs ${built.inputs.join(', ')}; outputs ${built.outputs.join(', ')}; weights read from ${m.safetensors!.files.map((f) => basename(f.path)).join(', ')}\n` +
+        (inside ? '' : `note: onnxruntime loads external data only from the model file's folder or below; write the graph into ${m.dir} to run it there\n`),
+    );
+  },
+};

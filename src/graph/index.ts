@@ -1,0 +1,172 @@
+/**
+ * Inference graphs built from config.json: any Hugging Face folder (config.json + model.safetensors or
+ * shards) evaluates as it is, with no ONNX export.
+ *
+ * How it fits together
+ * - `GraphBuilder` (builder.ts) writes an ONNX ModelProto with protobufjs: `g.input`, `g.op(type, inputs,
+ *   attrs)`, small constants (`g.i64`, `g.scalar`, `g.floats`), and `g.weight(name)`, which adds the
+ *   checkpoint tensor `name` as an external-data initializer pointing at its byte range in its own
+ *   safetensors file (every shard; nothing is copied) and casts F16/BF16 to the compute type in-graph.
+ *   Tensors that changed (a pruned model, a sweep's k) come from memory: `CheckpointWeights` (weights.ts)
+ *   takes `overrides` (name -> stored bytes), written into the graph's bytes as raw data (onnxruntime
+ *   1.30 takes in-memory external data only when every external file is in memory, which would copy
+ *   the untouched weights too).
+ * - nn.ts holds the layers families share (linear, layerNorm, activation per `hidden_act`, embedding,
+ *   positions, additiveMask, selfAttention, tokenAt). Add a layer there when two families need it.
+ * - A family file (src/models/<family>.ts) adds its graph as the `graph` field of its ModelFamily, a
+ *   `FamilyGraph` (types.ts):
+ *     architectures  config.json `architectures` class -> Task (BertForSequenceClassification -> 'text-classification')
+ *     tokenTypeIds   whether the graph takes a token_type_ids input
+ *     baseTasks      tasks a bare base checkpoint (no known architecture) can run, e.g. ['causal-lm'] for GPT-2
+ *     build(ctx)     computes the hidden states from ctx.inputs with ctx.g, then returns a head's TaskOutputs
+ *   `ctx.base(name)` maps a base-model tensor name to the checkpoint's (`bert.` + name, or name itself);
+ *   `ctx.config` reads config.json with errors that name the key.
+ * - Heads (src/models/heads.ts) plug in at the end of build(): `sequenceClassification(ctx, pooled, prefix)`
+ *   on the family's pooled vector (firstToken, lastNonPadToken, or the family's own pooler/dense head),
+ *   `tokenClassification(ctx, hidden)`, `questionAnswering(ctx, hidden)`, `causalLm(ctx, vocabLogits)`.
+ *   Their outputs are fixed per task (types.ts `TaskOutputs`): `logits`, `start_logits`/`end_logits`,
+ *   `token_logprobs`; the evaluator reads those names, whatever the family.
+ * - `buildGraph` (below) picks the family by `model_type`, the task by `--task` or `architectures`,
+ *   declares the inputs (int64 input_ids, attention_mask [, token_type_ids], [batch, sequence]) and
+ *   returns the model bytes with what the session needs (`sessionExternalData`).
+ */
+import { CheckpointError, UsageError } from '../errors';
+import type { ModelFolder } from '../formats/folder';
+import { familyOf, supportedModelTypes } from '../models/registry';
+import type { ModelFamily } from '../models/types';
+import { GraphBuilder, type ComputeType } from './builder';
+import { ConfigReader, type GraphContext, type GraphInputs, type Task, type TaskOutputs } from './types';
+import { CheckpointWeights, type MemoryFile } from './weights';
+import { join } from 'node:path';
+
+export { GraphBuilder, type ComputeType, type Value } from './builder';
+export { ConfigReader, TASKS, type FamilyGraph, type GraphContext, type Task, type TaskOutputs } from './types';
+export { CheckpointWeights, type MemoryFile, type WeightSource } from './weights';
+
+export const EXPORT_WORKS = 'an ONNX export beside the weights (model.onnx) evaluates any other model';
+
+export interface BuildRequest {
+  /** 'auto' (default): from config.json `architectures`. */
+  task?: Task | 'auto' | undefined;
+  /** Tensors replaced by bytes in memory (stored dtype and layout), e.g. the pruned ones. */
+  overrides?: ReadonlyMap<string, Uint8Array> | undefined;
+  computeType?: ComputeType | undefined;
+  /** External-data locations relative to this folder (where the graph file will be written); default the weights' folder. */
+  relativeTo?: string | undefined;
+}
+
+export interface BuiltGraph {
+  /** The ONNX ModelProto. */
+  model: Uint8Array;
+  /** The folder its external-data locations are relative to (the checkpoint's). */
+  weightsFolder: string;
+  /** Buffers the session reads the replaced tensors from. */
+  memoryFiles: MemoryFile[];
+  task: Task;
+  family: string;
+  /** The `architectures` class built, if config.json names a known one. */
+  architecture: string | undefined;
+  inputs: string[];
+  outputs: string[];
+  /** Labels of classification heads (from the classifier's weight). */
+  numLabels: number | undefined;
+}
+
+/** Every model_type with a built graph, sorted. */
+export function builtModelTypes(): string[] {
+  return supportedModelTypes().filter((t) => familyOf({ model_type: t })?.graph !== undefined);
+}
+
+/** The family of a folder's config.json, or the one-line error that names the model_type and what is supported. */
+export function graphFamily(config: Readonly<Record<string, unknown>> | undefined, file: string): ModelFamily & { graph: NonNullable<ModelFamily['graph']> } {
+  if (!config) throw new CheckpointError(`${file}: missing; the built graph needs config.json (${EXPORT_WORKS})`);
+  const type = config['model_type'];
+  const family = familyOf(config);
+  if (!family?.graph) {
+    throw new CheckpointError(`${file}: model_type ${typeof type === 'string' ? `"${type}"` : '(none)'} has no built inference graph (built: ${builtModelTypes().join(', ')}); ${EXPORT_WORKS}`);
+  }
+  return family as ModelFamily & { graph: NonNullable<ModelFamily['graph']> };
+}
+
+/** The task and architecture class a folder is built for: `requested`, or what config.json `architectures` says. */
+export function resolveTask(config: Readonly<Record<string, unknown>>, file: string, requested: Task | 'auto' = 'auto'): { task: Task; architecture: string | undefined } {
+  const family = graphFamily(config, file);
+  const archs = Array.isArray(config['architectures']) ? (config['architectures'] as unknown[]).filter((a): a is string => typeof a === 'string') : [];
+  const known = archs.find((a) => family.graph.architectures[a] !== undefined);
+  const heads = Object.keys(family.graph.architectures);
+  if (known) {
+    const task = family.graph.architectures[known]!;
+    if (requested !== 'auto' && requested !== task) {
+      const other = heads.filter((h) => family.graph.architectures[h] === requested);
+      throw new UsageError(`${file}: architectures ${known} is a ${task} model; --task ${requested} needs ${other.length ? other.join(' or ') : `a head the built ${family.id} graph does not have`}`);
+    }
+    return { task, architecture: known };
+  }
+  const base = family.graph.baseTasks ?? [];
+  if (requested !== 'auto' && base.includes(requested)) return { task: requested, architecture: undefined };
+  if (requested === 'auto' && base.length === 1) return { task: base[0]!, architecture: undefined };
+  const named = archs.length ? `architectures ${archs.join(', ')}` : 'no architectures';
+  throw new CheckpointError(`${file}: ${named} has no built head for model_type "${String(config['model_type'])}" (built: ${heads.join(', ')}${base.length ? `; a base model as ${base.join(', ')}` : ''}); ${EXPORT_WORKS}`);
+}
+
+function declareInputs(g: GraphBuilder, tokenTypes: boolean): GraphInputs {
+  const dims = ['batch', 'sequence'];
+  const inputIds = g.input('input_ids', 'int64', dims);
+  const attentionMask = g.input('attention_mask', 'int64', dims);
+  const inputs: GraphInputs = { inputIds, attentionMask };
+  if (tokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', dims);
+  return inputs;
+}
+
+function declareOutputs(g: GraphBuilder, out: TaskOutputs): { names: string[]; numLabels: number | undefined } {
+  switch (out.task) {
+    case 'text-classification':
+      g.output(out.logits, 'logits', 'float32', ['batch', out.numLabels]);
+      return { names: ['logits'], numLabels: out.numLabels };
+    case 'token-classification':
+      g.output(out.logits, 'logits', 'float32', ['batch', 'sequence', out.numLabels]);
+      return { names: ['logits'], numLabels: out.numLabels };
+    case 'question-answering':
+      g.output(out.startLogits, 'start_logits', 'float32', ['batch', 'sequence']);
+      g.output(out.endLogits, 'end_logits', 'float32', ['batch', 'sequence']);
+      return { names: ['start_logits', 'end_logits'], numLabels: undefined };
+    case 'causal-lm':
+      g.output(out.tokenLogprobs, 'token_logprobs', 'float32', ['batch', 'predicted']);
+      return { names: ['token_logprobs'], numLabels: undefined };
+  }
+}
+
+/** The whole-model prefix the checkpoint's names carry (`bert.` in a task model), or '' for a bare base model. */
+function modelPrefix(weights: CheckpointWeights, prefixes: readonly string[]): string {
+  const names = [...weights.names()];
+  return prefixes.find((p) => names.some((n) => n.startsWith(p))) ?? '';
+}
+
+/** Builds the inference graph of a model folder (config.json + safetensors). */
+export function buildGraph(folder: ModelFolder, req: BuildRequest = {}): BuiltGraph {
+  const file = join(folder.dir, 'config.json');
+  const family = graphFamily(folder.config, file);
+  const config = new ConfigReader(folder.config!, file);
+  if (!folder.safetensors) throw new CheckpointError(`${folder.path}: no safetensors weights to build a graph on (${EXPORT_WORKS})`);
+  const { task, architecture } = resolveTask(folder.config!, file, req.task ?? 'auto');
+  const weights = new CheckpointWeights(folder.safetensors, req.overrides, req.relativeTo);
+  // protobuf messages stop at 2 GiB: the replaced tensors travel inside the graph's bytes
+  if (weights.replacedBytes > 1.9 * 2 ** 30) throw new CheckpointError(`${folder.path}: ${(weights.replacedBytes / 2 ** 30).toFixed(1)} GiB of replaced weights do not fit in one in-memory graph (2 GiB); evaluate the written pruned folder instead (ken prune --eval)`);
+  const g = new GraphBuilder(weights, req.computeType ?? 'float32', `${family.id}_${task}`);
+  const tokenTypes = typeof family.graph.tokenTypeIds === 'function' ? family.graph.tokenTypeIds(config) : family.graph.tokenTypeIds;
+  const inputs = declareInputs(g, tokenTypes);
+  const prefix = modelPrefix(weights, family.prefixes);
+  const ctx: GraphContext = { g, config, task, architecture, inputs, base: (name) => prefix + name };
+  const out = family.graph.build(ctx);
+  if (out.task !== task) throw new Error(`graph: ${family.id} built ${out.task} for ${task}`);
+  const { names, numLabels } = declareOutputs(g, out);
+  return {
+    model: g.toBytes(), weightsFolder: weights.folder, memoryFiles: weights.memoryFiles(), task, family: family.id, architecture,
+    inputs: ['input_ids', 'attention_mask', ...(tokenTypes ? ['token_type_ids'] : [])], outputs: names, numLabels,
+  };
+}
+
+/** The onnxruntime session options a built graph needs: where its external data lives, and the in-memory buffers. */
+export function sessionExternalData(built: Pick<BuiltGraph, 'weightsFolder' | 'memoryFiles'>): { externalFolder: string; externalData: MemoryFile[] } {
+  return { externalFolder: built.weightsFolder, externalData: built.memoryFiles };
+}

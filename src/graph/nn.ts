@@ -1,0 +1,117 @@
+// Layers that family graphs share, each written once in the operators onnxruntime fuses well
+// (LayerNormalization, MatMul + Add, Softmax, Erf-based GELU): Linear, LayerNorm, activations,
+// embeddings, eager multi-head attention with Hugging Face's additive mask.
+import { CheckpointError } from '../errors';
+import { ONNX_TYPE } from '../formats/onnx-write';
+import type { GraphBuilder, Value } from './builder';
+
+/** torch.nn.Linear: x @ W^T + b with W stored [out, in] under `${prefix}.weight` (and `${prefix}.bias` when present). */
+export function linear(g: GraphBuilder, x: Value, prefix: string, opts: { bias?: boolean } = {}): Value {
+  const w = g.weight(`${prefix}.weight`);
+  const wt = g.op('Transpose', [w], { perm: [1, 0] }, { hint: `${prefix}.weight_t` });
+  const y = g.op('MatMul', [x, wt], undefined, { hint: `${prefix}.matmul` });
+  const bias = opts.bias ?? g.has(`${prefix}.bias`);
+  return bias ? g.op('Add', [y, g.weight(`${prefix}.bias`)], undefined, { hint: prefix }) : y;
+}
+
+/** torch.nn.LayerNorm over the last axis: `${prefix}.weight`, `${prefix}.bias`, epsilon as configured. */
+export function layerNorm(g: GraphBuilder, x: Value, prefix: string, eps: number): Value {
+  return g.op('LayerNormalization', [x, g.weight(`${prefix}.weight`), g.weight(`${prefix}.bias`)], { axis: -1, epsilon: { float: eps } }, { hint: prefix });
+}
+
+/** Hugging Face's ACT2FN names. */
+export const ACTIVATIONS = ['gelu', 'gelu_python', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish', 'tanh', 'sigmoid'] as const;
+
+/** The activation `name` (config.json hidden_act), as Hugging Face's ACT2FN computes it. */
+export function activation(g: GraphBuilder, x: Value, name: string, where = 'config.json hidden_act'): Value {
+  switch (name) {
+    case 'gelu':
+    case 'gelu_python': {
+      // 0.5 * x * (1 + erf(x / sqrt(2))): the exact GELU (onnxruntime fuses it into its Gelu kernel)
+      const e = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2)])]);
+      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [e, g.scalar(1)])]), g.scalar(0.5)], undefined, { hint: 'gelu' });
+    }
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast': {
+      // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+      const x3 = g.op('Mul', [g.op('Mul', [x, x]), x]);
+      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [x3, g.scalar(0.044715)])]), g.scalar(Math.sqrt(2 / Math.PI))]);
+      return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.scalar(1)])], undefined, { hint: 'gelu_new' });
+    }
+    case 'quick_gelu':
+      return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.scalar(1.702)])])], undefined, { hint: 'quick_gelu' });
+    case 'relu':
+      return g.op('Relu', [x]);
+    case 'silu':
+    case 'swish':
+      return g.op('Mul', [x, g.op('Sigmoid', [x])], undefined, { hint: 'silu' });
+    case 'tanh':
+      return g.op('Tanh', [x]);
+    case 'sigmoid':
+      return g.op('Sigmoid', [x]);
+    default:
+      throw new CheckpointError(`${where} is "${name}"; the built graph knows ${ACTIVATIONS.join(', ')}`);
+  }
+}
+
+/** Rows of an embedding table: Gather(table, ids). */
+export function embedding(g: GraphBuilder, table: string, ids: Value): Value {
+  return g.op('Gather', [g.weight(table), ids], { axis: 0 }, { hint: table.replace(/\.weight$/, '') });
+}
+
+/** The sequence length of an int64 [batch, sequence] tensor, as an int64 scalar. */
+export function seqLen(g: GraphBuilder, ids: Value): Value {
+  return g.op('Gather', [g.op('Shape', [ids]), g.i64([1], [])], { axis: 0 }, { hint: 'seq_len' });
+}
+
+/** 0, 1, ..., sequence-1 (int64 [sequence]). */
+export function positions(g: GraphBuilder, ids: Value, start = 0): Value {
+  const n = seqLen(g, ids);
+  const end = start === 0 ? n : g.op('Add', [n, g.i64([start], [])]);
+  return g.op('Range', [g.i64([start], []), end, g.i64([1], [])], undefined, { hint: 'position_ids' });
+}
+
+/** Hugging Face's extended attention mask: (1 - mask) * finfo(dtype).min, shaped [batch, 1, 1, sequence]. */
+export function additiveMask(g: GraphBuilder, mask: Value): Value {
+  const m = g.op('Cast', [mask], { to: ONNX_TYPE[g.computeType] });
+  const inv = g.op('Sub', [g.scalar(1), m]);
+  const bias = g.op('Mul', [inv, g.scalar(g.minValue)]);
+  return g.op('Unsqueeze', [bias, g.i64([1, 2])], undefined, { hint: 'mask_bias' });
+}
+
+export interface AttentionSpec {
+  /** Linear prefixes of the query, key, value projections. */
+  q: string;
+  k: string;
+  v: string;
+  numHeads: number;
+  headDim: number;
+  /** [batch, 1, 1|sequence, sequence] added to the scores. */
+  maskBias: Value;
+}
+
+/** [batch, sequence, heads*dim] -> [batch, heads, sequence, dim] (or [batch, heads, dim, sequence] for keys). */
+function splitHeads(g: GraphBuilder, x: Value, heads: number, dim: number, keys: boolean): Value {
+  const r = g.op('Reshape', [x, g.i64([0, 0, heads, dim])]);
+  return g.op('Transpose', [r], { perm: keys ? [0, 2, 3, 1] : [0, 2, 1, 3] });
+}
+
+/**
+ * Eager self-attention as Hugging Face's BERT-style modules compute it: softmax(Q K^T / sqrt(d) + mask) V,
+ * heads merged back to [batch, sequence, heads*dim] (before the output projection).
+ */
+export function selfAttention(g: GraphBuilder, x: Value, a: AttentionSpec): Value {
+  const q = splitHeads(g, linear(g, x, a.q), a.numHeads, a.headDim, false);
+  const k = splitHeads(g, linear(g, x, a.k), a.numHeads, a.headDim, true);
+  const v = splitHeads(g, linear(g, x, a.v), a.numHeads, a.headDim, false);
+  const scores = g.op('Div', [g.op('MatMul', [q, k]), g.scalar(Math.sqrt(a.headDim))], undefined, { hint: 'scores' });
+  const probs = g.op('Softmax', [g.op('Add', [scores, a.maskBias])], { axis: -1 }, { hint: 'probs' });
+  const ctx = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
+  return g.op('Reshape', [ctx, g.i64([0, 0, a.numHeads * a.headDim])], undefined, { hint: 'context' });
+}
+
+/** x[:, index, :] for a fixed index: [batch, hidden]. */
+export function tokenAt(g: GraphBuilder, x: Value, index: number): Value {
+  return g.op('Gather', [x, g.i64([index], [])], { axis: 1 }, { hint: 'token' });
+}

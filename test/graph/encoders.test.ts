@@ -1,0 +1,55 @@
+// Built graphs of every encoder family and head against a PyTorch re-implementation of Hugging Face's
+// modeling code (test/data/graph/make_encoders.py): padded batches with sentence pairs, each line alone,
+// F16 and BF16 (sharded, with an index) checkpoints. |ours - torch| <= 1e-4 + 1e-4 |torch|.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openModel } from '../../src/formats/folder';
+import { buildGraph, sessionExternalData } from '../../src/graph';
+import { openSession } from '../../src/ken/ort-densities';
+import { ROOT } from '../helpers';
+
+const DIR = join(ROOT, 'test', 'data', 'graph', 'encoders');
+
+interface Expected {
+  inputs: Record<string, number[][]>;
+  lengths: number[];
+  outputs: Record<string, unknown>;
+  alone: Record<string, unknown>[];
+}
+
+const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+
+function close(ours: ArrayLike<number>, torch: number[], what: string): void {
+  assert.equal(ours.length, torch.length, `${what}: ${ours.length} values, torch has ${torch.length}`);
+  for (let i = 0; i < torch.length; i++) {
+    const d = Math.abs(ours[i]! - torch[i]!);
+    assert.ok(d <= 1e-4 + 1e-4 * Math.abs(torch[i]!), `${what}[${i}]: ${ours[i]} vs torch ${torch[i]} (|diff| ${d})`);
+  }
+}
+
+for (const name of readdirSync(DIR).sort()) {
+  test(`built graph = PyTorch: ${name}`, async () => {
+    const folder = join(DIR, name);
+    const exp = JSON.parse(readFileSync(join(folder, 'expected.json'), 'utf8')) as Expected;
+    const built = buildGraph(await openModel(folder, 'model'));
+    assert.deepEqual([...built.outputs].sort(), Object.keys(exp.outputs).sort());
+    assert.deepEqual(built.inputs, Object.keys(exp.inputs));
+    const { session, ort } = await openSession(built.model, 'cpu', sessionExternalData(built));
+    try {
+      const tensor = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (x) => BigInt(x)), [rows.length, rows[0]!.length]);
+      const all = Object.fromEntries(Object.entries(exp.inputs).map(([k, v]) => [k, tensor(v)]));
+      const out = await session.run(all);
+      for (const [k, v] of Object.entries(exp.outputs)) close(out[k]!.data as Float32Array, flat(v), `${name} ${k} (padded batch)`);
+      // each line alone and unpadded
+      for (const [r, n] of exp.lengths.entries()) {
+        const one = Object.fromEntries(Object.entries(exp.inputs).map(([k, v]) => [k, tensor([v[r]!.slice(0, n)])]));
+        const o = await session.run(one);
+        for (const [k, v] of Object.entries(exp.alone[r]!)) close(o[k]!.data as Float32Array, flat(v), `${name} ${k} (line ${r} alone)`);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+}
