@@ -252,9 +252,14 @@ export async function loadRecords<T>(
   path: string,
   fields: [string, string][],
   check: (r: DataRecord) => T,
-  opts: { skipBadLines?: boolean | undefined; signal?: AbortSignal | undefined; split?: string | undefined; format?: TextFormat | undefined } = {},
+  opts: {
+    skipBadLines?: boolean | undefined; signal?: AbortSignal | undefined; split?: string | undefined; format?: TextFormat | undefined;
+    /** Called with the data set's features once it is open, before any record is read. */
+    onOpen?: ((features: OpenedData['features']) => void) | undefined;
+  } = {},
 ): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[]; features: OpenedData['features']; format: DataFormat; split?: string }> {
   const data = await openData(path, { format: opts.format, split: opts.split });
+  opts.onOpen?.(data.features);
   const c = new SampleCollector<T & { line: number }>(data, opts.skipBadLines ?? false);
   await c.read(fields, (get, line) => {
     try {

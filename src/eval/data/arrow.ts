@@ -69,5 +69,6 @@ export async function openArrow(
     },
   };
   if (opts.split !== undefined) opened.split = opts.split;
+  if (tables[0]) opened.columns = tables[0].schema.fields.map((f) => f.name);
   return opened;
 }

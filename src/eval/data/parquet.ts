@@ -77,5 +77,6 @@ export async function openParquet(path: string, files: readonly string[] = [path
     },
   };
   if (split !== undefined) opened.split = split;
+  opened.columns = columnsOf(metas[0]!);
   return opened;
 }

@@ -29,6 +29,8 @@ export interface OpenedData {
   note?: string;
   /** The data set's own features (dataset_info.json, or the files' "huggingface" metadata). */
   features: Features | undefined;
+  /** The columns, where a schema tells them without reading rows (Parquet, Arrow). */
+  columns?: string[];
   /** Calls `sink` for every row in order; checks that `fields` exist where a header or schema tells. */
   read(sink: RowSink, fields: readonly FieldFlag[], signal?: AbortSignal): Promise<void>;
 }

@@ -554,18 +554,19 @@ for max_length, stride in [(1024, 512), (8, 4), (8, 8), (6, 1), (5, 3)]:
     texts = [[rng.randrange(50) for _ in range(rng.choice([1, 2, 5, 8, 9, 17, 40]))] for _ in range(6)]
     lm_cases.append({"max_length": max_length, "stride": stride, "texts": texts, **perplexity(texts, max_length, stride)})
 
-out = {
-    "_made_by": f"test/data/metrics/make_reference.py (scikit-learn {sklearn.__version__}, scipy {scipy.__version__}, numpy {np.__version__})",
-    "single_label": single,
-    "multi_label": multi,
-    "regression": regression,
-    "token_classification": token_cases,
-    "squad": squad,
-    "qa_postprocess": qa_cases,
-    "qa_windows": qa_windows,
-    "causal_lm": lm_cases,
-}
-with open(os.path.join(HERE, "reference.json"), "w", encoding="utf-8") as f:
-    json.dump(out, f, ensure_ascii=False, indent=None, separators=(",", ":"))
-    f.write("\n")
-print("wrote", os.path.join(HERE, "reference.json"))
+if __name__ == "__main__":
+    out = {
+        "_made_by": f"test/data/metrics/make_reference.py (scikit-learn {sklearn.__version__}, scipy {scipy.__version__}, numpy {np.__version__})",
+        "single_label": single,
+        "multi_label": multi,
+        "regression": regression,
+        "token_classification": token_cases,
+        "squad": squad,
+        "qa_postprocess": qa_cases,
+        "qa_windows": qa_windows,
+        "causal_lm": lm_cases,
+    }
+    with open(os.path.join(HERE, "reference.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", os.path.join(HERE, "reference.json"))

@@ -1,0 +1,61 @@
+// `ken eval`'s metrics on tiny checkpoints of every head equal the reference tools' numbers on the
+// same predictions (test/data/metrics/make_heads.py: PyTorch predictions, then scikit-learn, scipy,
+// seqeval's and SQuAD's semantics). Counts and fractions exactly; regression to 1e-5, as its
+// predictions are floats onnxruntime reproduces to about 1e-5.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateTask } from '../../src/eval/tasks';
+import { ROOT, tmp } from '../helpers';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const H = join(ROOT, 'test', 'data', 'metrics', 'heads');
+const expected = (name: string): any => JSON.parse(readFileSync(join(H, name, 'expected.json'), 'utf8'));
+const data = (name: string): string => join(H, name, 'data.jsonl');
+const base = { device: 'cpu' as const, graph: 'built' as const };
+
+test('sequence classification (sentence pairs, labels by name and id): scikit-learn on the same predictions', async () => {
+  const r = await evaluateTask(join(H, 'bert-seq'), { ...base, data: data('bert-seq'), fields: { text: 'sentence1', textPair: 'sentence2' } });
+  const e = expected('bert-seq');
+  assert.equal(r.metrics.kind, 'single_label');
+  const m = r.metrics as any;
+  for (const k of ['accuracy', 'macro_f1', 'weighted_f1']) assert.equal(m[k], e[k], k);
+  assert.ok(Math.abs(m.mcc - e.mcc) <= 1e-9);
+  assert.deepEqual(m.per_class, e.per_class);
+  assert.deepEqual(m.confusion, e.confusion);
+});
+
+test('multi-label classification: scikit-learn micro/macro F1 and subset accuracy', async () => {
+  const r = await evaluateTask(join(H, 'bert-seq-multilabel'), { ...base, data: data('bert-seq-multilabel') });
+  const e = expected('bert-seq-multilabel');
+  assert.equal(r.metrics.kind, 'multi_label');
+  for (const k of ['micro_f1', 'macro_f1', 'subset_accuracy']) assert.equal((r.metrics as any)[k], e[k], k);
+});
+
+test('regression: scipy Pearson/Spearman and scikit-learn MSE', async () => {
+  const r = await evaluateTask(join(H, 'bert-seq-regression'), { ...base, data: data('bert-seq-regression') });
+  const e = expected('bert-seq-regression');
+  assert.equal(r.metrics.kind, 'regression');
+  for (const k of ['pearson', 'spearman', 'mse']) assert.ok(Math.abs((r.metrics as any)[k] - e[k]) <= 1e-5, `${k}: ${(r.metrics as any)[k]} vs ${e[k]}`);
+});
+
+test('token classification: seqeval (default and strict IOB2) with words at their first sub-token, truncated words left out', async () => {
+  const e = expected('bert-token');
+  const r = await evaluateTask(join(H, 'bert-token'), { ...base, data: data('bert-token') });
+  assert.deepEqual(r.metrics, e.default);
+  const s = await evaluateTask(join(H, 'bert-token'), { ...base, data: data('bert-token'), scheme: 'IOB2' });
+  assert.deepEqual(s.metrics, e.strict_iob2);
+  assert.ok(r.truncated > 0, 'some lines are longer than the window');
+});
+
+test('question answering: SQuAD 2.0 EM/F1 of utils_qa answers over strided windows', async () => {
+  const e = expected('bert-qa');
+  const outputs = join(tmp(), 'qa.jsonl');
+  const r = await evaluateTask(join(H, 'bert-qa'), { ...base, data: data('bert-qa'), stride: e.stride, outputs });
+  const answers = readFileSync(outputs, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(answers.map((a) => a.answer), e.predictions);
+  assert.ok(answers.some((a) => Array.isArray(a.windows)), 'some contexts take several windows');
+  const { predictions: _p, stride: _s, ...metrics } = e;
+  assert.deepEqual(r.metrics, metrics);
+});
