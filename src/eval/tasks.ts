@@ -14,7 +14,7 @@ import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from
 import { classNames, openData } from './data';
 import {
   argmax, lmWindows, multiLabelMetrics, PerplexityAccumulator, postprocessQa, regressionMetrics, squadMetrics, tokenClassificationMetrics,
-  type TagScheme, type TaskMetrics,
+  type NoMetrics, type TagScheme, type TaskMetrics,
 } from './metrics';
 import { qaFeatures } from './qa-features';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
@@ -66,7 +66,7 @@ export interface TaskEvalReport {
   graph: 'built' | 'export';
   executionProvider: string;
   /** The task's measures by their fixed names (src/eval/metrics), tagged by `kind`; empty without labels. */
-  metrics: TaskMetrics | Record<string, never>;
+  metrics: TaskMetrics | NoMetrics;
   /** single_label_classification, multi_label_classification or regression (sequence classification). */
   problemType?: string;
   seconds: number;
@@ -249,7 +249,7 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
         scores[i] = Float32Array.from(row);
       });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
-      let metrics: TaskMetrics | Record<string, never> = {};
+      let metrics: TaskMetrics | NoMetrics = {};
       if (labelled && problem === 'regression') {
         metrics = { kind: 'regression', ...regressionMetrics(data.items.map((d) => d.target as number), scores.map((l) => l[0]!)) };
       } else if (labelled) {
@@ -310,7 +310,7 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
       });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
       const scored = truth.map((_, i) => i).filter((i) => truth[i] !== undefined);
-      const metrics: TaskMetrics | Record<string, never> = scored.length
+      const metrics: TaskMetrics | NoMetrics = scored.length
         ? { kind: 'token_classification', ...tokenClassificationMetrics(scored.map((i) => truth[i]!), scored.map((i) => predicted[i]!), spec.scheme ? { mode: 'strict', scheme: spec.scheme } : {}) }
         : {};
       return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
@@ -348,7 +348,7 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
         if (d.answers) scored.push({ prediction: answer.text, answers: d.answers });
       }
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
-      const metrics: TaskMetrics | Record<string, never> = scored.length ? { kind: 'question_answering', version: v2 ? 'squad_v2' : 'squad', ...squadMetrics(scored, v2) } : {};
+      const metrics: TaskMetrics | NoMetrics = scored.length ? { kind: 'question_answering', version: v2 ? 'squad_v2' : 'squad', ...squadMetrics(scored, v2) } : {};
       return { ...base, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.feats.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
     }
 
@@ -375,7 +375,7 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
       for (let t = p.w.from; t < p.w.end; t++) rows[p.line]!.push(perWindow[i]![t - p.w.begin - 1]!);
     });
     if (spec.outputs) await writeJsonl(spec.outputs, rows.map((lp) => ({ token_logprobs: lp })));
-    const metrics: TaskMetrics | Record<string, never> = acc.predictedTokens ? { kind: 'causal_lm', ...acc.result() } : {};
+    const metrics: TaskMetrics | NoMetrics = acc.predictedTokens ? { kind: 'causal_lm', ...acc.result() } : {};
     return { ...base, maxLength: window, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.windows.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
   } finally {
     await opened.session.release().catch(() => undefined);

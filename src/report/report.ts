@@ -55,6 +55,9 @@ export interface SweepPoint {
   keptRatio: number;
   accuracy: number;
   macroF1: number;
+  /** The sweep's metric (--metric) at this k, and every scalar metric. */
+  value?: number;
+  metrics?: Record<string, number>;
 }
 
 export interface KenReport {
@@ -70,7 +73,7 @@ export interface KenReport {
   tensors: TensorReport[];
   bytes?: { checkpoint: number; subnetwork: number };
   accuracy?: { before: EvalResult; after: EvalResult };
-  sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
+  sweep?: { finetunedAccuracy: number; points: SweepPoint[]; metric?: string; finetunedValue?: number };
   /** ONNX initializers that are no weight KEN can use (integer constants), left as they are. */
   unmappedInitializers?: string[];
   /** Provenance, for people and for the panel. */

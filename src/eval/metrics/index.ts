@@ -55,3 +55,31 @@ export function primaryMetric(m: TaskMetrics): string {
     case 'causal_lm': return 'perplexity';
   }
 }
+
+/** What a data set without labels (or answers) is scored as: nothing; `--outputs` still has the outputs. */
+export interface NoMetrics {
+  kind?: undefined;
+}
+
+/**
+ * How much worse `after` is than `before` in metric `name`: percentage points for fractions and
+ * correlations (accuracy 0.80 -> 0.78 is 2), the metric's own units for perplexity, mean NLL and MSE
+ * (which grow when worse). Negative when better.
+ */
+export function metricDrop(name: string, before: number, after: number): number {
+  return higherIsBetter(name) ? (before - after) * 100 : after - before;
+}
+
+/** The scalar `name` of a result's metrics, or a one-line reason naming the ones there are. */
+export function metricValue(m: TaskMetrics | undefined, name: string): number | string {
+  if (!m) return `--metric ${name}: this evaluation has no metrics`;
+  const all = scalarMetrics(m);
+  const v = all[name];
+  if (v === undefined) return `--metric ${name}: not a metric of this task (${Object.keys(all).join(', ')})`;
+  return v;
+}
+
+/** What --max-drop counts in for a metric. */
+export function dropUnit(metric: string): string {
+  return higherIsBetter(metric) ? 'points' : `(${metric} units)`;
+}
