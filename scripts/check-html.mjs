@@ -46,7 +46,7 @@ function fixture(which) {
   return d;
 }
 
-// Made-up evaluation figures so that the Accuracy view has something to draw in this check.
+// Made-up evaluation figures so that the Metrics view has something to draw in this check.
 function fakeEval(acc, labels, seed) {
   let s = seed;
   const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
@@ -124,7 +124,7 @@ async function clickTab(page, label, view) {
   return rendered(page, view, n);
 }
 
-const VIEWS = [['Matrix', 'matrix'], ['Neighbours', 'neighbours'], ['Layers', 'layers'], ['Kept ratios', 'ratios'], ['Accuracy', 'accuracy']];
+const VIEWS = [['Matrix', 'matrix'], ['Neighbours', 'neighbours'], ['Layers', 'layers'], ['Kept ratios', 'ratios'], ['Metrics', 'accuracy']];
 
 async function staticReport(label, file) {
   const page = await newPage(label);

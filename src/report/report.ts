@@ -45,6 +45,8 @@ export interface EvalResult {
   data?: string;
   /** Every measure of the task by its fixed name (src/eval/metrics); `ken eval --json` prints these. */
   metrics?: TaskMetrics;
+  /** Regression: true and predicted values (at most 5,000 samples), for the Metrics view's scatter plot. */
+  scatter?: { truth: number[]; predicted: number[] };
   /** Which graph ran: the folder's ONNX export, or the one built from config.json. */
   graph?: 'built' | 'export';
 }
