@@ -89,6 +89,9 @@ export function pruneSummary(report: KenReport, out: string): string {
   if (report.accuracy) {
     const { before, after } = report.accuracy;
     lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${after.executionProvider}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
+    if (before.metrics?.kind === 'single_label' && after.metrics?.kind === 'single_label') {
+      lines.push(`weighted F1 ${pct(before.metrics.weighted_f1, 2)} -> ${pct(after.metrics.weighted_f1, 2)}, MCC ${before.metrics.mcc.toFixed(4)} -> ${after.metrics.mcc.toFixed(4)}`);
+    }
   }
   lines.push(`wrote ${out}/ (${SUBNETWORK_FILE}, ${REPORT_FILE})`);
   return lines.join('\n') + '\n';
