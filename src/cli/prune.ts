@@ -1,5 +1,6 @@
 // `ken prune`, and the prune/eval options that sweep shares.
 import type { Scope } from '../ken/plan';
+import { metricsText } from '../report/text';
 import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { KenReport } from '../report/report';
@@ -86,7 +87,10 @@ export function pruneSummary(report: KenReport, out: string): string {
     const b = report.bytes;
     lines.push(`subnetwork ${formatBytes(b.subnetwork)} = ${pct(b.subnetwork / b.checkpoint)} of the ${formatBytes(b.checkpoint)} checkpoint (saves ${formatBytes(b.checkpoint - b.subnetwork)})`);
   }
-  if (report.accuracy) {
+  if (report.accuracy && report.accuracy.after.metrics && report.accuracy.after.metrics.kind !== 'single_label') {
+    const { before, after } = report.accuracy;
+    lines.push(`before KEN: ${before.metrics ? metricsText(before.metrics).split('\n')[0] : 'n/a'}`, `after KEN:  ${metricsText(after.metrics!).split('\n')[0]} (${fmt(after.samples)} samples, ${after.executionProvider})`);
+  } else if (report.accuracy) {
     const { before, after } = report.accuracy;
     lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${after.executionProvider}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
     if (before.metrics?.kind === 'single_label' && after.metrics?.kind === 'single_label') {

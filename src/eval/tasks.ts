@@ -18,7 +18,7 @@ import {
 } from './metrics';
 import { qaFeatures } from './qa-features';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
-import { openModelSession, type GraphChoice, type ModelSession } from './model';
+import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './model';
 import { encodeDataset, loadTokenizer, type EncodedText } from './tokenize';
 
 type Tensor = import('onnxruntime-node').Tensor;
@@ -78,6 +78,8 @@ export interface TaskEvalReport {
   maxLength: number;
   /** The classification figures in the report's shape (single-label). */
   classification?: EvalResult;
+  /** Regression: true and predicted values (at most 5,000), for the Metrics view's scatter. */
+  scatter?: { truth: number[]; predicted: number[] };
 }
 
 /** The usual field names, first present wins: text classification's text and pair. */
@@ -214,9 +216,9 @@ function str(r: DataRecord, field: string): string {
 }
 
 /** Evaluates `model` (a folder or .onnx file) on `spec.data` for its task. */
-export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<TaskEvalReport> {
+export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder?: string): Promise<TaskEvalReport> {
   const started = performance.now();
-  const opened = await openModelSession(model, undefined, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
+  const opened = await openModelSession(model, folder, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
   try {
     const config = await readConfig(opened.folder);
     const file = join(opened.folder, 'config.json');
@@ -233,7 +235,7 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
       const problem = problemType(config ?? {}, file);
       if (problem === 'single_label_classification') {
         await opened.session.release();
-        return await singleLabel(model, spec, { text, pair, label: f.label ?? 'label' }, problem, started);
+        return await singleLabel(model, folder, spec, { text, pair, label: f.label ?? 'label' }, problem, started);
       }
       const labelField = f.label ?? 'label';
       const labelled = keys.includes(labelField) || (f.label !== undefined);
@@ -250,15 +252,19 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
       });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
       let metrics: TaskMetrics | NoMetrics = {};
+      let scatter: TaskEvalReport['scatter'];
       if (labelled && problem === 'regression') {
-        metrics = { kind: 'regression', ...regressionMetrics(data.items.map((d) => d.target as number), scores.map((l) => l[0]!)) };
+        const truth = data.items.map((d) => d.target as number);
+        const predicted = scores.map((l) => l[0]!);
+        metrics = { kind: 'regression', ...regressionMetrics(truth, predicted) };
+        scatter = { truth: truth.slice(0, 5000), predicted: predicted.slice(0, 5000) };
       } else if (labelled) {
         const names = labels.length ? labels : Array.from({ length: scores[0]?.length ?? 0 }, (_, i) => `LABEL_${i}`);
         const truth = data.items.map((d) => { const row = new Array<number>(names.length).fill(0); for (const id of d.target as number[]) row[id] = 1; return row; });
         // a label applies when its logit is above 0 (sigmoid above 0.5)
         metrics = { kind: 'multi_label', ...multiLabelMetrics(truth, scores.map((l) => Array.from(l, (x) => (x > 0 ? 1 : 0))), names) };
       }
-      return { ...base, samples: encoded.length, metrics, problemType: problem, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+      return { ...base, samples: encoded.length, metrics, problemType: problem, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(scatter ? { scatter } : {}) };
     }
 
     if (task === 'token-classification') {
@@ -435,8 +441,8 @@ function secs(started: number): number {
 }
 
 /** Single-label classification through the classifier (accuracy, macro-F1, per class, confusion). */
-async function singleLabel(model: string, spec: TaskEvalSpec, fields: { text: string; pair: string | undefined; label: string }, problem: string, started: number): Promise<TaskEvalReport> {
-  const clf = await openClassifier(model, undefined, { device: spec.device, threads: spec.threads, graph: spec.graph });
+async function singleLabel(model: ModelInput, folder: string | undefined, spec: TaskEvalSpec, fields: { text: string; pair: string | undefined; label: string }, problem: string, started: number): Promise<TaskEvalReport> {
+  const clf = await openClassifier(model, folder, { device: spec.device, threads: spec.threads, graph: spec.graph });
   try {
     const data = await loadDataset(spec.data, { labels: clf.labels, textField: fields.text, textPairField: fields.pair, labelField: fields.label, skipBadLines: spec.skipBadLines ?? false, signal: spec.signal, split: spec.split });
     const encoded = encodeDataset(clf.tokenizer, data, spec.signal);
@@ -459,4 +465,17 @@ async function singleLabel(model: string, spec: TaskEvalSpec, fields: { text: st
   } finally {
     await clf.close();
   }
+}
+
+/** A task evaluation in the report's shape (classification fields empty for other tasks; `metrics` holds the figures). */
+export function toEvalResult(r: TaskEvalReport): EvalResult {
+  if (r.classification) return r.classification;
+  const out: EvalResult = {
+    accuracy: Number.NaN, macroF1: Number.NaN, perClass: {}, confusion: [], labels: [], samples: r.samples,
+    executionProvider: r.executionProvider, seconds: r.seconds, model: r.model, data: r.data, graph: r.graph,
+  };
+  if (r.metrics.kind !== undefined) out.metrics = r.metrics;
+  if (r.skipped) out.skipped = r.skipped;
+  if (r.scatter) out.scatter = r.scatter;
+  return out;
 }

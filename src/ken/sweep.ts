@@ -7,7 +7,7 @@ import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
 import type { EvalResult, SweepPoint } from '../report/report';
-import { dropUnit, metricDrop, metricValue, scalarMetrics } from '../eval/metrics';
+import { dropUnit, metricDrop, metricValue, primaryMetric, scalarMetrics } from '../eval/metrics';
 import { kenRows } from './layout';
 import { checkK, preparePrune, toStored, type PruneRequest } from './prune';
 import { KenPool } from './pool';
@@ -78,7 +78,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
   const progress = req.onProgress ?? (() => undefined);
   const before = await bench.evaluate(onnx ? onnx.path : ft.dir, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
-  const metric = req.metric ?? 'accuracy';
+  const metric = req.metric ?? (before.metrics ? primaryMetric(before.metrics) : 'accuracy');
   const finetunedValue = metricValue(before.metrics, metric);
   if (typeof finetunedValue === 'string') throw new UsageError(finetunedValue);
 

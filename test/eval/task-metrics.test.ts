@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateTask } from '../../src/eval/tasks';
-import { ROOT, tmp } from '../helpers';
+import type { KenReport } from '../../src/report/report';
+import type { SweepResult } from '../../src/ken/sweep';
+import { ken, ROOT, tmp } from '../helpers';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const H = join(ROOT, 'test', 'data', 'metrics', 'heads');
@@ -58,4 +60,21 @@ test('question answering: SQuAD 2.0 EM/F1 of utils_qa answers over strided windo
   assert.ok(answers.some((a) => Array.isArray(a.windows)), 'some contexts take several windows');
   const { predictions: _p, stride: _s, ...metrics } = e;
   assert.deepEqual(r.metrics, metrics);
+});
+
+test('prune --eval and sweep on a token classification model: the report stores entity metrics, the sweep follows overall_f1', async () => {
+  const G = join(ROOT, 'test', 'data', 'graph', 'encoders', 'bert-seq'); // same encoder shapes: a stand-in base
+  const out = join(tmp(), 'pruned');
+  const r = await ken(['prune', join(H, 'bert-token'), '--base', G, '-k', '4', '--out', out, '--eval', data('bert-token'), '--device', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /after KEN: {2}entity F1 /);
+  const report = JSON.parse(readFileSync(join(out, 'ken-report.json'), 'utf8')) as KenReport;
+  assert.deepEqual(report.accuracy!.before.metrics, expected('bert-token').default);
+  assert.equal(report.accuracy!.after.metrics?.kind, 'token_classification');
+  const s = await ken(['sweep', join(H, 'bert-token'), '--base', G, '-k', '2,8', '--data', data('bert-token'), '--device', 'cpu', '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  const result = JSON.parse(s.stdout) as SweepResult;
+  assert.equal(result.metric, 'overall_f1');
+  assert.equal(result.finetunedValue, expected('bert-token').default.overall_f1);
+  for (const p of result.points) assert.equal(p.value, p.metrics!['overall_f1']);
 });
