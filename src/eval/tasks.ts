@@ -375,10 +375,11 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       perWindow[i] = out['token_logprobs'] ? (rowOf(out['token_logprobs'], r, n - 1) as number[]) : logprobsFromLogits(output(out, 'logits', opened.model), r, pieces[i]!.enc.ids);
     });
     const acc = new PerplexityAccumulator();
-    const rows: number[][] = data.items.map(() => []);
+    // token_logprobs[i] predicts ids[i+1]; a token no window predicts (stride = window) is null
+    const rows: (number | null)[][] = data.items.map((d) => new Array<number | null>(Math.max(0, d.ids.ids.length - 1)).fill(null));
     pieces.forEach((p, i) => {
       acc.addWindow(p.w, perWindow[i]!);
-      for (let t = p.w.from; t < p.w.end; t++) rows[p.line]!.push(perWindow[i]![t - p.w.begin - 1]!);
+      for (let t = p.w.from; t < p.w.end; t++) rows[p.line]![t - 1] = perWindow[i]![t - p.w.begin - 1]!;
     });
     if (spec.outputs) await writeJsonl(spec.outputs, rows.map((lp) => ({ token_logprobs: lp })));
     const metrics: TaskMetrics | NoMetrics = acc.predictedTokens ? { kind: 'causal_lm', ...acc.result() } : {};

@@ -2,7 +2,8 @@
 // over every text of a file, each text scored alone. A text longer than the model's window is read
 // in windows of `maxLength` tokens starting every `stride` tokens, as transformers' perplexity guide
 // does: each window scores only the tokens the previous window did not reach, with the context
-// before them, so every token after the first is predicted exactly once.
+// before them, so with a stride below the window every token after the first is predicted exactly
+// once (with stride = window the windows do not overlap and each window's first token goes unscored).
 
 export interface CausalLmMetrics {
   perplexity: number;
