@@ -4,7 +4,7 @@
 // predictions are floats onnxruntime reproduces to about 1e-5.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateTask } from '../../src/eval/tasks';
 import type { KenReport } from '../../src/report/report';
@@ -77,4 +77,26 @@ test('prune --eval and sweep on a token classification model: the report stores 
   assert.equal(result.metric, 'overall_f1');
   assert.equal(result.finetunedValue, expected('bert-token').default.overall_f1);
   for (const p of result.points) assert.equal(p.value, p.metrics!['overall_f1']);
+});
+
+test('--task glue/mnli: matched and mismatched files, GLUE fields; glue/<unknown> and a regression preset on a classifier are usage errors', async () => {
+  const dir = tmp();
+  const rows = readFileSync(data('bert-seq'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sentence1: string; sentence2: string; label: unknown });
+  const asMnli = (rs: typeof rows): string => rs.map((r) => JSON.stringify({ premise: r.sentence1, hypothesis: r.sentence2, label: r.label })).join('\n') + '\n';
+  writeFileSync(join(dir, 'matched.jsonl'), asMnli(rows));
+  writeFileSync(join(dir, 'mismatched.jsonl'), asMnli(rows.slice(0, 10)));
+  const r = await ken(['eval', join(H, 'bert-seq'), '--task', 'glue/mnli', '--data', join(dir, 'matched.jsonl'), '--data', join(dir, 'mismatched.jsonl'), '--device', 'cpu', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { glue: string; metrics: { accuracy: number }; samples: number; validation_mismatched: { samples: number; metrics: { accuracy: number } } };
+  assert.equal(out.glue, 'mnli');
+  assert.equal(out.metrics.accuracy, expected('bert-seq').accuracy, 'the matched file is the same lines as the fixture');
+  assert.equal(out.validation_mismatched.samples, 10);
+  const bad = await ken(['eval', join(H, 'bert-seq'), '--task', 'glue/mnlx', '--data', join(dir, 'matched.jsonl')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /no such GLUE task \(glue\/cola, glue\/sst2/);
+  const stsb = await ken(['eval', join(H, 'bert-seq'), '--task', 'glue/stsb', '--data', join(dir, 'matched.jsonl'), '--text-field', 'premise', '--text-pair-field', 'hypothesis', '--device', 'cpu']);
+  assert.equal(stsb.code, 2);
+  assert.match(stsb.stderr, /glue\/stsb scores a regression/);
+  const two = await ken(['eval', join(H, 'bert-seq'), '--data', join(dir, 'matched.jsonl'), '--data', join(dir, 'mismatched.jsonl')]);
+  assert.equal(two.code, 2);
 });
