@@ -9,6 +9,9 @@ const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;
 
 /** A readable table of an evaluation: headline, per-class figures, confusion matrix. */
 export function evalSummary(r: EvalResult): string {
+  if (r.metrics && r.metrics.kind !== 'single_label') {
+    return `${fmt(r.samples)} samples${r.skipped ? `, ${fmt(r.skipped)} bad lines skipped` : ''} | ${r.executionProvider}, ${r.seconds.toFixed(2)} s\n${metricsText(r.metrics)}`;
+  }
   const right = r.confusion.reduce((a, row, i) => a + (row[i] ?? 0), 0);
   const lines = [
     `accuracy ${pct(r.accuracy, 2)} (${fmt(right)}/${fmt(r.samples)}), macro-F1 ${r.macroF1.toFixed(4)}` +

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateTask } from '../../src/eval/tasks';
+import { evaluateTask, toEvalResult } from '../../src/eval/tasks';
+import { evalSummary } from '../../src/report/text';
 import type { KenReport } from '../../src/report/report';
 import type { SweepResult } from '../../src/ken/sweep';
 import { ken, ROOT, tmp } from '../helpers';
@@ -99,4 +100,13 @@ test('--task glue/mnli: matched and mismatched files, GLUE fields; glue/<unknown
   assert.match(stsb.stderr, /glue\/stsb scores a regression/);
   const two = await ken(['eval', join(H, 'bert-seq'), '--data', join(dir, 'matched.jsonl'), '--data', join(dir, 'mismatched.jsonl')]);
   assert.equal(two.code, 2);
+});
+
+test('the extension\'s evaluation summary of another task shows its measures, not an empty accuracy table', async () => {
+  const r = toEvalResult(await evaluateTask(join(H, 'bert-token'), { ...base, data: data('bert-token') }));
+  assert.ok(Number.isNaN(r.accuracy));
+  const text = evalSummary(r);
+  assert.match(text, /^30 samples \| cpu, /);
+  assert.match(text, new RegExp(`entity F1 ${(expected('bert-token').default.overall_f1 as number).toFixed(4)} `));
+  assert.doesNotMatch(text, /NaN|confusion/);
 });
