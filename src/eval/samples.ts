@@ -70,25 +70,34 @@ export async function loadTokenDataset(path: string, opts: TokenDatasetOptions):
   const map = new LabelMap(opts.labels, classNames(data.features, tagsField));
   const c = new SampleCollector<TokenSample>(data, opts.skipBadLines ?? false);
   await c.read([[tokensField, '--tokens-field'], [tagsField, '--tags-field']], (get, line) => {
-    const words = get(tokensField);
-    const tags = get(tagsField);
-    if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) badLine(`field "${tokensField}" is not a list of words`);
-    if (!Array.isArray(tags)) badLine(`field "${tagsField}" is not a list of tags`);
-    if (tags.length !== words.length) badLine(`${words.length} words but ${tags.length} tags`);
-    return {
-      words: words as string[],
-      tags: tags.map((t, i) => {
-        const id = map.id(t);
-        return typeof id === 'number' ? id : badLine(`word ${i + 1}: ${id}`);
-      }),
-      line,
-    };
+    const row = tokenRow(get, tokensField, tagsField, map);
+    if (!row.tags) badLine(`missing field "${tagsField}"`);
+    return { words: row.words, tags: row.tags, line };
   }, opts.signal);
   return { ...finish(path, data, c), labels: opts.labels };
 }
 
+/**
+ * A token classification row: its words, and the model's tag id of each word when the row has tags
+ * (names, or ids through the data set's ClassLabel names in `map`). A bad line otherwise.
+ */
+export function tokenRow(get: (f: string) => unknown, tokensField: string, tagsField: string, map: LabelMap): { words: string[]; tags?: number[] } {
+  const words = get(tokensField);
+  if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) badLine(`field "${tokensField}" is not a list of words`);
+  const raw = get(tagsField);
+  if (raw === undefined || raw === null) return { words: words as string[] };
+  if (!Array.isArray(raw) || raw.length !== words.length) badLine(`field "${tagsField}" is not one tag per word (${words.length} words)`);
+  return {
+    words: words as string[],
+    tags: raw.map((t, i) => {
+      const id = map.id(t);
+      return typeof id === 'number' ? id : badLine(`word ${i + 1}: ${id}`);
+    }),
+  };
+}
+
 /** SQuAD's answers: {text: [...], answer_start: [...]}, or a list of {text, answer_start}, or of strings. */
-function answersOf(v: unknown, field: string): { text: string[]; starts: number[] } {
+export function answersOf(v: unknown, field: string): { text: string[]; starts: number[] } {
   const num = (x: unknown): number => (typeof x === 'bigint' ? Number(x) : typeof x === 'number' ? x : -1);
   if (Array.isArray(v)) {
     const text: string[] = [];

@@ -17,6 +17,7 @@ import {
   type NoMetrics, type TagScheme, type TaskMetrics,
 } from './metrics';
 import { qaFeatures } from './qa-features';
+import { answersOf, tokenRow } from './samples';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
 import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './model';
 import { encodeDataset, loadTokenizer, type EncodedText } from './tokenize';
@@ -274,21 +275,8 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       const labels = configLabels(config, file) ?? [];
       let tagMap: LabelMap | undefined;
       const data = await loadRecords(spec.data, [[tokensField, '--tokens-field']], (r) => {
-        const words = r.get(tokensField);
-        if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw new RecordError(`field "${tokensField}" is not a list of words`);
-        const raw = r.get(tagsField);
-        let tags: number[] | undefined;
-        if (raw !== undefined && raw !== null) {
-          if (!Array.isArray(raw) || raw.length !== words.length) throw new RecordError(`field "${tagsField}" is not one tag per word (${words.length} words)`);
-          tagMap ??= new LabelMap(labels, tagNames);
-          const map = tagMap;
-          tags = raw.map((t, w) => {
-            const id = map.id(t);
-            if (typeof id !== 'number') throw new RecordError(`word ${w + 1}: ${id}`);
-            return id;
-          });
-        }
-        return { words: words as string[], tags };
+        tagMap ??= new LabelMap(labels, tagNames);
+        return tokenRow(r.get, tokensField, tagsField, tagMap);
       }, { ...spec, onOpen: (features) => (tagNames = classNames(features, tagsField)) });
       const encoded = data.items.map((d) => tokenizer.encodeWords(d.words));
       const rows: unknown[] = new Array(encoded.length);
@@ -330,7 +318,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       const data = await loadRecords(spec.data, [[q, '--question-field'], [c, '--context-field']], (r) => {
         const feats = qaFeatures(tokenizer, str(r, q), str(r, c), { maxLength: spec.maxLength, stride: spec.stride });
         if (typeof feats === 'string') throw new RecordError(feats);
-        return { context: str(r, c), feats, answers: answered ? answersOf(r.get(a), a) : undefined };
+        return { context: str(r, c), feats, answers: answered ? answersOf(r.get(a), a).text : undefined };
       }, spec);
       // every window of every line, run as one batch list; a line's windows are put back together after
       const windows = data.items.flatMap((d, line) => d.feats.map((feat, w) => ({ line, w, feat })));
@@ -406,19 +394,6 @@ function target(r: DataRecord, field: string, problem: string, labels: readonly 
     if (typeof id !== 'number') throw new RecordError(id);
     return id;
   }))];
-}
-
-/** SQuAD's answers ({text: [...], answer_start: [...]}, or a list of {text}, or of strings) as texts. */
-function answersOf(v: unknown, field: string): string[] {
-  if (v && typeof v === 'object' && !Array.isArray(v) && Array.isArray((v as { text?: unknown }).text)) v = (v as { text: unknown[] }).text;
-  if (Array.isArray(v)) {
-    return v.map((x) => {
-      if (typeof x === 'string') return x;
-      if (x && typeof x === 'object' && typeof (x as { text?: unknown }).text === 'string') return (x as { text: string }).text;
-      throw new RecordError(`field "${field}" holds an answer that is not text`);
-    });
-  }
-  throw new RecordError(`field "${field}" is not SQuAD answers ({"text": [...], "answer_start": [...]})`);
 }
 
 /** An export's LM logits [batch, sequence, vocab] -> log p(ids[i+1] | ids[0..i]). */
