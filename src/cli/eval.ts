@@ -106,6 +106,7 @@ export const evalCommand: Command = {
     reports.forEach((x, i) => {
       if (reports.length > 1) io.out(`${glue!.splits[i]} (${x.data})\n`);
       if (x.skipped) io.err(`skipped ${x.skipped} bad lines\n`);
+      if (x.note) io.err(`${x.note}\n`);
       const cut = x.truncated ? `\n${fmt(x.truncated)} of ${fmt(x.samples)} samples ${x.task === 'question-answering' || x.task === 'causal-lm' ? `took several windows of ${x.maxLength} tokens` : `were cut to the model's ${x.maxLength} tokens`}\n` : '';
       const headline = glue && x.metrics.kind !== undefined ? `GLUE ${glue.name}: ${glue.metrics.map((m) => `${m} ${((x.metrics as Record<string, unknown>)[m] as number | undefined)?.toFixed(4) ?? 'n/a'}`).join(', ')}\n` : '';
       io.out(headline + summary(x) + cut);

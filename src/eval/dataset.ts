@@ -257,7 +257,7 @@ export async function loadRecords<T>(
     /** Called with the data set's features once it is open, before any record is read. */
     onOpen?: ((features: OpenedData['features']) => void) | undefined;
   } = {},
-): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[]; features: OpenedData['features']; format: DataFormat; split?: string }> {
+): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[]; features: OpenedData['features']; format: DataFormat; split?: string; note?: string }> {
   const data = await openData(path, { format: opts.format, split: opts.split });
   opts.onOpen?.(data.features);
   const c = new SampleCollector<T & { line: number }>(data, opts.skipBadLines ?? false);
@@ -271,5 +271,6 @@ export async function loadRecords<T>(
   }, opts.signal);
   const out: Awaited<ReturnType<typeof loadRecords<T>>> = { items: c.samples, skipped: c.skipped, skippedReasons: c.skippedReasons, features: data.features, format: data.format };
   if (data.split !== undefined) out.split = data.split;
+  if (data.note !== undefined) out.note = data.note;
   return out;
 }

@@ -76,6 +76,8 @@ export interface TaskEvalReport {
   skipped?: number;
   /** Lines cut to the model's maximum length. */
   truncated: number;
+  /** What the data reader wants the user to know (which of several copies of a split it read). */
+  note?: string;
   maxLength: number;
   /** The classification figures in the report's shape (single-label). */
   classification?: EvalResult;
@@ -265,7 +267,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
         // a label applies when its logit is above 0 (sigmoid above 0.5)
         metrics = { kind: 'multi_label', ...multiLabelMetrics(truth, scores.map((l) => Array.from(l, (x) => (x > 0 ? 1 : 0))), names) };
       }
-      return { ...base, samples: encoded.length, metrics, problemType: problem, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(scatter ? { scatter } : {}) };
+      return { ...base, samples: encoded.length, metrics, problemType: problem, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}), ...(scatter ? { scatter } : {}) };
     }
 
     if (task === 'token-classification') {
@@ -307,7 +309,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       const metrics: TaskMetrics | NoMetrics = scored.length
         ? { kind: 'token_classification', ...tokenClassificationMetrics(scored.map((i) => truth[i]!), scored.map((i) => predicted[i]!), spec.scheme ? { mode: 'strict', scheme: spec.scheme } : {}) }
         : {};
-      return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+      return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
     }
 
     if (task === 'question-answering') {
@@ -343,7 +345,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       }
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
       const metrics: TaskMetrics | NoMetrics = scored.length ? { kind: 'question_answering', version: v2 ? 'squad_v2' : 'squad', ...squadMetrics(scored, v2) } : {};
-      return { ...base, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.feats.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+      return { ...base, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.feats.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
     }
 
     // causal LM: each line scored alone; token_logprobs[i] = log p(ids[i+1] | ids[0..i]); a line longer than
@@ -371,7 +373,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
     });
     if (spec.outputs) await writeJsonl(spec.outputs, rows.map((lp) => ({ token_logprobs: lp })));
     const metrics: TaskMetrics | NoMetrics = acc.predictedTokens ? { kind: 'causal_lm', ...acc.result() } : {};
-    return { ...base, maxLength: window, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.windows.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+    return { ...base, maxLength: window, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.windows.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
   } finally {
     await opened.session.release().catch(() => undefined);
   }
@@ -436,7 +438,7 @@ async function singleLabel(model: ModelInput, folder: string | undefined, spec: 
       task: 'text-classification', samples: result.samples, graph: clf.graph, executionProvider: clf.executionProvider,
       metrics: result.metrics ?? {},
       problemType: problem, seconds: secs(started), model: clf.model, data: spec.data, truncated: encoded.truncated, maxLength: encoded.maxLength,
-      ...(data.skipped ? { skipped: data.skipped } : {}), classification: result,
+      ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}), classification: result,
     };
   } finally {
     await clf.close();

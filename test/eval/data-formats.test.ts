@@ -4,14 +4,14 @@
 // hyparquet/apache-arrow).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
 import {
   evaluate, loadDataset, loadQaDataset, loadTextDataset, loadTokenDataset, openClassifier, openData, squadMetrics, encodeDataset,
 } from '../../src/eval';
 import { DataError, UsageError } from '../../src/errors';
-import { DEMO, ROOT } from '../helpers';
+import { DEMO, ROOT, tmp } from '../helpers';
 
 const D = join(ROOT, 'test', 'data', 'datasets', 'files');
 const MODEL_LABELS = ['admin', 'games', 'graphics', 'net', 'science', 'sound', 'text', 'web'];
@@ -134,4 +134,21 @@ test('folders: a split that is not there, several splits without --split, a miss
   await assert.rejects(loadDataset(join(D, 'hf-cache'), { labels: MODEL_LABELS, split: 'train' }), (e: unknown) => e instanceof UsageError && /no split "train" \(splits: test, validation\)$/.test(e.message));
   await assert.rejects(loadDataset(join(D, 'debdesc.snappy.parquet'), { labels: MODEL_LABELS, textField: 'sentence' }), (e: unknown) => e instanceof DataError && /no column "sentence" \(columns: text, label, idx\); name the right one with --text-field$/.test(e.message));
   await assert.rejects(loadDataset(join(D, 'debdesc.jsonl'), { labels: MODEL_LABELS, split: 'test' }), UsageError);
+});
+
+test('a cache folder holding several copies of a split reads the newest and says which', async () => {
+  const root = join(tmp(), 'cache');
+  const hash = join(D, 'hf-cache', 'debdesc', 'default', '0.0.0', '5d1c7bb1a5e0');
+  const older = join(root, 'debdesc', 'default', '0.0.0', 'aaaaaaaaaaaa');
+  const newer = join(root, 'debdesc', 'default', '0.0.1', 'bbbbbbbbbbbb');
+  for (const dir of [older, newer]) {
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['dataset_info.json', 'debdesc-test.arrow']) copyFileSync(join(hash, f), join(dir, f));
+  }
+  // the older copy holds the validation shards' first 25 lines under the test name
+  copyFileSync(join(hash, 'debdesc-validation-00000-of-00002.arrow'), join(older, 'debdesc-test.arrow'));
+  utimesSync(join(older, 'debdesc-test.arrow'), new Date(2020, 0, 1), new Date(2020, 0, 1));
+  const d = await loadDataset(root, { labels: MODEL_LABELS, split: 'test' });
+  assert.equal(d.samples.length, 60);
+  assert.match(d.note ?? '', /2 copies of split "test"; read the newest, debdesc\/default\/0\.0\.1\/bbbbbbbbbbbb/);
 });
