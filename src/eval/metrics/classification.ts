@@ -149,19 +149,3 @@ export function argmax(row: ArrayLike<number>, from = 0, width = row.length - fr
   for (let c = 1; c < width; c++) if (row[from + c]! > row[from + best]!) best = c;
   return best;
 }
-
-// --- the shape the report has stored since 0.1.0 (accuracy, macroF1, perClass, confusion) ---
-
-export interface ClassificationMetrics {
-  accuracy: number;
-  macroF1: number;
-  perClass: Record<string, ClassMetrics>;
-  /** confusion[true][predicted], in `labels` order. */
-  confusion: number[][];
-}
-
-/** Accuracy, macro-F1, per-class figures and the confusion matrix in the report's older shape. */
-export function classificationMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>, labels: readonly string[]): ClassificationMetrics {
-  const m = singleLabelMetrics(truth, predicted, labels);
-  return { accuracy: m.accuracy, macroF1: m.macro_f1, perClass: m.per_class, confusion: m.confusion };
-}

@@ -1,8 +1,8 @@
 // The measures of every task, one file each. Names are fixed: `ken eval --json` prints them under
 // "metrics" and the report stores them as they are here.
 export {
-  singleLabelMetrics, multiLabelMetrics, classificationMetrics, argmax, prf,
-  type SingleLabelMetrics, type MultiLabelMetrics, type ClassMetrics, type ClassificationMetrics,
+  singleLabelMetrics, multiLabelMetrics, argmax, prf,
+  type SingleLabelMetrics, type MultiLabelMetrics, type ClassMetrics,
 } from './classification';
 export { regressionMetrics, pearson, spearman, meanSquaredError, averageRanks, type RegressionMetrics } from './regression';
 export {
