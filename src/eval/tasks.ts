@@ -13,7 +13,7 @@ import { configLabels, graphInputs, openClassifier, readConfig } from './classif
 import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
 import { classNames, openData } from './data';
 import {
-  argmax, lmWindows, multiLabelMetrics, PerplexityAccumulator, postprocessQa, regressionMetrics, squadMetrics, tokenClassificationMetrics,
+  firstSubTokenPredictions, lmWindows, multiLabelMetrics, PerplexityAccumulator, postprocessQa, regressionMetrics, squadMetrics, tokenClassificationMetrics,
   type NoMetrics, type TagScheme, type TaskMetrics,
 } from './metrics';
 import { qaFeatures } from './qa-features';
@@ -291,16 +291,15 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
         if (!tags) return;
         // each word scored at its first sub-token; words cut by truncation are left out of both sides
         const e = encoded[i]!;
+        const width = logits[0]?.length ?? 0;
+        const preds = firstSubTokenPredictions(Float32Array.from(logits.flat()), width, Array.from(e.wordIds, (w) => (w < 0 ? null : w)), tags.length);
         const t: string[] = [];
         const p: string[] = [];
-        let prev = -1;
-        for (let k = 0; k < e.wordIds.length; k++) {
-          const w = e.wordIds[k]!;
-          if (w < 0 || w === prev) continue;
-          prev = w;
+        preds.forEach((pred, w) => {
+          if (pred === undefined) return;
           t.push(labels[tags[w]!] ?? String(tags[w]));
-          p.push(labels[argmax(logits[k]!)] ?? String(argmax(logits[k]!)));
-        }
+          p.push(labels[pred] ?? String(pred));
+        });
         truth[i] = t;
         predicted[i] = p;
       });

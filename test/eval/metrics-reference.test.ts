@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   singleLabelMetrics, multiLabelMetrics, regressionMetrics, tokenClassificationMetrics, squadMetrics, normalizeAnswer,
-  exactMatch, answerF1, postprocessQa, contextWindows, lmWindows, PerplexityAccumulator, type TagScheme,
+  exactMatch, answerF1, postprocessQa, contextWindows, lmWindows, PerplexityAccumulator, firstSubTokenPredictions, type TagScheme,
 } from '../../src/eval';
 import { ROOT } from '../helpers';
 
@@ -122,4 +122,12 @@ test('causal LM perplexity over sliding windows equals the transformers guide wi
     close(m.mean_nll, c.mean_nll, 1e-12 * c.mean_nll, 'mean_nll');
     close(m.perplexity, c.perplexity, 1e-12 * c.perplexity, 'perplexity');
   }
+});
+
+test('words are scored at their first sub-token; special tokens and words cut by truncation are not scored', () => {
+  // tokens: [CLS] w0a w0b w1 [SEP]; classes O, B-PER; the second piece of w0 argues for the other class
+  const logits = [0, 0, 0.2, 0.9, 0.9, 0.1, 0.1, 0.7, 5, 5];
+  const preds = firstSubTokenPredictions(logits, 2, [null, 0, 0, 1, null], 3);
+  assert.deepEqual(preds, [1, 1, undefined]);
+  assert.throws(() => firstSubTokenPredictions(logits, 3, [null, 0, 0, 1, null], 3), RangeError);
 });
