@@ -259,11 +259,13 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     if (text === undefined) return undefined;
     ks = [...new Set(text.split(',').map((x) => Number(x.trim())))].sort((a, b) => a - b);
   }
-  const metric = options.metric ?? settings.sweepMetric;
+  const chosen = options.metric ?? settings.sweepMetric;
+  const metric = chosen === 'auto' ? undefined : chosen;
+  const named = metric ?? 'the task\'s main metric';
   let maxDrop = options.maxDrop;
   if (maxDrop === undefined) {
     const text = await vscode.window.showInputBox({
-      title: `KEN: ${metric} budget (optional)`, value: '', prompt: `Largest ${metric} drop you accept, ${dropUnit(metric) === 'points' ? 'in points (e.g. 1)' : `in ${metric} units`}; KEN finds the smallest k within it. Empty: just the curve.`,
+      title: `KEN: ${named} budget (optional)`, value: '', prompt: `Largest drop in ${named} you accept, ${dropUnit(metric ?? 'accuracy') === 'points' ? 'in points (e.g. 1)' : `in ${metric} units`}; KEN finds the smallest k within it. Empty: just the curve.`,
       validateInput: (v) => (v.trim() === '' || (Number.isFinite(Number(v)) && Number(v) >= 0) ? undefined : 'a number >= 0, or empty'),
     });
     if (text === undefined) return undefined;
@@ -273,7 +275,7 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
   const out = options.out ?? (await outputFolder(finetuned, Math.max(...ks), settings.outputFolder, workspace)).replace(/-ken-k\d+(-\d+)?$/, '-ken-sweep$1');
   try {
     const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
-      finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), metric, out,
+      finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), ...(metric ? { metric } : {}), out,
       eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
       scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, device: settings.executionProvider,
     }, s.log);

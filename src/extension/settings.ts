@@ -12,7 +12,7 @@ export interface KenSettings {
   evalDataset: string;
   includeHead: boolean;
   evalBatchSize: number;
-  /** The metric a sweep follows and its budget is in. */
+  /** The metric a sweep follows and its budget is in ('auto': the task's main one). */
   sweepMetric: string;
 }
 
@@ -28,6 +28,6 @@ export function readSettings(scope?: vscode.Uri): KenSettings {
     evalDataset: c.get<string>('evalDataset', ''),
     includeHead: c.get<boolean>('includeHead', false),
     evalBatchSize: Math.max(1, c.get<number>('evalBatchSize', 32)),
-    sweepMetric: c.get<string>('sweepMetric', 'accuracy') || 'accuracy',
+    sweepMetric: c.get<string>('sweepMetric', 'auto') || 'auto',
   };
 }
