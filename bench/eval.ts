@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeDataset, loadDataset, openClassifier, predict, type Classifier, type EncodedDataset } from '../src/eval';
-import { classificationMetrics } from '../src/eval/metrics';
+import { singleLabelMetrics } from '../src/eval/metrics';
 
 const ROOT = (() => {
   let d = __dirname;
@@ -40,7 +40,7 @@ async function best(f: () => Promise<unknown> | unknown): Promise<number> {
 }
 
 function accuracy(data: EncodedDataset, predicted: ArrayLike<number>): number {
-  return classificationMetrics(data.samples.map((s) => s.label), predicted, data.labels).accuracy;
+  return singleLabelMetrics(data.samples.map((s) => s.label), predicted, data.labels).accuracy;
 }
 
 interface TorchOut {

@@ -47,15 +47,13 @@ function fixture(which) {
   const d = join(work, 'fixture', which);
   mkdirSync(d, { recursive: true });
   const demo = join(root, 'demo/debdesc-bert-mini', which);
-  const extra = join(root, 'test/data/debdesc-bert-mini', which);
   const files = which === 'finetuned' ? ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'] : ['config.json'];
   for (const f of files) place(join(demo, f), join(d, f));
-  const st = which === 'finetuned' ? join(extra, 'model.safetensors') : join(demo, 'model.safetensors');
-  place(st, join(d, 'model.safetensors'));
+  place(join(demo, 'model.safetensors'), join(d, 'model.safetensors'));
   return d;
 }
 
-// Made-up evaluation figures so that the Accuracy view has something to draw in this check.
+// Made-up evaluation figures so that the Metrics view has something to draw in this check.
 function fakeEval(acc, labels, seed) {
   let s = seed;
   const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
@@ -71,7 +69,11 @@ function fakeEval(acc, labels, seed) {
   });
   const samples = confusion.flat().reduce((a, b) => a + b, 0);
   const correct = labels.reduce((a, _, i) => a + confusion[i][i], 0);
-  return { accuracy: acc ?? correct / samples, macroF1: Object.values(perClass).reduce((a, c) => a + c.f1, 0) / labels.length, perClass, confusion, labels, samples, executionProvider: 'cpu', seconds: 1.2, data: 'test.jsonl' };
+  const accuracy = acc ?? correct / samples;
+  const macroF1 = Object.values(perClass).reduce((a, c) => a + c.f1, 0) / labels.length;
+  const weighted = Object.values(perClass).reduce((a, c) => a + c.f1 * c.support, 0) / samples;
+  const metrics = { kind: 'single_label', accuracy, macro_f1: macroF1, weighted_f1: weighted, mcc: accuracy - 0.05, per_class: perClass, confusion };
+  return { accuracy, macroF1, perClass, confusion, labels, samples, executionProvider: 'cpu', seconds: 1.2, data: 'test.jsonl', metrics };
 }
 
 console.log('pruning the fixture (k=32) and a synthetic 768x3072 pair...');
@@ -133,7 +135,7 @@ async function clickTab(page, label, view) {
   return rendered(page, view, n);
 }
 
-const VIEWS = [['Matrix', 'matrix'], ['Neighbours', 'neighbours'], ['Layers', 'layers'], ['Kept ratios', 'ratios'], ['Accuracy', 'accuracy']];
+const VIEWS = [['Matrix', 'matrix'], ['Neighbours', 'neighbours'], ['Layers', 'layers'], ['Kept ratios', 'ratios'], ['Metrics', 'accuracy']];
 
 async function staticReport(label, file) {
   const page = await newPage(label);

@@ -33,6 +33,7 @@ console.log(`
 demo summary
   kept ratio      ${pct(report.keptRatio)} (${report.keptParams.toLocaleString('en-US')} of ${report.totalParams.toLocaleString('en-US')} parameters, k=${report.k})
   accuracy        ${pct(before.accuracy, 2)} fine-tuned -> ${pct(after.accuracy, 2)} pruned (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points, ${after.samples} samples)
+  weighted F1     ${pct(before.metrics.weighted_f1, 2)} fine-tuned -> ${pct(after.metrics.weighted_f1, 2)} pruned (${((after.metrics.weighted_f1 - before.metrics.weighted_f1) * 100).toFixed(2)} points; macro F1 ${pct(before.metrics.macro_f1, 2)} -> ${pct(after.metrics.macro_f1, 2)})
   subnetwork      ${(report.bytes.subnetwork / 1e6).toFixed(2)} MB = ${pct(report.bytes.subnetwork / report.bytes.checkpoint)} of the checkpoint
   ran on          KEN ${report.backend} on ${report.executionProvider}; evaluation on ${after.executionProvider}
   seconds         KEN ${report.seconds.toFixed(1)} s; evaluation ${before.seconds.toFixed(1)} s before, ${after.seconds.toFixed(1)} s after

@@ -9,6 +9,7 @@ import { patternGroups } from './logic/shape';
 import { readTheme, watchTheme } from './theme';
 import type { Transport } from './transport';
 import { AccuracyView } from './views/accuracy';
+import { metricCards } from './logic/metrics';
 import { LayersView } from './views/layers';
 import { MatrixView } from './views/matrix';
 import { RatiosView } from './views/ratios';
@@ -221,7 +222,15 @@ export class App implements ViewContext {
       ` (${fmtInt(r.keptParams)} of ${fmtInt(r.totalParams)} parameters)`,
     ];
     if (r.bytes) parts.push(` · subnetwork ${fmtBytes(r.bytes.subnetwork)} of ${fmtBytes(r.bytes.checkpoint)}`);
-    if (d.accuracy) {
+    const after = d.accuracy?.after.metrics;
+    if (d.accuracy && after && after.kind !== 'single_label') {
+      // other tasks: their first measure (entity F1, exact match, perplexity, ...)
+      const card = metricCards(d.accuracy.before.metrics, after)[0];
+      if (card) {
+        const show = (x: number | undefined): string => (x === undefined ? '–' : card.format === 'pct' ? pct(x, 2) : x.toFixed(4));
+        parts.push(` · ${card.label.toLowerCase()} `, h('strong', {}, show(card.before)), ' → ', h('strong', {}, show(card.after)));
+      }
+    } else if (d.accuracy) {
       parts.push(' · accuracy ', h('strong', { 'data-testid': 'accuracy-before' }, pct(d.accuracy.before.accuracy, 2)), ' → ',
         h('strong', { 'data-testid': 'accuracy-after' }, pct(d.accuracy.after.accuracy, 2)));
     }

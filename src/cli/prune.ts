@@ -1,6 +1,7 @@
 // `ken prune`, and the prune/eval options that sweep shares.
 import { parseKernel, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
+import { metricsText } from '../report/text';
 import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { KenReport } from '../report/report';
@@ -102,9 +103,15 @@ export function pruneSummary(report: KenReport, out: string): string {
   if (tied.length > 0) lines.push(`tied: ${tied.map((t) => `${t.name} = ${t.stored!.filter((s) => s.format === 'safetensors').slice(1).map((s) => s.name).join(' = ')}`).join('; ')} (pruned once, written identically)`);
   if (report.problemType) lines.push(`problem_type ${report.problemType}`);
   for (const n of report.notes ?? []) lines.push(`note: ${n}`);
-  if (report.accuracy) {
+  if (report.accuracy && report.accuracy.after.metrics && report.accuracy.after.metrics.kind !== 'single_label') {
+    const { before, after } = report.accuracy;
+    lines.push(`before KEN: ${before.metrics ? metricsText(before.metrics).split('\n')[0] : 'n/a'}`, `after KEN:  ${metricsText(after.metrics!).split('\n')[0]} (${fmt(after.samples)} samples, ${providerLabel(after.executionProvider, after.adapter)})`);
+  } else if (report.accuracy) {
     const { before, after } = report.accuracy;
     lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${providerLabel(after.executionProvider, after.adapter)}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
+    if (before.metrics?.kind === 'single_label' && after.metrics?.kind === 'single_label') {
+      lines.push(`weighted F1 ${pct(before.metrics.weighted_f1, 2)} -> ${pct(after.metrics.weighted_f1, 2)}, MCC ${before.metrics.mcc.toFixed(4)} -> ${after.metrics.mcc.toFixed(4)}`);
+    }
   }
   lines.push(`wrote ${out}/ (${SUBNETWORK_FILE}, ${REPORT_FILE})`);
   return lines.join('\n') + '\n';

@@ -1,8 +1,14 @@
 // One labelled data set, read and tokenized once, evaluated against several models of the same
-// folder (the fine-tuned model, its pruned versions, a sweep's in-memory models).
+// folder (the fine-tuned model, its pruned versions, a sweep's in-memory models). Single-label
+// classification keeps its tokenization; the other tasks (multi-label, regression, token
+// classification, question answering, causal LM) are evaluated by ken eval's task runner each time.
 import type { DeviceChoice } from '../ken/worker-protocol';
 import type { EvalResult } from '../report/report';
-import { openClassifier } from './classifier';
+import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { problemType } from '../models/heads';
+import { openClassifier, readConfig } from './classifier';
+import { autoTask, evaluateTask, toEvalResult } from './tasks';
 import type { GraphChoice, ModelInput } from './model';
 import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
@@ -20,16 +26,27 @@ export interface EvalSpec {
   threads?: number | undefined;
   /** The folder's ONNX export or the graph built from config.json (default auto). */
   graph?: GraphChoice | undefined;
+  /** The split of a data set folder. */
+  split?: string | undefined;
 }
 
 export class EvalBench {
-  private constructor(readonly folder: string, readonly spec: EvalSpec, readonly dataset: Dataset, readonly encoded: EncodedDataset) {}
+  private constructor(readonly folder: string, readonly spec: EvalSpec, readonly dataset: Dataset | undefined, readonly encoded: EncodedDataset | undefined) {}
+
+  /** Whether the folder's task is single-label classification (else ken eval's task runner scores it). */
+  private static async singleLabel(folder: string): Promise<boolean> {
+    const config = await readConfig(folder);
+    const file = join(folder, 'config.json');
+    return autoTask(config, file) === 'text-classification' && problemType(config ?? {}, file) === 'single_label_classification';
+  }
 
   /**
    * Reads and tokenizes the data set with the tokenizer and labels of the fine-tuned `folder` (its
    * ONNX export, or the graph built from its config.json and safetensors).
    */
   static async open(folder: string, spec: EvalSpec, signal?: AbortSignal): Promise<EvalBench> {
+    const dir = (await stat(folder).then((st) => st.isDirectory(), () => false)) ? folder : dirname(folder);
+    if (!(await EvalBench.singleLabel(dir))) return new EvalBench(resolve(dir), spec, undefined, undefined);
     const probe = await openClassifier(folder, undefined, { device: 'cpu', threads: 1, graph: spec.graph });
     try {
       const dataset = await loadDataset(spec.data, {
@@ -38,6 +55,7 @@ export class EvalBench {
         textPairField: spec.textPairField,
         labelField: spec.labelField ?? 'label',
         skipBadLines: spec.skipBadLines ?? false,
+        split: spec.split,
         signal,
       });
       return new EvalBench(probe.folder, spec, dataset, encodeDataset(probe.tokenizer, dataset, signal));
@@ -48,6 +66,14 @@ export class EvalBench {
 
   /** Evaluates one model of this folder (an .onnx path, a folder, ONNX bytes, or its weights with replacements) on the data set. */
   async evaluate(model: ModelInput, opts: { signal?: AbortSignal | undefined; onProgress?: ((p: EvalProgress) => void) | undefined } = {}): Promise<EvalResult> {
+    if (!this.encoded) {
+      const r = await evaluateTask(model, {
+        data: this.spec.data, graph: this.spec.graph, batchSize: this.spec.batchSize, device: this.spec.device ?? 'auto', threads: this.spec.threads,
+        skipBadLines: this.spec.skipBadLines, split: this.spec.split, signal: opts.signal, onProgress: opts.onProgress,
+        fields: { text: this.spec.textField, textPair: this.spec.textPairField, label: this.spec.labelField },
+      }, this.folder);
+      return toEvalResult(r);
+    }
     const classifier = await openClassifier(model, this.folder, { device: this.spec.device ?? 'auto', threads: this.spec.threads, graph: this.spec.graph });
     try {
       return await evaluate(classifier, this.encoded, { batchSize: this.spec.batchSize, signal: opts.signal, onProgress: opts.onProgress });

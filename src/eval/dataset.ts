@@ -1,20 +1,27 @@
-// Labelled data sets for evaluation: JSONL, CSV or TSV with a header row, one text or a text pair
-// per sample, labels as names (the model's id2label) or integer ids. A line that cannot be used is a
-// one-line DataError naming the file and line, or, when asked, skipped and counted.
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
-import { CheckpointError, DataError, UsageError, throwIfAborted } from '../errors';
+// Labelled data sets for evaluation, in any format src/eval/data reads (JSONL, CSV, TSV, Parquet,
+// Arrow, save_to_disk and cache folders). Labels are names (the model's id2label/label2id) or ids:
+// an id is read through the data set's ClassLabel names when it has them, so a data set whose
+// classes are ordered unlike the model's is still scored right. A line that cannot be used is a
+// one-line DataError naming the file and line (or row), or, when asked, skipped and counted.
+import { basename } from 'node:path';
+import { DataError, UsageError, throwIfAborted } from '../errors';
+import { classNames, openData, type DataFormat, type FieldFlag, type OpenedData, type TextFormat } from './data';
 
-export type DataFormat = 'jsonl' | 'csv' | 'tsv';
+export type { DataFormat } from './data';
+
+export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
 
 export interface Sample {
   text: string;
   /** The second text of a pair (GLUE-style), when the data set has one. */
   pair?: string;
-  /** Index into the data set's `labels`. */
+  /** Index into the data set's `labels` (single-label); 0 for regression and multi-label. */
   label: number;
-  /** The line the sample starts on (1-based), for messages. */
+  /** Regression: the target value. */
+  value?: number;
+  /** Multi-label: the ids of the labels that apply. */
+  labels?: number[];
+  /** The line (text files) or row (tables) the sample comes from, 1-based, for messages. */
   line: number;
 }
 
@@ -23,11 +30,15 @@ export interface Dataset {
   format: DataFormat;
   /** The model's classes in id order; `Sample.label` indexes them. */
   labels: readonly string[];
+  problem?: ProblemType;
   samples: Sample[];
   /** Bad lines skipped (with `skipBadLines`). */
   skipped: number;
   /** The first few skipped lines' reasons, for a summary. */
   skippedReasons: string[];
+  /** The split read from a folder, and anything to tell about it. */
+  split?: string;
+  note?: string;
 }
 
 export interface DatasetOptions {
@@ -36,248 +47,230 @@ export interface DatasetOptions {
   textField?: string;
   textPairField?: string | undefined;
   labelField?: string;
+  problem?: ProblemType | undefined;
   /** Skip (and count) lines that cannot be used instead of failing on the first. */
   skipBadLines?: boolean;
-  /** Overrides the format told by the file's extension. */
-  format?: DataFormat;
+  /** Overrides the format told by the file's extension (text formats). */
+  format?: TextFormat;
+  /** The split of a data set folder. */
+  split?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
 const KEPT_REASONS = 5;
 
-/** The format a file's extension names; otherwise sniffed from its first line. */
-export function dataFormat(path: string, content: string): DataFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
-  if (ext === '.csv') return 'csv';
-  if (ext === '.tsv' || ext === '.tab') return 'tsv';
-  const first = content.trimStart().split('\n', 1)[0] ?? '';
-  if (first.startsWith('{')) return 'jsonl';
-  return first.includes('\t') ? 'tsv' : 'csv';
-}
-
-/**
- * Maps a data set's label value to a class id: a class name first, then an integer id
- * (a JSON number, or digits in CSV/TSV) within range. Undefined when it is neither.
- */
-export function labelId(value: unknown, labels: readonly string[], byName: ReadonlyMap<string, number>): number | undefined {
-  if (typeof value === 'string') {
-    const named = byName.get(value);
-    if (named !== undefined) return named;
-    const trimmed = value.trim();
-    if (byName.has(trimmed)) return byName.get(trimmed);
-    if (/^\d+$/.test(trimmed)) value = Number(trimmed);
-  }
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < labels.length) return value;
+/** A data set's own label: a class id (number, bigint, or digits), or a name. */
+function asId(value: unknown): number | undefined {
+  if (typeof value === 'bigint') return value >= -(2n ** 31n) && value < 2n ** 31n ? Number(value) : undefined;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number(value.trim());
   return undefined;
 }
 
-/** What a bad line's message says about an unknown label. */
-function unknownLabel(value: unknown, labels: readonly string[]): string {
-  const shown = labels.length > 12 ? `${labels.slice(0, 12).join(', ')}, ...` : labels.join(', ');
-  return `unknown label ${JSON.stringify(value)} (the model's labels: ${shown}; or an id 0-${labels.length - 1})`;
+/** Whether a model's labels are transformers' placeholders (LABEL_0, LABEL_1, ...): it names no classes. */
+export function placeholderLabels(labels: readonly string[]): boolean {
+  return labels.every((l, i) => l === `LABEL_${i}`);
+}
+
+/** Turns a data set's label values into the model's class ids. */
+export class LabelMap {
+  private readonly byName: Map<string, number>;
+  private readonly byFolded = new Map<string, number | null>();
+  private readonly placeholder: boolean;
+
+  /** `dataNames`: the data set's ClassLabel names, when it records them. */
+  constructor(readonly labels: readonly string[], readonly dataNames?: readonly string[]) {
+    this.byName = new Map(labels.map((l, i) => [l, i] as const));
+    for (const [l, i] of this.byName) {
+      const k = l.trim().toLowerCase();
+      this.byFolded.set(k, this.byFolded.has(k) ? null : i);
+    }
+    this.placeholder = placeholderLabels(labels);
+  }
+
+  private byLabelName(name: string): number | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.trim()) ?? this.byFolded.get(name.trim().toLowerCase()) ?? undefined;
+  }
+
+  /** The model's class id of `value`, or a reason it has none. */
+  id(value: unknown): number | string {
+    if (typeof value === 'string') {
+      const named = this.byLabelName(value);
+      if (named !== undefined) return named;
+    }
+    const id = asId(value);
+    if (id === undefined) return this.unknown(value);
+    if (id < 0) return `label ${id}: the line is unlabelled (GLUE-style test splits store -1; evaluate a labelled split)`;
+    if (this.dataNames) {
+      if (id >= this.dataNames.length) return `label ${id} is outside the data set's ClassLabel (${this.dataNames.length} names)`;
+      const name = this.dataNames[id]!;
+      const named = this.byLabelName(name);
+      if (named !== undefined) return named;
+      // A model without class names is taken to use the data set's ids.
+      if (this.placeholder && id < this.labels.length) return id;
+      return `label "${name}" (class ${id} of the data set's ClassLabel) is not one of the model's labels (${this.shown()})`;
+    }
+    if (id < this.labels.length) return id;
+    return this.unknown(value);
+  }
+
+  private shown(): string {
+    const l = this.labels;
+    return l.length > 12 ? `${l.slice(0, 12).join(', ')}, ...` : l.join(', ');
+  }
+
+  private unknown(value: unknown): string {
+    return `unknown label ${JSON.stringify(typeof value === 'bigint' ? Number(value) : value)} (the model's labels: ${this.shown()}; or an id 0-${this.labels.length - 1})`;
+  }
+}
+
+/**
+ * Maps a data set's label value to a class id: a class name first, then an integer id within
+ * range. Undefined when it is neither.
+ */
+export function labelId(value: unknown, labels: readonly string[]): number | undefined {
+  const r = new LabelMap(labels).id(value);
+  return typeof r === 'number' ? r : undefined;
 }
 
 class BadLine extends Error {}
 
-interface Collector {
-  add(line: number, fields: (name: string) => unknown): void;
-  bad(line: number, reason: string): void;
+/** Collects rows into samples: failing on, or skipping and counting, lines that cannot be used. */
+export class SampleCollector<S> {
+  readonly samples: S[] = [];
+  skipped = 0;
+  readonly skippedReasons: string[] = [];
+
+  constructor(private readonly data: OpenedData, private readonly skipBadLines: boolean) {}
+
+  bad(n: number, reason: string): void {
+    const where = `${this.data.files.length === 1 ? this.data.files[0] : this.data.path} ${this.data.unit} ${n}`;
+    if (!this.skipBadLines) throw new DataError(`${where}: ${reason}`);
+    this.skipped++;
+    if (this.skippedReasons.length < KEPT_REASONS) this.skippedReasons.push(`${basename(this.data.files.length === 1 ? this.data.files[0]! : this.data.path)} ${this.data.unit} ${n}: ${reason}`);
+  }
+
+  /** Reads every row with `make`; a BadLine it throws is a bad line. */
+  async read(fields: readonly FieldFlag[], make: (get: (f: string) => unknown, n: number) => S, signal?: AbortSignal): Promise<void> {
+    await this.data.read({
+      row: (n, get) => {
+        try {
+          this.samples.push(make(get, n));
+        } catch (e) {
+          if (e instanceof BadLine) this.bad(n, e.message);
+          else throw e;
+        }
+      },
+      bad: (n, reason) => this.bad(n, reason),
+    }, fields, signal);
+    throwIfAborted(signal);
+    if (this.samples.length === 0) {
+      throw new DataError(`${this.data.path}: no usable samples${this.skipped ? ` (${this.skipped} bad lines skipped; first: ${this.skippedReasons[0]})` : ''}`);
+    }
+  }
+}
+
+/** Throws a bad-line reason (inside SampleCollector.read). */
+export function badLine(reason: string): never {
+  throw new BadLine(reason);
+}
+
+/** A text field of a row, or a bad line. */
+export function textOf(get: (f: string) => unknown, field: string): string {
+  const v = get(field);
+  if (v === undefined || v === null) badLine(`missing field "${field}"`);
+  if (typeof v !== 'string') badLine(`field "${field}" is not text`);
+  return v;
 }
 
 /** Reads a labelled data set; every line is checked against the model's labels. */
 export async function loadDataset(path: string, opts: DatasetOptions): Promise<Dataset> {
-  if (opts.labels.length === 0) throw new UsageError('the model has no labels to evaluate against');
+  const problem = opts.problem ?? 'single_label_classification';
+  if (problem !== 'regression' && opts.labels.length === 0) throw new UsageError('the model has no labels to evaluate against');
   const textField = opts.textField ?? 'text';
   const pairField = opts.textPairField;
   const labelField = opts.labelField ?? 'label';
-  let content: string;
+  const data = await openData(path, { format: opts.format, split: opts.split });
+  const map = new LabelMap(opts.labels, classNames(data.features, labelField));
+  const fields: FieldFlag[] = [[textField, '--text-field'], [labelField, '--label-field']];
+  if (pairField !== undefined) fields.push([pairField, '--text-pair-field']);
+  const collector = new SampleCollector<Sample>(data, opts.skipBadLines ?? false);
+  await collector.read(fields, (get, line) => {
+    const text = textOf(get, textField);
+    const pair = pairField === undefined ? undefined : textOf(get, pairField);
+    const value = get(labelField);
+    if (value === undefined || value === null) badLine(`missing field "${labelField}"`);
+    const s: Sample = { text, label: 0, line };
+    if (pair !== undefined) s.pair = pair;
+    if (problem === 'regression') {
+      const v = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'bigint' ? Number(value) : value;
+      if (typeof v !== 'number' || !Number.isFinite(v)) badLine(`label ${JSON.stringify(String(value))} is not a number (regression)`);
+      s.value = v;
+    } else if (problem === 'multi_label_classification') {
+      const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim().startsWith('[') ? safeJson(value) : undefined;
+      if (!Array.isArray(list)) badLine(`label field "${labelField}" is not a list of labels (multi-label)`);
+      s.labels = [...new Set(list.map((v) => {
+        const id = map.id(v);
+        return typeof id === 'number' ? id : badLine(id);
+      }))].sort((a, b) => a - b);
+    } else {
+      const id = map.id(value);
+      if (typeof id !== 'number') badLine(id);
+      s.label = id;
+    }
+    return s;
+  }, opts.signal);
+  const out: Dataset = { path, format: data.format, labels: opts.labels, problem, samples: collector.samples, skipped: collector.skipped, skippedReasons: collector.skippedReasons };
+  if (data.split !== undefined) out.split = data.split;
+  if (data.note !== undefined) out.note = data.note;
+  return out;
+}
+
+function safeJson(s: string): unknown {
   try {
-    content = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a data file' : `cannot read (${code ?? 'error'})`}`);
-  }
-  if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
-  const format = opts.format ?? dataFormat(path, content);
-  const byName = new Map(opts.labels.map((l, i) => [l, i] as const));
-  const data: Dataset = { path, format, labels: opts.labels, samples: [], skipped: 0, skippedReasons: [] };
-  const name = basename(path);
-
-  const collector: Collector = {
-    bad(line, reason) {
-      const message = `${path} line ${line}: ${reason}`;
-      if (!opts.skipBadLines) throw new DataError(message);
-      data.skipped++;
-      if (data.skippedReasons.length < KEPT_REASONS) data.skippedReasons.push(`${name} line ${line}: ${reason}`);
-    },
-    add(line, field) {
-      try {
-        const text = field(textField);
-        if (text === undefined) throw new BadLine(`missing field "${textField}"`);
-        if (typeof text !== 'string') throw new BadLine(`field "${textField}" is not text`);
-        let pair: string | undefined;
-        if (pairField !== undefined) {
-          const p = field(pairField);
-          if (p === undefined) throw new BadLine(`missing field "${pairField}"`);
-          if (typeof p !== 'string') throw new BadLine(`field "${pairField}" is not text`);
-          pair = p;
-        }
-        const value = field(labelField);
-        if (value === undefined || value === null) throw new BadLine(`missing field "${labelField}"`);
-        const label = labelId(value, opts.labels, byName);
-        if (label === undefined) throw new BadLine(unknownLabel(value, opts.labels));
-        data.samples.push(pair === undefined ? { text, label, line } : { text, pair, label, line });
-      } catch (e) {
-        if (e instanceof BadLine) this.bad(line, e.message);
-        else throw e;
-      }
-    },
-  };
-
-  if (format === 'jsonl' && content.trimStart().startsWith('[')) {
-    throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
-  }
-  if (format === 'jsonl') readJsonl(content, collector, opts.signal);
-  else {
-    const fieldFlags: [string, string][] = [[textField, '--text-field'], [labelField, '--label-field']];
-    if (pairField !== undefined) fieldFlags.push([pairField, '--text-pair-field']);
-    await readDelimited(path, content, format, fieldFlags, collector, opts.signal);
-  }
-  throwIfAborted(opts.signal);
-  if (data.samples.length === 0) {
-    throw new DataError(`${path}: no usable samples${data.skipped ? ` (${data.skipped} bad lines skipped; first: ${data.skippedReasons[0]})` : ''}`);
-  }
-  return data;
-}
-
-function readJsonl(content: string, into: Collector, signal: AbortSignal | undefined): void {
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if ((i & 4095) === 0) throwIfAborted(signal);
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(raw);
-    } catch {
-      into.bad(i + 1, 'not valid JSON');
-      continue;
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      into.bad(i + 1, 'not a JSON object');
-      continue;
-    }
-    const record = obj as Record<string, unknown>;
-    into.add(i + 1, (f) => (Object.prototype.hasOwnProperty.call(record, f) ? record[f] : undefined));
+    return JSON.parse(s) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
-/**
- * CSV (RFC 4180 quoting: commas, newlines and doubled quotes inside quoted fields) and TSV (no
- * quoting, as GLUE's files are written) through csv-parse; the first row names the columns.
- */
-async function readDelimited(
-  path: string, content: string, format: 'csv' | 'tsv', fieldFlags: [string, string][], into: Collector, signal: AbortSignal | undefined,
-): Promise<void> {
-  const parser = parseCsv(content, {
-    delimiter: format === 'csv' ? ',' : '\t',
-    quote: format === 'csv' ? '"' : false,
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-  });
-  let header: string[] | undefined;
-  let prevEnd = 0;
-  let prevEmpty = 0;
-  let n = 0;
-  try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-      if ((++n & 4095) === 0) throwIfAborted(signal);
-      const { record, info } = item;
-      // info.lines is where the record ends; it starts after the previous one and any blank lines.
-      const line = prevEnd + 1 + (info.empty_lines - prevEmpty);
-      prevEnd = info.lines;
-      prevEmpty = info.empty_lines;
-      if (!header) {
-        header = record.map((h) => h.trim());
-        for (const [f, flag] of fieldFlags) {
-          if (!header.includes(f)) throw new DataError(`${path}: the header has no column "${f}" (columns: ${header.join(', ')}); name the right one with ${flag}`);
-        }
-        continue;
-      }
-      if (record.length !== header.length) {
-        into.bad(line, `has ${record.length} fields, the header has ${header.length}${format === 'tsv' ? ' (TSV fields are split at every tab)' : ''}`);
-        continue;
-      }
-      const cols = header;
-      into.add(line, (f) => {
-        const i = cols.indexOf(f);
-        return i < 0 ? undefined : record[i];
-      });
-    }
-  } catch (e) {
-    if (e instanceof DataError || e instanceof CheckpointError) throw e;
-    const err = e as CsvError;
-    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
-      // Where a record ends after a broken quote is unknown, so this is never skipped.
-      throw new DataError(`${path} line ${err.lines ?? '?'}: ${err.message.replace(/ at line \d+/, '')}; fix the quoting (a broken quote cannot be skipped: where its record ends is unknown)`);
-    }
-    throw e;
-  }
-  if (!header) throw new DataError(`${path}: empty (expected a header row naming the columns)`);
-}
-
-/** One line of a data file with its fields, for tasks other than sequence classification. */
+/** One line (or row) of a data set with its fields, for tasks other than sequence classification. */
 export interface DataRecord {
   line: number;
   get(field: string): unknown;
 }
 
+/** What a loadRecords check throws for a line it cannot use. */
+export class RecordError extends Error {}
+
 /**
- * Every record of a JSONL/CSV/TSV file. `fields` (name, flag) are checked against a CSV/TSV header;
- * `check` turns a record into a value or throws a message that becomes that line's DataError
- * (or, with skipBadLines, a counted skip).
+ * Every record of a data set in any format (src/eval/data). `fields` (name, flag) are checked against
+ * a header or schema; `check` turns a record into a value or throws a message that becomes that
+ * line's DataError (or, with skipBadLines, a counted skip).
  */
 export async function loadRecords<T>(
   path: string,
   fields: [string, string][],
   check: (r: DataRecord) => T,
-  opts: { skipBadLines?: boolean | undefined; signal?: AbortSignal | undefined } = {},
-): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[] }> {
-  let content: string;
-  try {
-    content = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a data file' : `cannot read (${code ?? 'error'})`}`);
-  }
-  if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
-  const format = dataFormat(path, content);
-  const out = { items: [] as (T & { line: number })[], skipped: 0, skippedReasons: [] as string[] };
-  const name = basename(path);
-  const collector: Collector = {
-    bad(line, reason) {
-      if (!opts.skipBadLines) throw new DataError(`${path} line ${line}: ${reason}`);
-      out.skipped++;
-      if (out.skippedReasons.length < KEPT_REASONS) out.skippedReasons.push(`${name} line ${line}: ${reason}`);
-    },
-    add(line, field) {
-      try {
-        out.items.push({ ...check({ line, get: field }), line });
-      } catch (e) {
-        if (e instanceof BadLine || e instanceof RecordError) this.bad(line, e.message);
-        else throw e;
-      }
-    },
-  };
-  if (format === 'jsonl' && content.trimStart().startsWith('[')) throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
-  if (format === 'jsonl') readJsonl(content, collector, opts.signal);
-  else await readDelimited(path, content, format, fields, collector, opts.signal);
-  throwIfAborted(opts.signal);
-  if (out.items.length === 0) throw new DataError(`${path}: no usable samples${out.skipped ? ` (${out.skipped} bad lines skipped; first: ${out.skippedReasons[0]})` : ''}`);
+  opts: {
+    skipBadLines?: boolean | undefined; signal?: AbortSignal | undefined; split?: string | undefined; format?: TextFormat | undefined;
+    /** Called with the data set's features once it is open, before any record is read. */
+    onOpen?: ((features: OpenedData['features']) => void) | undefined;
+  } = {},
+): Promise<{ items: (T & { line: number })[]; skipped: number; skippedReasons: string[]; features: OpenedData['features']; format: DataFormat; split?: string; note?: string }> {
+  const data = await openData(path, { format: opts.format, split: opts.split });
+  opts.onOpen?.(data.features);
+  const c = new SampleCollector<T & { line: number }>(data, opts.skipBadLines ?? false);
+  await c.read(fields, (get, line) => {
+    try {
+      return { ...check({ line, get }), line };
+    } catch (e) {
+      if (e instanceof RecordError) badLine(e.message);
+      throw e;
+    }
+  }, opts.signal);
+  const out: Awaited<ReturnType<typeof loadRecords<T>>> = { items: c.samples, skipped: c.skipped, skippedReasons: c.skippedReasons, features: data.features, format: data.format };
+  if (data.split !== undefined) out.split = data.split;
+  if (data.note !== undefined) out.note = data.note;
   return out;
 }
-
-/** What a loadRecords check throws for a line it cannot use. */
-export class RecordError extends Error {}

@@ -5,7 +5,7 @@ import { CheckpointError, throwIfAborted } from '../errors';
 import type { EvalResult } from '../report/report';
 import type { Classifier } from './classifier';
 import type { Dataset } from './dataset';
-import { classificationMetrics } from './metrics';
+import { singleLabelMetrics } from './metrics';
 import { encodeDataset, type EncodedDataset } from './tokenize';
 
 export interface EvalProgress {
@@ -67,9 +67,13 @@ export async function evaluate(classifier: Classifier, data: Dataset | EncodedDa
   }
   const encoded = isEncoded(data) ? data : encodeDataset(classifier.tokenizer, data, opts.signal);
   const predicted = await predict(classifier, encoded, opts);
-  const metrics = classificationMetrics(encoded.samples.map((s) => s.label), predicted, encoded.labels);
+  const m = singleLabelMetrics(encoded.samples.map((s) => s.label), predicted, encoded.labels);
   const result: EvalResult = {
-    ...metrics,
+    accuracy: m.accuracy,
+    macroF1: m.macro_f1,
+    perClass: m.per_class,
+    confusion: m.confusion,
+    metrics: { kind: 'single_label', ...m },
     labels: [...encoded.labels],
     samples: encoded.samples.length,
     executionProvider: classifier.executionProvider,

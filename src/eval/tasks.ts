@@ -10,9 +10,16 @@ import { resolveTask, type Task } from '../graph';
 import { familyOf } from '../models/registry';
 import type { EvalResult } from '../report/report';
 import { configLabels, graphInputs, openClassifier, readConfig } from './classifier';
-import { loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
+import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
+import { classNames, openData } from './data';
+import {
+  firstSubTokenPredictions, lmWindows, multiLabelMetrics, PerplexityAccumulator, postprocessQa, regressionMetrics, squadMetrics, tokenClassificationMetrics,
+  type NoMetrics, type TagScheme, type TaskMetrics,
+} from './metrics';
+import { qaFeatures } from './qa-features';
+import { answersOf, tokenRow } from './samples';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
-import { openModelSession, type GraphChoice, type ModelSession } from './model';
+import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './model';
 import { scoreCausalLm } from './causal-lm';
 import { encodeDataset, loadTokenizer, type EncodedText } from './tokenize';
 import { trackTemporary } from '../formats/output';
@@ -41,6 +48,16 @@ export interface TaskEvalSpec {
   skipBadLines?: boolean | undefined;
   /** Write each line's outputs here (JSONL, input order). */
   outputs?: string | undefined;
+  /** The split of a data set folder (save_to_disk, DatasetDict, the datasets cache). */
+  split?: string | undefined;
+  /** Token classification: seqeval's strict mode with this tagging scheme (default: conlleval's lenient mode). */
+  scheme?: TagScheme | undefined;
+  /** Question answering / causal LM: window length in tokens (default: 384 for QA as run_qa, the model's maximum for LMs). */
+  maxLength?: number | undefined;
+  /** Question answering / causal LM: tokens a window shares with the previous (QA default 128; LM default half the window). */
+  stride?: number | undefined;
+  /** SQuAD 2.0: the null answer wins when its score beats the best span's by more than this (default 0). */
+  nullScoreDiffThreshold?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: EvalProgress) => void) | undefined;
 }
@@ -51,7 +68,8 @@ export interface TaskEvalReport {
   samples: number;
   graph: 'built' | 'export';
   executionProvider: string;
-  metrics: Record<string, unknown>;
+  /** The task's measures by their fixed names (src/eval/metrics), tagged by `kind`; empty without labels. */
+  metrics: TaskMetrics | NoMetrics;
   /** single_label_classification, multi_label_classification or regression (sequence classification). */
   problemType?: string;
   seconds: number;
@@ -60,9 +78,13 @@ export interface TaskEvalReport {
   skipped?: number;
   /** Lines cut to the model's maximum length. */
   truncated: number;
+  /** What the data reader wants the user to know (which of several copies of a split it read). */
+  note?: string;
   maxLength: number;
   /** The classification figures in the report's shape (single-label). */
   classification?: EvalResult;
+  /** Regression: true and predicted values (at most 5,000), for the Metrics view's scatter. */
+  scatter?: { truth: number[]; predicted: number[] };
 }
 
 /** The usual field names, first present wins: text classification's text and pair. */
@@ -77,8 +99,12 @@ export function autoTask(config: Record<string, unknown> | undefined, file: stri
   return 'text-classification';
 }
 
-/** The first record's keys (JSONL) or header (CSV/TSV), to pick default field names. */
-async function firstKeys(path: string): Promise<string[]> {
+/** The first record's keys (JSONL), header (CSV/TSV) or schema (Parquet, Arrow, data set folders), to pick default field names. */
+async function firstKeys(path: string, split?: string): Promise<string[]> {
+  if (split !== undefined || /\.(parquet|pq|arrow|arrows|ipc|feather)$/i.test(path) || (await stat(path).then((st) => st.isDirectory(), () => false))) {
+    const d = await openData(path, { split }).catch(() => undefined);
+    return d?.columns ?? [];
+  }
   // a pipe (`--data <(zcat data.jsonl.gz)`) can be read once only, by the loader: no peeking
   if (!(await stat(path).then((st) => st.isFile(), () => false))) return [];
   const fh = await open(path, 'r').catch(() => undefined);
@@ -200,16 +226,16 @@ function str(r: DataRecord, field: string): string {
 }
 
 /** Evaluates `model` (a folder or .onnx file) on `spec.data` for its task. */
-export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<TaskEvalReport> {
+export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder?: string): Promise<TaskEvalReport> {
   const started = performance.now();
-  const opened = await openModelSession(model, undefined, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
+  const opened = await openModelSession(model, folder, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
   try {
     const config = await readConfig(opened.folder);
     const file = join(opened.folder, 'config.json');
     const task: Task = opened.built?.task ?? (spec.task && spec.task !== 'auto' ? spec.task : autoTask(config, file));
     const tokenizer = await loadTokenizer(opened.folder);
     const base = { task, graph: opened.graph, executionProvider: opened.executionProvider, model: opened.model, data: spec.data, maxLength: tokenizer.maxLength };
-    const keys = await firstKeys(spec.data);
+    const keys = await firstKeys(spec.data, spec.split);
     const pick = (given: string | undefined, names: string[]): string => given ?? names.find((n) => keys.includes(n)) ?? names[0]!;
     const f = spec.fields ?? {};
 
@@ -219,108 +245,170 @@ export async function evaluateTask(model: string, spec: TaskEvalSpec): Promise<T
       const problem = problemType(config ?? {}, file);
       if (problem === 'single_label_classification') {
         await opened.session.release();
-        return await singleLabel(model, spec, { text, pair, label: f.label ?? 'label' }, problem, started);
+        return await singleLabel(model, folder, spec, { text, pair, label: f.label ?? 'label' }, problem, started);
       }
+      const labelField = f.label ?? 'label';
+      const labelled = keys.includes(labelField) || (f.label !== undefined);
+      const labels = configLabels(config, file) ?? [];
       const data = await loadRecords(spec.data, [[text, '--text-field'], ...(pair ? [[pair, '--text-pair-field'] as [string, string]] : [])],
-        (r) => ({ text: str(r, text), pair: pair ? str(r, pair) : undefined }), spec);
+        (r) => ({ text: str(r, text), pair: pair ? str(r, pair) : undefined, target: labelled ? target(r, labelField, problem, labels) : undefined }), spec);
       const encoded = data.items.map((d) => tokenizer.encode(d.text, d.pair));
       const rows: unknown[] = new Array(encoded.length);
-      await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => (rows[i] = { logits: rowOf(output(out, 'logits', opened.model), r) }));
+      const scores: Float32Array[] = new Array(encoded.length);
+      await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
+        const row = rowOf(output(out, 'logits', opened.model), r) as number[];
+        rows[i] = { logits: row };
+        scores[i] = Float32Array.from(row);
+      });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
-      return { ...base, samples: encoded.length, metrics: {}, problemType: problem, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+      let metrics: TaskMetrics | NoMetrics = {};
+      let scatter: TaskEvalReport['scatter'];
+      if (labelled && problem === 'regression') {
+        const truth = data.items.map((d) => d.target as number);
+        const predicted = scores.map((l) => l[0]!);
+        metrics = { kind: 'regression', ...regressionMetrics(truth, predicted) };
+        scatter = { truth: truth.slice(0, 5000), predicted: predicted.slice(0, 5000) };
+      } else if (labelled) {
+        const names = labels.length ? labels : Array.from({ length: scores[0]?.length ?? 0 }, (_, i) => `LABEL_${i}`);
+        const truth = data.items.map((d) => { const row = new Array<number>(names.length).fill(0); for (const id of d.target as number[]) row[id] = 1; return row; });
+        // a label applies when its logit is above 0 (sigmoid above 0.5)
+        metrics = { kind: 'multi_label', ...multiLabelMetrics(truth, scores.map((l) => Array.from(l, (x) => (x > 0 ? 1 : 0))), names) };
+      }
+      return { ...base, samples: encoded.length, metrics, problemType: problem, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}), ...(scatter ? { scatter } : {}) };
     }
 
     if (task === 'token-classification') {
       const tokensField = pick(f.tokens, ['tokens', 'words']);
       const tagsField = pick(f.tags, ['ner_tags', 'tags', 'labels', 'pos_tags']);
+      let tagNames: string[] | undefined;
       const labels = configLabels(config, file) ?? [];
-      const byName = new Map(labels.map((l, i) => [l, i] as const));
+      let tagMap: LabelMap | undefined;
       const data = await loadRecords(spec.data, [[tokensField, '--tokens-field']], (r) => {
-        const words = r.get(tokensField);
-        if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw new RecordError(`field "${tokensField}" is not a list of words`);
-        const raw = r.get(tagsField);
-        let tags: number[] | undefined;
-        if (raw !== undefined) {
-          if (!Array.isArray(raw) || raw.length !== words.length) throw new RecordError(`field "${tagsField}" is not one tag per word (${words.length} words)`);
-          tags = raw.map((t) => {
-            const id = typeof t === 'number' && Number.isInteger(t) && t >= 0 && t < labels.length ? t : byName.get(String(t));
-            if (id === undefined) throw new RecordError(`unknown tag ${JSON.stringify(t)} (the model's labels: ${labels.slice(0, 12).join(', ')})`);
-            return id;
-          });
-        }
-        return { words: words as string[], tags };
-      }, spec);
+        tagMap ??= new LabelMap(labels, tagNames);
+        return tokenRow(r.get, tokensField, tagsField, tagMap);
+      }, { ...spec, onOpen: (features) => (tagNames = classNames(features, tagsField)) });
       const encoded = data.items.map((d) => tokenizer.encodeWords(d.words));
       const rows: unknown[] = new Array(encoded.length);
-      let right = 0;
-      let scored = 0;
+      const truth: string[][] = [];
+      const predicted: string[][] = [];
       await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
         const logits = rowOf(output(out, 'logits', opened.model), r, encoded[i]!.ids.length) as number[][];
         rows[i] = { logits };
         const tags = data.items[i]!.tags;
         if (!tags) return;
-        // each word scored at its first sub-token; words cut by truncation are not scored
+        // each word scored at its first sub-token; words cut by truncation are left out of both sides
         const e = encoded[i]!;
-        let prev = -1;
-        for (let t = 0; t < e.wordIds.length; t++) {
-          const w = e.wordIds[t]!;
-          if (w < 0 || w === prev) continue;
-          prev = w;
-          const row = logits[t]!;
-          let best = 0;
-          for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
-          scored++;
-          if (best === tags[w]) right++;
-        }
+        const width = logits[0]?.length ?? 0;
+        const preds = firstSubTokenPredictions(Float32Array.from(logits.flat()), width, Array.from(e.wordIds, (w) => (w < 0 ? null : w)), tags.length);
+        const t: string[] = [];
+        const p: string[] = [];
+        preds.forEach((pred, w) => {
+          if (pred === undefined) return;
+          t.push(labels[tags[w]!] ?? String(tags[w]));
+          p.push(labels[pred] ?? String(pred));
+        });
+        truth[i] = t;
+        predicted[i] = p;
       });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
-      const metrics: Record<string, unknown> = scored ? { overall_accuracy: right / scored } : {};
-      return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+      const scored = truth.map((_, i) => i).filter((i) => truth[i] !== undefined);
+      const metrics: TaskMetrics | NoMetrics = scored.length
+        ? { kind: 'token_classification', ...tokenClassificationMetrics(scored.map((i) => truth[i]!), scored.map((i) => predicted[i]!), spec.scheme ? { mode: 'strict', scheme: spec.scheme } : {}) }
+        : {};
+      return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
     }
 
     if (task === 'question-answering') {
       const q = pick(f.question, ['question']);
       const c = pick(f.context, ['context']);
-      const data = await loadRecords(spec.data, [[q, '--question-field'], [c, '--context-field']], (r) => ({ question: str(r, q), context: str(r, c) }), spec);
-      const encoded = data.items.map((d) => tokenizer.encode(d.question, d.context, 'OnlySecond'));
-      const rows: unknown[] = new Array(encoded.length);
-      await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
-        const n = encoded[i]!.ids.length;
-        rows[i] = { start_logits: rowOf(output(out, 'start_logits', opened.model), r, n), end_logits: rowOf(output(out, 'end_logits', opened.model), r, n) };
+      const a = pick(f.answers, ['answers']);
+      const answered = keys.includes(a) || f.answers !== undefined;
+      const data = await loadRecords(spec.data, [[q, '--question-field'], [c, '--context-field']], (r) => {
+        const feats = qaFeatures(tokenizer, str(r, q), str(r, c), { maxLength: spec.maxLength, stride: spec.stride });
+        if (typeof feats === 'string') throw new RecordError(feats);
+        return { context: str(r, c), feats, answers: answered ? answersOf(r.get(a), a).text : undefined };
+      }, spec);
+      // every window of every line, run as one batch list; a line's windows are put back together after
+      const windows = data.items.flatMap((d, line) => d.feats.map((feat, w) => ({ line, w, feat })));
+      const logits: { start: Float32Array; end: Float32Array }[] = new Array(windows.length);
+      await runAll(opened, windows.map((x) => x.feat), tokenizer.padId, spec, (i, out, r) => {
+        const n = windows[i]!.feat.ids.length;
+        logits[i] = { start: Float32Array.from(rowOf(output(out, 'start_logits', opened.model), r, n) as number[]), end: Float32Array.from(rowOf(output(out, 'end_logits', opened.model), r, n) as number[]) };
       });
+      const v2 = data.items.some((d) => d.answers !== undefined && d.answers.length === 0);
+      const rows: unknown[] = [];
+      const scored: { prediction: string; answers: string[] }[] = [];
+      let k = 0;
+      for (const d of data.items) {
+        const mine = logits.slice(k, k + d.feats.length);
+        k += d.feats.length;
+        const answer = postprocessQa(d.context, mine.map((l, w) => ({ startLogits: l.start, endLogits: l.end, offsets: d.feats[w]!.offsets })), { v2, nullScoreDiffThreshold: spec.nullScoreDiffThreshold });
+        const row: Record<string, unknown> = { start_logits: Array.from(mine[0]!.start), end_logits: Array.from(mine[0]!.end) };
+        if (mine.length > 1) row['windows'] = mine.slice(1).map((l) => ({ start_logits: Array.from(l.start), end_logits: Array.from(l.end) }));
+        row['answer'] = answer.text;
+        rows.push(row);
+        if (d.answers) scored.push({ prediction: answer.text, answers: d.answers });
+      }
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
-      return { ...base, samples: encoded.length, metrics: {}, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+      const metrics: TaskMetrics | NoMetrics = scored.length ? { kind: 'question_answering', version: v2 ? 'squad_v2' : 'squad', ...squadMetrics(scored, v2) } : {};
+      return { ...base, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.feats.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
     }
 
-    // causal LM: each line scored alone; token_logprobs[i] = log p(ids[i+1] | ids[0..i])
+    // causal LM: each line scored alone; token_logprobs[i] = log p(ids[i+1] | ids[0..i]); a line longer than
+    // the window is read in windows of maxLength tokens every `stride` (each token predicted once)
     const text = pick(f.text, ['text']);
-    const data = await loadRecords(spec.data, [[text, '--text-field']], (r) => ({ text: str(r, text) }), spec);
-    const encoded = data.items.map((d) => tokenizer.encode(d.text));
-    const rows: unknown[] = new Array(encoded.length);
-    let nll = 0;
-    let predicted = 0;
+    const window = Math.min(spec.maxLength ?? tokenizer.maxLength, tokenizer.maxLength);
+    const stride = spec.stride ?? Math.max(1, Math.floor(window / 2));
+    const data = await loadRecords(spec.data, [[text, '--text-field']], (r) => {
+      const t = str(r, text);
+      const ids = tokenizer.assemble(tokenizer.tokensWithOffsets(t).tokens, null);
+      return { ids, windows: lmWindows(ids.ids.length, window, stride) };
+    }, spec);
+    const pieces = data.items.flatMap((d, line) => d.windows.map((w) => ({ line, w, enc: { ids: d.ids.ids.subarray(w.begin, w.end), typeIds: d.ids.typeIds.subarray(w.begin, w.end) } })));
+    const perWindow: number[][] = new Array(pieces.length);
     if (opened.built) {
       // the built graph's token_logprobs, in batches also cut so that one logits tensor stays bounded (large vocabularies)
       const vocabSize = typeof config?.['vocab_size'] === 'number' ? config['vocab_size'] : undefined;
-      const scores = await scoreCausalLm(opened, encoded.map((e) => e.ids), { batchSize: spec.batchSize ?? DEFAULT_BATCH_SIZE, padId: tokenizer.padId, vocabSize, signal: spec.signal, onProgress: spec.onProgress });
-      scores.tokenLogprobs.forEach((lp, i) => (rows[i] = { token_logprobs: Array.from(lp) }));
-      nll = scores.meanNll * scores.nPredictedTokens;
-      predicted = scores.nPredictedTokens;
+      const scores = await scoreCausalLm(opened, pieces.map((p) => p.enc.ids), { batchSize: spec.batchSize ?? DEFAULT_BATCH_SIZE, padId: tokenizer.padId, vocabSize, signal: spec.signal, onProgress: spec.onProgress });
+      scores.tokenLogprobs.forEach((lp, i) => (perWindow[i] = Array.from(lp)));
     } else {
-      await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
-        const n = encoded[i]!.ids.length;
-        const lp = out['token_logprobs'] ? (rowOf(out['token_logprobs'], r, n - 1) as number[]) : logprobsFromLogits(output(out, 'logits', opened.model), r, encoded[i]!.ids);
-        rows[i] = { token_logprobs: lp };
-        for (const x of lp) nll -= x;
-        predicted += lp.length;
+      await runAll(opened, pieces.map((p) => p.enc), tokenizer.padId, spec, (i, out, r) => {
+        const n = pieces[i]!.enc.ids.length;
+        perWindow[i] = out['token_logprobs'] ? (rowOf(out['token_logprobs'], r, n - 1) as number[]) : logprobsFromLogits(output(out, 'logits', opened.model), r, pieces[i]!.enc.ids);
       });
     }
-    if (spec.outputs) await writeJsonl(spec.outputs, rows);
-    const metrics = predicted ? { perplexity: Math.exp(nll / predicted), mean_nll: nll / predicted, n_predicted_tokens: predicted } : {};
-    return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}) };
+    const acc = new PerplexityAccumulator();
+    // token_logprobs[i] predicts ids[i+1]; a token no window predicts (stride = window) is null
+    const rows: (number | null)[][] = data.items.map((d) => new Array<number | null>(Math.max(0, d.ids.ids.length - 1)).fill(null));
+    pieces.forEach((p, i) => {
+      acc.addWindow(p.w, perWindow[i]!);
+      for (let t = p.w.from; t < p.w.end; t++) rows[p.line]![t - 1] = perWindow[i]![t - p.w.begin - 1]!;
+    });
+    if (spec.outputs) await writeJsonl(spec.outputs, rows.map((lp) => ({ token_logprobs: lp })));
+    const metrics: TaskMetrics | NoMetrics = acc.predictedTokens ? { kind: 'causal_lm', ...acc.result() } : {};
+    return { ...base, maxLength: window, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.windows.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
   } finally {
     await opened.session.release().catch(() => undefined);
   }
+}
+
+/** A sequence classification target: a number (regression) or the label ids that apply (multi-label). */
+function target(r: DataRecord, field: string, problem: string, labels: readonly string[]): number | number[] {
+  const v = r.get(field);
+  if (v === undefined || v === null) throw new RecordError(`missing field "${field}"`);
+  if (problem === 'regression') {
+    const x = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new RecordError(`label ${JSON.stringify(String(v))} is not a number (regression)`);
+    return x;
+  }
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[,;|]/).map((x) => x.trim()).filter((x) => x !== '') : undefined;
+  if (!list) throw new RecordError(`field "${field}" is not a list of labels (multi-label)`);
+  const map = new LabelMap(labels);
+  return [...new Set(list.map((x) => {
+    const id = map.id(x);
+    if (typeof id !== 'number') throw new RecordError(id);
+    return id;
+  }))];
 }
 
 /** An export's LM logits [batch, sequence, vocab] -> log p(ids[i+1] | ids[0..i]). */
@@ -344,10 +432,10 @@ function secs(started: number): number {
 }
 
 /** Single-label classification through the classifier (accuracy, macro-F1, per class, confusion). */
-async function singleLabel(model: string, spec: TaskEvalSpec, fields: { text: string; pair: string | undefined; label: string }, problem: string, started: number): Promise<TaskEvalReport> {
-  const clf = await openClassifier(model, undefined, { device: spec.device, threads: spec.threads, graph: spec.graph });
+async function singleLabel(model: ModelInput, folder: string | undefined, spec: TaskEvalSpec, fields: { text: string; pair: string | undefined; label: string }, problem: string, started: number): Promise<TaskEvalReport> {
+  const clf = await openClassifier(model, folder, { device: spec.device, threads: spec.threads, graph: spec.graph });
   try {
-    const data = await loadDataset(spec.data, { labels: clf.labels, textField: fields.text, textPairField: fields.pair, labelField: fields.label, skipBadLines: spec.skipBadLines ?? false, signal: spec.signal });
+    const data = await loadDataset(spec.data, { labels: clf.labels, textField: fields.text, textPairField: fields.pair, labelField: fields.label, skipBadLines: spec.skipBadLines ?? false, signal: spec.signal, split: spec.split });
     const encoded = encodeDataset(clf.tokenizer, data, spec.signal);
     const rows: unknown[] = [];
     const logitsOf = spec.outputs ? new Map<number, number[]>() : undefined;
@@ -361,11 +449,24 @@ async function singleLabel(model: string, spec: TaskEvalSpec, fields: { text: st
     }
     return {
       task: 'text-classification', samples: result.samples, graph: clf.graph, executionProvider: clf.executionProvider,
-      metrics: { accuracy: result.accuracy, macro_f1: result.macroF1, per_class: result.perClass, confusion: result.confusion },
+      metrics: result.metrics ?? {},
       problemType: problem, seconds: secs(started), model: clf.model, data: spec.data, truncated: encoded.truncated, maxLength: encoded.maxLength,
-      ...(data.skipped ? { skipped: data.skipped } : {}), classification: result,
+      ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}), classification: result,
     };
   } finally {
     await clf.close();
   }
+}
+
+/** A task evaluation in the report's shape (classification fields empty for other tasks; `metrics` holds the figures). */
+export function toEvalResult(r: TaskEvalReport): EvalResult {
+  if (r.classification) return r.classification;
+  const out: EvalResult = {
+    accuracy: Number.NaN, macroF1: Number.NaN, perClass: {}, confusion: [], labels: [], samples: r.samples,
+    executionProvider: r.executionProvider, seconds: r.seconds, model: r.model, data: r.data, graph: r.graph,
+  };
+  if (r.metrics.kind !== undefined) out.metrics = r.metrics;
+  if (r.skipped) out.skipped = r.skipped;
+  if (r.scatter) out.scatter = r.scatter;
+  return out;
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { CheckpointError, throwIfAborted } from '../errors';
 import type { Dataset } from './dataset';
+import { offsetStyle, tokenOffsets, type Offset } from './offsets';
 
 export type TruncationStrategy = 'LongestFirst' | 'OnlyFirst' | 'OnlySecond';
 
@@ -211,6 +212,32 @@ export class ModelTokenizer {
 
   idToToken(id: number): string | undefined {
     return this.tokenizer.id_to_token(id);
+  }
+
+  /** The tokens of a text (no special tokens, no truncation) with where each lies in it. */
+  tokensWithOffsets(text: string): { tokens: string[]; offsets: Offset[] } {
+    const tokens = this.tokenizer.tokenize(text);
+    const style = offsetStyle(this.tokenizer.decoder as Parameters<typeof offsetStyle>[0], this.tokenizer.model as Parameters<typeof offsetStyle>[1]);
+    return { tokens, offsets: tokenOffsets(text, tokens, style, this.tokenizer.model?.unk_token) };
+  }
+
+  /** Special tokens the template adds to one text, or to a pair. */
+  specialTokens(pair: boolean): number {
+    return pair ? this.specialPair : this.specialSingle;
+  }
+
+  /** The template over token strings: ids, type ids, and which input each position holds (null: special). */
+  assemble(a: readonly string[], b: readonly string[] | null): EncodedText & { sequenceIds: (0 | 1 | null)[] } {
+    const markA = a.map((_, i) => `\u2400a${i}\u2400`);
+    const markB = b?.map((_, i) => `\u2400b${i}\u2400`) ?? null;
+    const layout = this.template(markA, markB).tokens;
+    const { tokens, typeIds } = this.template([...a], b ? [...b] : null);
+    const ids = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) ids[i] = this.ids.get(tokens[i]!) ?? this.unkId;
+    const types = new Uint8Array(tokens.length);
+    if (typeIds) types.set(typeIds);
+    const sequenceIds = layout.map((t) => (t.startsWith('\u2400a') ? 0 : t.startsWith('\u2400b') ? 1 : null));
+    return { ids, typeIds: types, sequenceIds };
   }
 }
 

@@ -7,6 +7,7 @@ import { LOOKED_FOR } from '../formats/folder';
 import { REPORT_FILE } from '../ken/prune';
 import type { EvalResult, KenReport } from '../report/report';
 import { evalSummary, sweepTable } from '../report/text';
+import { dropUnit } from '../eval/metrics';
 import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFolder } from './detect';
 import { JobError, runJobWithProgress } from './jobs';
 import { readSettings } from './settings';
@@ -130,7 +131,7 @@ async function askDataset(finetuned: string, configured: string, required = fals
     placeHolder: required ? 'JSONL, CSV or TSV with text and label columns' : 'A labelled data set, or none',
   });
   if (!pick) return undefined;
-  if (pick.path === '') return (await pickFolderOrFile('Labelled data set', { folders: false, files: { Data: ['jsonl', 'csv', 'tsv'] } })) ?? undefined;
+  if (pick.path === '') return (await pickFolderOrFile('Labelled data set', { folders: false, files: { Data: ['jsonl', 'csv', 'tsv', 'parquet', 'arrow'] } })) ?? undefined;
   return pick.path;
 }
 
@@ -237,6 +238,8 @@ export interface SweepOptions {
   dataset?: string;
   ks?: number[];
   maxDrop?: number | null;
+  /** The metric the sweep follows (default: the ken.sweepMetric setting). */
+  metric?: string;
   out?: string;
   openPanel?: boolean;
 }
@@ -259,11 +262,14 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     if (text === undefined) return undefined;
     ks = [...new Set(text.split(',').map((x) => Number(x.trim())))].sort((a, b) => a - b);
   }
+  const chosen = options.metric ?? settings.sweepMetric;
+  const metric = chosen === 'auto' ? undefined : chosen;
+  const named = metric ?? 'the task\'s main metric';
   let maxDrop = options.maxDrop;
   if (maxDrop === undefined) {
     const text = await vscode.window.showInputBox({
-      title: 'KEN: accuracy budget (optional)', value: '', prompt: 'Largest accuracy drop you accept, in points (e.g. 1); KEN finds the smallest k within it. Empty: just the curve.',
-      validateInput: (v) => (v.trim() === '' || (Number.isFinite(Number(v)) && Number(v) >= 0) ? undefined : 'a number of accuracy points >= 0, or empty'),
+      title: `KEN: ${named} budget (optional)`, value: '', prompt: `Largest drop in ${named} you accept, ${dropUnit(metric ?? 'accuracy') === 'points' ? 'in points (e.g. 1)' : `in ${metric} units`}; KEN finds the smallest k within it. Empty: just the curve.`,
+      validateInput: (v) => (v.trim() === '' || (Number.isFinite(Number(v)) && Number(v) >= 0) ? undefined : 'a number >= 0, or empty'),
     });
     if (text === undefined) return undefined;
     maxDrop = text.trim() === '' ? null : Number(text);
@@ -272,7 +278,7 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
   const out = options.out ?? (await outputFolder(finetuned, Math.max(...ks), settings.outputFolder, workspace)).replace(/-ken-k\d+(-\d+)?$/, '-ken-sweep$1');
   try {
     const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
-      finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), out,
+      finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), ...(metric ? { metric } : {}), out,
       eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
       scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
     }, s.log);

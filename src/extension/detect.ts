@@ -126,7 +126,7 @@ export async function datasetCandidates(finetuned: string, limit = 20): Promise<
   for (const d of [dir, dirname(dir)]) {
     try {
       for (const e of await readdir(d, { withFileTypes: true })) {
-        if (e.isFile() && ['.jsonl', '.csv', '.tsv'].includes(extname(e.name).toLowerCase())) out.push(join(d, e.name));
+        if (e.isFile() && ['.jsonl', '.csv', '.tsv', '.parquet', '.arrow'].includes(extname(e.name).toLowerCase())) out.push(join(d, e.name));
       }
     } catch {
       // unreadable folder: nothing to offer there

@@ -14,6 +14,8 @@ export interface KenSettings {
   evalDataset: string;
   includeHead: boolean;
   evalBatchSize: number;
+  /** The metric a sweep follows and its budget is in ('auto': the task's main one). */
+  sweepMetric: string;
 }
 
 export function readSettings(scope?: vscode.Uri): KenSettings {
@@ -29,5 +31,6 @@ export function readSettings(scope?: vscode.Uri): KenSettings {
     evalDataset: c.get<string>('evalDataset', ''),
     includeHead: c.get<boolean>('includeHead', false),
     evalBatchSize: Math.max(1, c.get<number>('evalBatchSize', 32)),
+    sweepMetric: c.get<string>('sweepMetric', 'auto') || 'auto',
   };
 }

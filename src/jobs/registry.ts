@@ -65,13 +65,13 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
         onWarning: (w) => ctx.log('warn', w),
         onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
         onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
-        onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, accuracy ${(p.accuracy * 100).toFixed(2)}%`),
+        onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, ${params.metric ?? 'accuracy'} ${(p.value ?? p.accuracy).toFixed(4)}`),
       });
       if (out === undefined) return { result };
       const k = result.recommended ?? params.ks[params.ks.length - 1]!;
       const report = await pruneToFolder({
         ...params, out, k, signal: ctx.signal, eval: params.eval, evalBefore: result.before, reservation,
-        sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points },
+        sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points, metric: result.metric, finetunedValue: result.finetunedValue },
         onProgress: (p) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: `pruning at k=${k}` }),
       });
       return { result, out, report };

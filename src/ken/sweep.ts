@@ -8,6 +8,7 @@ import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
 import type { EvalResult, SweepPoint } from '../report/report';
+import { dropUnit, metricDrop, metricValue, primaryMetric, scalarMetrics } from '../eval/metrics';
 import { kenRows } from './layout';
 import { checkK, preparePrune, toStored, type PruneRequest } from './prune';
 import { KenPool } from './pool';
@@ -15,8 +16,10 @@ import { runKen } from './run';
 
 export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgress' | 'eval' | 'evalBefore' | 'sweep' | 'onEvalProgress'> {
   ks: number[];
-  /** Largest accepted accuracy drop, in accuracy points (1 = one percentage point). */
+  /** Largest accepted drop in `metric`: points for fractions and correlations (1 = one percentage point), units for perplexity/NLL/MSE. */
   maxDrop?: number | undefined;
+  /** The metric the sweep follows and --max-drop is in (default accuracy). */
+  metric?: string | undefined;
   eval: EvalSpec;
   onProgress?: ((p: SweepProgress) => void) | undefined;
   onPoint?: ((p: SweepPoint) => void) | undefined;
@@ -31,6 +34,9 @@ export interface SweepProgress {
 
 export interface SweepResult {
   finetunedAccuracy: number;
+  /** The metric followed, and its fine-tuned value. */
+  metric: string;
+  finetunedValue: number;
   before: EvalResult;
   /** Every k evaluated, by k. */
   points: SweepPoint[];
@@ -56,7 +62,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const started = performance.now();
   if (req.ks.length === 0) throw new UsageError('-k needs one or more values');
   for (const k of req.ks) checkK(k);
-  if (req.maxDrop !== undefined && !(req.maxDrop >= 0)) throw new UsageError(`--max-drop must be a number of accuracy points >= 0 (got ${req.maxDrop})`);
+  if (req.maxDrop !== undefined && !(req.maxDrop >= 0)) throw new UsageError(`--max-drop must be a number >= 0 (got ${req.maxDrop})`);
   const { ft, plan } = await preparePrune({
     finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
     includeHead: req.includeHead, signal: req.signal, kernel: req.kernel, backend: req.backend, device: req.device, onWarning: req.onWarning,
@@ -74,6 +80,9 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
   const progress = req.onProgress ?? (() => undefined);
   const before = await bench.evaluate(onnx ? onnx.path : ft.dir, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
+  const metric = req.metric ?? (before.metrics ? primaryMetric(before.metrics) : 'accuracy');
+  const finetunedValue = metricValue(before.metrics, metric);
+  if (typeof finetunedValue === 'string') throw new UsageError(finetunedValue);
 
   // The working copy of the export: every pruned initializer is overwritten at each k, the rest never changes.
   const model = onnx ? await readFile(onnx.path) : undefined;
@@ -120,23 +129,27 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
       const result = await bench.evaluate(evaluated, {
         signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate', k, done: p.done, total: p.total }),
       });
-      const point: SweepPoint = { k, keptParams: kept, keptRatio: total ? kept / total : 1, accuracy: result.accuracy, macroF1: result.macroF1 };
+      const value = metricValue(result.metrics, metric);
+      const point: SweepPoint = {
+        k, keptParams: kept, keptRatio: total ? kept / total : 1, accuracy: result.accuracy, macroF1: result.macroF1,
+        value: typeof value === 'number' ? value : Number.NaN, metrics: result.metrics ? scalarMetrics(result.metrics) : {},
+      };
       points.set(k, point);
       req.onPoint?.(point);
       return point;
     };
     for (const k of req.ks) await at(k);
     const sweepResult: SweepResult = {
-      finetunedAccuracy: before.accuracy, before, points: [], kernel: pool.kernel, backend: pool.backend, executionProvider: providerLabel(pool.executionProvider, pool.adapter),
+      finetunedAccuracy: before.accuracy, metric, finetunedValue, before, points: [], kernel: pool.kernel, backend: pool.backend, executionProvider: providerLabel(pool.executionProvider, pool.adapter),
       evalProvider: providerLabel(before.executionProvider, before.adapter), seconds: 0,
     };
     if (req.maxDrop !== undefined) {
-      const floor = before.accuracy - req.maxDrop / 100;
-      const ok = (p: SweepPoint): boolean => p.accuracy >= floor - 1e-12;
+      const maxDrop = req.maxDrop;
+      const ok = (p: SweepPoint): boolean => metricDrop(metric, finetunedValue, p.value ?? Number.NaN) <= maxDrop + 1e-10;
       const grid = req.ks.map((k) => points.get(k)!);
       const firstOk = grid.findIndex(ok);
       if (firstOk < 0) {
-        sweepResult.note = `no k up to ${req.ks[req.ks.length - 1]} keeps accuracy within ${req.maxDrop} points of ${(before.accuracy * 100).toFixed(2)}%; try larger k`;
+        sweepResult.note = `no k up to ${req.ks[req.ks.length - 1]} keeps ${metric} within ${req.maxDrop} ${dropUnit(metric)} of ${finetunedValue.toFixed(4)}; try larger k`;
       } else {
         let hi = grid[firstOk]!.k;
         let lo = firstOk > 0 ? grid[firstOk - 1]!.k : 0;
@@ -155,3 +168,4 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     await pool.close();
   }
 }
+

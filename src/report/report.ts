@@ -1,5 +1,6 @@
 // ken-report.json: what a prune did, tensor by tensor. The CLI writes it, the extension and the
 // HTML report read it; the webview receives it through the protocol.
+import type { TaskMetrics } from '../eval/metrics';
 
 export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
 
@@ -44,6 +45,10 @@ export interface EvalResult {
   seconds: number;
   model?: string;
   data?: string;
+  /** Every measure of the task by its fixed name (src/eval/metrics); `ken eval --json` prints these. */
+  metrics?: TaskMetrics;
+  /** Regression: true and predicted values (at most 5,000 samples), for the Metrics view's scatter plot. */
+  scatter?: { truth: number[]; predicted: number[] };
   /** Which graph ran: the folder's ONNX export, or the one built from config.json. */
   graph?: 'built' | 'export';
 }
@@ -54,6 +59,9 @@ export interface SweepPoint {
   keptRatio: number;
   accuracy: number;
   macroF1: number;
+  /** The sweep's metric (--metric) at this k, and every scalar metric. */
+  value?: number;
+  metrics?: Record<string, number>;
 }
 
 export interface KenReport {
@@ -76,7 +84,7 @@ export interface KenReport {
   tensors: TensorReport[];
   bytes?: { checkpoint: number; subnetwork: number };
   accuracy?: { before: EvalResult; after: EvalResult };
-  sweep?: { finetunedAccuracy: number; points: SweepPoint[] };
+  sweep?: { finetunedAccuracy: number; points: SweepPoint[]; metric?: string; finetunedValue?: number };
   /** The model family (config.json model_type's registry entry), when known. */
   family?: string;
   /** config.json `problem_type` (regression, single_label_classification, multi_label_classification). */

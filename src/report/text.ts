@@ -1,6 +1,8 @@
 // Plain-text renderings of results, shared by the CLI and the extension's log.
 import { providerLabel } from '../ken/adapter';
 import type { SweepResult } from '../ken/sweep';
+import { dropUnit, higherIsBetter, metricDrop } from '../eval/metrics';
+import type { TaskMetrics } from '../eval/metrics';
 import type { EvalResult } from './report';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -8,9 +10,13 @@ const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;
 
 /** A readable table of an evaluation: headline, per-class figures, confusion matrix. */
 export function evalSummary(r: EvalResult): string {
+  if (r.metrics && r.metrics.kind !== 'single_label') {
+    return `${fmt(r.samples)} samples${r.skipped ? `, ${fmt(r.skipped)} bad lines skipped` : ''} | ${r.executionProvider}, ${r.seconds.toFixed(2)} s\n${metricsText(r.metrics)}`;
+  }
   const right = r.confusion.reduce((a, row, i) => a + (row[i] ?? 0), 0);
   const lines = [
     `accuracy ${pct(r.accuracy, 2)} (${fmt(right)}/${fmt(r.samples)}), macro-F1 ${r.macroF1.toFixed(4)}` +
+      (r.metrics?.kind === 'single_label' ? `, weighted-F1 ${r.metrics.weighted_f1.toFixed(4)}, MCC ${r.metrics.mcc.toFixed(4)}${r.metrics.f1 !== undefined ? `, F1 (${r.labels[1]}) ${r.metrics.f1.toFixed(4)}` : ''}` : '') +
       `${r.skipped ? `, ${fmt(r.skipped)} bad lines skipped` : ''} | ${providerLabel(r.executionProvider, r.adapter)}, ${r.seconds.toFixed(2)} s`,
     '',
   ];
@@ -28,22 +34,56 @@ export function evalSummary(r: EvalResult): string {
 }
 
 export function sweepTable(r: SweepResult, maxDrop: number | undefined): string {
+  const metric = r.metric ?? 'accuracy';
+  const asPct = higherIsBetter(metric) && metric !== 'mcc' && metric !== 'pearson' && metric !== 'spearman';
+  const show = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? 'n/a' : asPct ? pct(x, 2) : x.toFixed(4));
   const lines = [
-    `fine-tuned accuracy ${pct(r.finetunedAccuracy, 2)} on ${fmt(r.before.samples)} samples (KEN: ${r.backend} on ${r.executionProvider}; eval on ${r.evalProvider}; ${r.seconds.toFixed(1)} s)`,
+    `fine-tuned ${metric} ${show(r.finetunedValue ?? r.finetunedAccuracy)} on ${fmt(r.before.samples)} samples (KEN: ${r.backend} on ${r.executionProvider}; eval on ${r.evalProvider}; ${r.seconds.toFixed(1)} s)`,
     '',
-    '     k     kept   kept params   accuracy   change',
+    `     k     kept   kept params  ${metric.padStart(9)}   change`,
   ];
   for (const p of r.points) {
-    const d = (p.accuracy - r.finetunedAccuracy) * 100;
+    const value = p.value ?? p.accuracy;
+    const d = -metricDrop(metric, r.finetunedValue ?? r.finetunedAccuracy, value);
     const mark = r.recommended === p.k ? '  <- smallest k within the budget' : '';
-    lines.push(`${String(p.k).padStart(6)}  ${pct(p.keptRatio).padStart(7)}  ${fmt(p.keptParams).padStart(12)}  ${pct(p.accuracy, 2).padStart(9)}  ${(d >= 0 ? '+' : '') + d.toFixed(2)}${mark}`);
+    lines.push(`${String(p.k).padStart(6)}  ${pct(p.keptRatio).padStart(7)}  ${fmt(p.keptParams).padStart(12)}  ${show(value).padStart(9)}  ${(d >= 0 ? '+' : '') + d.toFixed(2)}${mark}`);
   }
   if (maxDrop !== undefined) {
     lines.push('');
     const rec = r.points.find((p) => p.k === r.recommended);
     lines.push(rec
-      ? `use k=${rec.k}: the smallest k whose accuracy stays within ${maxDrop} points (${pct(rec.accuracy, 2)}, keeps ${pct(rec.keptRatio)} of the parameters)`
+      ? `use k=${rec.k}: the smallest k whose ${metric} stays within ${maxDrop} ${dropUnit(metric)} (${show(rec.value ?? rec.accuracy)}, keeps ${pct(rec.keptRatio)} of the parameters)`
       : (r.note ?? 'no recommendation'));
   }
   return lines.join('\n') + '\n';
+}
+
+const f4 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
+
+/** A readable rendering of any task's metrics (the single-label table is evalSummary's). */
+export function metricsText(m: TaskMetrics): string {
+  switch (m.kind) {
+    case 'single_label':
+      return `accuracy ${pct(m.accuracy, 2)}, macro-F1 ${f4(m.macro_f1)}, weighted-F1 ${f4(m.weighted_f1)}, MCC ${f4(m.mcc)}${m.f1 !== undefined ? `, F1 ${f4(m.f1)}` : ''}\n`;
+    case 'multi_label':
+      return `micro-F1 ${f4(m.micro_f1)}, macro-F1 ${f4(m.macro_f1)}, subset accuracy ${pct(m.subset_accuracy, 2)}\n`;
+    case 'regression':
+      return `Pearson ${f4(m.pearson)}, Spearman ${f4(m.spearman)}, MSE ${f4(m.mse)}\n`;
+    case 'question_answering':
+      return `exact match ${pct(m.exact_match, 2)}, F1 ${pct(m.f1, 2)} (${m.version === 'squad_v2' ? 'SQuAD 2.0' : 'SQuAD 1.1'})` +
+        (m.version === 'squad_v2' ? `; answerable ${m.has_answer_total ?? 0}: EM ${pct(m.has_answer_exact_match ?? 0, 2)}, F1 ${pct(m.has_answer_f1 ?? 0, 2)}; unanswerable ${m.no_answer_total ?? 0}: ${pct(m.no_answer_exact_match ?? 0, 2)}` : '') + '\n';
+    case 'causal_lm':
+      return `perplexity ${m.perplexity.toFixed(3)} (mean NLL ${m.mean_nll.toFixed(4)} nats over ${fmt(m.n_predicted_tokens)} predicted tokens)\n`;
+    case 'token_classification': {
+      const types = Object.keys(m.per_type);
+      const w = Math.max(6, ...types.map((t) => t.length));
+      const lines = [`entity F1 ${f4(m.overall_f1)} (precision ${f4(m.overall_precision)}, recall ${f4(m.overall_recall)}), token accuracy ${pct(m.overall_accuracy, 2)}`, ''];
+      lines.push(`${'entity'.padEnd(w)}  precision  recall      f1   number`);
+      for (const t of types) {
+        const c = m.per_type[t]!;
+        lines.push(`${t.padEnd(w)}  ${f4(c.precision).padStart(9)}  ${f4(c.recall).padStart(6)}  ${f4(c.f1).padStart(6)}  ${String(c.number).padStart(7)}`);
+      }
+      return lines.join('\n') + '\n';
+    }
+  }
 }

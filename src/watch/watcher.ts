@@ -232,7 +232,9 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
               // the checkpoint's export when it has one, else the graph built over its safetensors
               const bench = await EvalBench.open(folder.dir, opts.eval, opts.signal);
               const useExport = folder.onnx && opts.eval.graph !== 'built';
-              update.accuracy = (await bench.evaluate(useExport ? folder.onnx!.path : folder.dir, { signal: opts.signal })).accuracy;
+              const accuracy = (await bench.evaluate(useExport ? folder.onnx!.path : folder.dir, { signal: opts.signal })).accuracy;
+              // the timeline plots accuracy: other tasks' evaluations have none (NaN)
+              if (Number.isFinite(accuracy)) update.accuracy = accuracy;
             } catch (e) {
               if (e instanceof CancelledError || opts.signal.aborted) throw e;
               log('warn', `${basename(newest.path)}: no accuracy (${oneLine(e)})`);

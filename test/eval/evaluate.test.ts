@@ -112,7 +112,7 @@ test('ken eval --json prints the contract object: task, samples, graph, executio
 test('ken eval prints a table; bad data exits 1 with the line, bad options exit 2', async () => {
   const r = await ken(['eval', FT, '--data', TEST, '--device', 'cpu']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^accuracy 69\.\d\d% \(\d+\/903\), macro-F1 0\.\d{4} \| cpu/);
+  assert.match(r.stdout, /^accuracy 69\.\d\d% \(\d+\/903\), macro-F1 0\.\d{4}, weighted-F1 0\.\d{4}, MCC 0\.\d{4} \| cpu/);
   assert.match(r.stdout, /\nweb +0\.\d{4} +0\.\d{4} +0\.\d{4} +36\n/);
   assert.match(r.stdout, /confusion \(rows: true class, columns: predicted\)/);
 

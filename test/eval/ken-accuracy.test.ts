@@ -80,3 +80,20 @@ test('sweep on the safetensors-only folder equals the sweep on its export, and n
   assert.deepEqual(ra.points, rb.points);
   assert.deepEqual(readdirSync(st).map((f) => [f, statSync(join(st, f)).mtimeMs]), before);
 });
+
+test('sweep --metric weighted_f1 --max-drop: the budget is in weighted-F1 points; an unknown metric names the ones there are', async () => {
+  const r = await ken(['sweep', join(DEMO, 'finetuned'), '--base', join(DEMO, 'pretrained'), '--data', data, '-k', '96,160', '--metric', 'weighted_f1', '--max-drop', '4', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as SweepResult;
+  assert.equal(result.metric, 'weighted_f1');
+  assert.equal(result.finetunedValue, (result.before.metrics as { weighted_f1: number }).weighted_f1);
+  assert.ok(result.recommended !== undefined, result.note);
+  const rec = result.points.find((p) => p.k === result.recommended)!;
+  assert.equal(rec.value, rec.metrics!['weighted_f1']);
+  assert.ok(rec.value! >= result.finetunedValue - 0.04);
+  const below = result.points.find((p) => p.k === result.recommended! - 1);
+  assert.ok(below && below.value! < result.finetunedValue - 0.04, 'the k just below the recommendation misses the weighted-F1 budget');
+  const bad = await ken(['sweep', join(DEMO, 'finetuned'), '--base', join(DEMO, 'pretrained'), '--data', data, '-k', '96', '--metric', 'bleu']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--metric bleu: not a metric of this task \(accuracy, macro_f1, weighted_f1, mcc\)/);
+});

@@ -85,6 +85,7 @@ test('GPT-2 --eval: the ONNX graph gives PyTorch\'s figures, and the pruned ONNX
   // the fine-tuned graph against our PyTorch re-implementation (scripts/gen-arch-fixtures.py)
   const classifier = await openClassifier(dir, undefined, { device: 'cpu', threads: 1 });
   try {
+    assert.ok(bench.encoded, 'a single-label classifier keeps its tokenization');
     const logits = await classifier.logits(bench.encoded.samples, bench.encoded.padId);
     expected.logits.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(logits[i * 2 + j]! - v) < 1e-4, `sample ${i}: ${logits[i * 2 + j]} vs PyTorch ${v}`)));
   } finally {

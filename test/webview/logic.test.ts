@@ -5,7 +5,8 @@ import { layerOf, layerPattern, type EvalResult, type KenReport } from '../../sr
 import { divergingScale, flatten, luminance, mix, neighbourScale, parseColor, robustAbsMax, toCss } from '../../webview/logic/colors';
 import { backendBadge, fmtBytes, fmtValue, pct, points, shortName, tensorLabel } from '../../webview/logic/format';
 import { Requests } from '../../webview/logic/requests';
-import { classRows, defaultPattern, gridFor, layerRatios, normaliseConfusion, patternGroups, patternOptions, sweepSeries, tensorAt, timelineSeries } from '../../webview/logic/shape';
+import { defaultPattern, gridFor, layerRatios, normaliseConfusion, patternGroups, patternOptions, tensorAt, timelineSeries } from '../../webview/logic/shape';
+import { metricCards, metricsOf, metricSweepSeries, scoreRows } from '../../webview/logic/metrics';
 import { filterRows, naturalCompare, nextSort, sortRows, tensorRows } from '../../webview/logic/table';
 import { chartTheme, merge, withTheme } from '../../webview/logic/theme-layout';
 
@@ -126,16 +127,28 @@ function evalResult(acc: number): EvalResult {
   };
 }
 
-test('accuracy shaping: per-class rows before/after, confusion normalised by true class, sweep by kept ratio', () => {
-  const rows = classRows(evalResult(0.8), evalResult(0.7));
+test('metrics shaping: per-class rows before/after, confusion normalised by true class, sweep by kept ratio in its metric', () => {
+  const rows = scoreRows(metricsOf(evalResult(0.8)), metricsOf(evalResult(0.7)));
   assert.deepEqual(rows.map((r) => [r.label, r.support, r.before?.recall, r.after?.recall]), [['a', 10, 0.8, 0.8], ['b', 0, 0, 0]]);
   assert.deepEqual(normaliseConfusion([[8, 2], [0, 0]]), [[0.8, 0.2], [0, 0]]);
-  const s = sweepSeries({ finetunedAccuracy: 0.9, points: [
-    { k: 64, keptParams: 2, keptRatio: 0.2, accuracy: 0.88, macroF1: 0.8 },
-    { k: 8, keptParams: 1, keptRatio: 0.05, accuracy: 0.6, macroF1: 0.5 },
-  ] });
-  assert.deepEqual(s.k, [8, 64]);
-  assert.deepEqual(s.accuracy, [0.6, 0.88]);
+  const points = [
+    { k: 64, keptParams: 2, keptRatio: 0.2, accuracy: 0.88, macroF1: 0.8, value: 0.7 },
+    { k: 8, keptParams: 1, keptRatio: 0.05, accuracy: 0.6, macroF1: 0.5, value: 0.3 },
+  ];
+  const old = metricSweepSeries({ finetunedAccuracy: 0.9, points });
+  assert.deepEqual([old.metric, old.finetuned, old.k, old.value], ['accuracy', 0.9, [8, 64], [0.3, 0.7]]);
+  const s = metricSweepSeries({ finetunedAccuracy: 0.9, points, metric: 'mcc', finetunedValue: 0.75 });
+  assert.deepEqual([s.metric, s.finetuned], ['mcc', 0.75]);
+});
+
+test('metric cards: the figures a task has, before and after; lower-is-better for perplexity; reports without metrics', () => {
+  const cards = metricCards(metricsOf(evalResult(0.8)), metricsOf(evalResult(0.7)));
+  assert.deepEqual(cards.map((c) => [c.name, c.before, c.after]), [['accuracy', 0.8, 0.7], ['macro_f1', 0.8, 0.7]]);
+  const lm = metricCards({ kind: 'causal_lm', perplexity: 10, mean_nll: 2.3, n_predicted_tokens: 50 }, { kind: 'causal_lm', perplexity: 12, mean_nll: 2.48, n_predicted_tokens: 50 });
+  assert.deepEqual(lm.map((c) => [c.name, c.higherIsBetter]), [['perplexity', false], ['mean_nll', false], ['n_predicted_tokens', true]]);
+  const ner = { kind: 'token_classification' as const, overall_precision: 0.5, overall_recall: 0.25, overall_f1: 1 / 3, overall_accuracy: 0.9, per_type: { PER: { precision: 0.5, recall: 0.25, f1: 1 / 3, number: 4 } } };
+  assert.deepEqual(scoreRows(undefined, ner), [{ label: 'PER', support: 4, after: { precision: 0.5, recall: 0.25, f1: 1 / 3, support: 4 } }]);
+  assert.equal(metricCards(undefined, ner)[0]!.before, undefined);
 });
 
 test('timeline series: ordered by step, per-layer drift with gaps, Jaccard mean and minimum', () => {

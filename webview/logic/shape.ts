@@ -1,7 +1,7 @@
-// Data shaping for the views (pure): matrix patterns and layers, per-layer ratios, accuracy tables,
-// sweep and timeline series.
+// Data shaping for the views (pure): matrix patterns and layers, per-layer ratios, confusion
+// matrices and timeline series (the Metrics view's cards, tables and sweep: metrics.ts).
 import type { TensorInfo, TimelinePoint } from '../../src/protocol';
-import type { EvalResult, KenReport, TensorStatus } from '../../src/report/report';
+import type { KenReport, TensorStatus } from '../../src/report/report';
 
 export interface PatternGroup {
   pattern: string;
@@ -95,46 +95,12 @@ export function statusCounts(report: Pick<KenReport, 'tensors'>): Map<TensorStat
   return m;
 }
 
-export interface ClassRow {
-  label: string;
-  support: number;
-  before?: { precision: number; recall: number; f1: number };
-  after?: { precision: number; recall: number; f1: number };
-}
-
-/** Per-class figures before and after, in the evaluation's label order. */
-export function classRows(before: EvalResult | undefined, after: EvalResult | undefined): ClassRow[] {
-  const labels = after?.labels ?? before?.labels ?? [];
-  const extra = Object.keys(after?.perClass ?? before?.perClass ?? {}).filter((l) => !labels.includes(l));
-  return [...labels, ...extra].map((label) => {
-    const b = before?.perClass[label];
-    const a = after?.perClass[label];
-    const row: ClassRow = { label, support: a?.support ?? b?.support ?? 0 };
-    if (b) row.before = { precision: b.precision, recall: b.recall, f1: b.f1 };
-    if (a) row.after = { precision: a.precision, recall: a.recall, f1: a.f1 };
-    return row;
-  });
-}
-
 /** Confusion counts normalised by row (true class), for colour; counts stay for the text. */
 export function normaliseConfusion(confusion: readonly (readonly number[])[]): number[][] {
   return confusion.map((row) => {
     const s = row.reduce((a, b) => a + b, 0);
     return row.map((v) => (s ? v / s : 0));
   });
-}
-
-export interface SweepSeries {
-  keptRatio: number[];
-  accuracy: number[];
-  macroF1: number[];
-  k: number[];
-}
-
-/** Sweep points ordered by kept ratio. */
-export function sweepSeries(sweep: NonNullable<KenReport['sweep']>): SweepSeries {
-  const pts = [...sweep.points].sort((a, b) => a.keptRatio - b.keptRatio);
-  return { keptRatio: pts.map((p) => p.keptRatio), accuracy: pts.map((p) => p.accuracy), macroF1: pts.map((p) => p.macroF1), k: pts.map((p) => p.k) };
 }
 
 export interface TimelineSeries {

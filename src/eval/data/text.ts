@@ -1,0 +1,119 @@
+// JSONL, CSV and TSV: one JSON object per line, or a header row naming the columns. CSV follows RFC
+// 4180 quoting (commas, newlines and doubled quotes inside quoted fields); TSV has no quoting, as
+// GLUE's files are written. Both through csv-parse.
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { CheckpointError, DataError, throwIfAborted } from '../../errors';
+import { noColumn, type FieldFlag, type OpenedData, type RowSink } from './types';
+
+export type TextFormat = 'jsonl' | 'csv' | 'tsv';
+
+/** The format a file's extension names; otherwise sniffed from its first line. */
+export function textFormat(path: string, content: string): TextFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  const first = content.trimStart().split('\n', 1)[0] ?? '';
+  if (first.startsWith('{')) return 'jsonl';
+  return first.includes('\t') ? 'tsv' : 'csv';
+}
+
+export async function readText(path: string): Promise<string> {
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a data file' : `cannot read (${code ?? 'error'})`}`);
+  }
+  return content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+}
+
+/** A JSONL/CSV/TSV file. */
+export async function openTextData(path: string, format?: TextFormat): Promise<OpenedData> {
+  const content = await readText(path);
+  const fmt = format ?? textFormat(path, content);
+  if (fmt === 'jsonl' && content.trimStart().startsWith('[')) {
+    throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
+  }
+  return {
+    path, format: fmt, unit: 'line', files: [path], features: undefined,
+    async read(sink, fields, signal) {
+      if (fmt === 'jsonl') readJsonl(content, sink, signal);
+      else await readDelimited(path, content, fmt, fields, sink, signal);
+    },
+  };
+}
+
+function readJsonl(content: string, into: RowSink, signal: AbortSignal | undefined): void {
+  const lines = content.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if ((i & 4095) === 0) throwIfAborted(signal);
+    const raw = lines[i]!.trim();
+    if (raw === '') continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch {
+      into.bad(i + 1, 'not valid JSON');
+      continue;
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      into.bad(i + 1, 'not a JSON object');
+      continue;
+    }
+    const record = obj as Record<string, unknown>;
+    into.row(i + 1, (f) => (Object.prototype.hasOwnProperty.call(record, f) ? record[f] : undefined));
+  }
+}
+
+async function readDelimited(
+  path: string, content: string, format: 'csv' | 'tsv', fields: readonly FieldFlag[], into: RowSink, signal: AbortSignal | undefined,
+): Promise<void> {
+  const parser = parseCsv(content, {
+    delimiter: format === 'csv' ? ',' : '\t',
+    quote: format === 'csv' ? '"' : false,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+  });
+  let header: string[] | undefined;
+  let prevEnd = 0;
+  let prevEmpty = 0;
+  let n = 0;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
+      if ((++n & 4095) === 0) throwIfAborted(signal);
+      const { record, info } = item;
+      // info.lines is where the record ends; it starts after the previous one and any blank lines.
+      const line = prevEnd + 1 + (info.empty_lines - prevEmpty);
+      prevEnd = info.lines;
+      prevEmpty = info.empty_lines;
+      if (!header) {
+        header = record.map((h) => h.trim());
+        for (const [f, flag] of fields) if (!header.includes(f)) throw new DataError(noColumn(path, f, flag, header).replace(': no column', ': the header has no column'));
+        continue;
+      }
+      if (record.length !== header.length) {
+        into.bad(line, `has ${record.length} fields, the header has ${header.length}${format === 'tsv' ? ' (TSV fields are split at every tab)' : ''}`);
+        continue;
+      }
+      const cols = header;
+      into.row(line, (f) => {
+        const i = cols.indexOf(f);
+        return i < 0 ? undefined : record[i];
+      });
+    }
+  } catch (e) {
+    if (e instanceof DataError || e instanceof CheckpointError) throw e;
+    const err = e as CsvError;
+    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+      // Where a record ends after a broken quote is unknown, so this is never skipped.
+      throw new DataError(`${path} line ${err.lines ?? '?'}: ${err.message.replace(/ at line \d+/, '')}; fix the quoting (a broken quote cannot be skipped: where its record ends is unknown)`);
+    }
+    throw e;
+  }
+  if (!header) throw new DataError(`${path}: empty (expected a header row naming the columns)`);
+}
