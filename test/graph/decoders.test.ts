@@ -240,7 +240,7 @@ test('decoder configs the graph cannot follow give one-line errors naming config
   }
 });
 
-test('ken eval --task causal-lm on text: PyTorch\'s token log-probabilities per line (tokenized, truncated at the model\'s positions) and perplexity', async () => {
+test('ken eval --task causal-lm on text: PyTorch\'s token log-probabilities per line (tokenized; lines past the model\'s positions read in strided windows) and perplexity', async () => {
   for (const name of ['gpt2-lm', 'llama-lm']) {
     const dir = join(DATA, name);
     const expected = JSON.parse(readFileSync(join(dir, 'expected-eval.json'), 'utf8')) as { lines: Line[]; truncated: number; perplexity: number; mean_nll: number; n_predicted_tokens: number };
@@ -249,7 +249,7 @@ test('ken eval --task causal-lm on text: PyTorch\'s token log-probabilities per 
     assert.equal(r.code, 0, r.stderr);
     const obj = JSON.parse(r.stdout) as { task: string; samples: number; graph: string; metrics: Record<string, number>; truncated: number };
     assert.deepEqual([obj.task, obj.samples, obj.graph], ['causal-lm', expected.lines.length, 'built']);
-    assert.equal(obj.truncated, expected.truncated, `${name}: lines cut to the model's positions`);
+    assert.equal(obj.truncated, expected.truncated, `${name}: lines read in more than one window`);
     assert.equal(obj.metrics['n_predicted_tokens'], expected.n_predicted_tokens);
     assert.ok(Math.abs(obj.metrics['perplexity']! - expected.perplexity) <= 1e-5 * expected.perplexity, `${name}: perplexity ${obj.metrics['perplexity']}, PyTorch ${expected.perplexity}`);
     const rows = readFileSync(outputs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { token_logprobs: number[] });

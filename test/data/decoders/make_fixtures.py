@@ -264,7 +264,7 @@ def encode(text, vocab, unk, bos, max_length):
 
 
 def eval_fixture(name, cfg, arch, sd, specials, bos, max_length, g, lengths):
-    """tokenizer.json, data.jsonl (texts) and expected-eval.json (what `ken eval --task causal-lm` must give)."""
+    """tokenizer.json, data.jsonl (texts) and expected-eval.json (what `ken eval --task causal-lm` must give, windows included)."""
     folder = os.path.join(HERE, name)
     tok, vocab = word_tokenizer(cfg['vocab_size'], specials, bos)
     with open(os.path.join(folder, 'tokenizer.json'), 'w') as f:
@@ -279,12 +279,31 @@ def eval_fixture(name, cfg, arch, sd, specials, bos, max_length, g, lengths):
     with open(os.path.join(folder, 'data.jsonl'), 'w') as f:
         for t in texts:
             f.write(json.dumps({'text': t}) + '\n')
-    lines = [encode(t, vocab, 0, bos, max_length) for t in texts]
-    alone = outputs_of(dict(cfg, architectures=[arch]), sd, arch, lines)
-    lps = [x for r in alone for x in r['token_logprobs']]
-    full = [len(encode(t, vocab, 0, bos, 10 ** 9)) for t in texts]
-    exp = {'lines': [{'ids': r['ids'], 'token_logprobs': r['token_logprobs']} for r in alone],
-           'truncated': sum(1 for a, b in zip(lines, full) if len(a) < b),
+    # `ken eval` reads a line longer than the model's positions in windows of max_length tokens every
+    # max_length // 2 (issue 10; the Hugging Face perplexity guide's strided windows): each window is
+    # scored alone and predicts the tokens after the previous window's end (the first: from token 1)
+    stride = max_length // 2
+    full = [encode(t, vocab, 0, bos, 10 ** 9) for t in texts]
+    pieces = []  # (line, begin, end, first target)
+    for line, ids in enumerate(full):
+        prev_end, begin = 0, 0
+        while begin < len(ids):
+            end = min(begin + max_length, len(ids))
+            first = max(prev_end, begin + 1)
+            if first < end:
+                pieces.append((line, begin, end, first))
+            prev_end = end
+            if end == len(ids):
+                break
+            begin += stride
+    scored = outputs_of(dict(cfg, architectures=[arch]), sd, arch, [full[l][b:e] for l, b, e, _ in pieces])
+    rows = [[None] * max(0, len(ids) - 1) for ids in full]
+    for (line, b, e, first), r in zip(pieces, scored):
+        for t in range(first, e):
+            rows[line][t - 1] = r['token_logprobs'][t - b - 1]
+    lps = [x for r in rows for x in r if x is not None]
+    exp = {'lines': [{'ids': ids, 'token_logprobs': r} for ids, r in zip(full, rows)],
+           'truncated': sum(1 for l in range(len(full)) if sum(1 for p in pieces if p[0] == l) > 1),
            'n_predicted_tokens': len(lps), 'mean_nll': -sum(lps) / len(lps), 'perplexity': math.exp(-sum(lps) / len(lps))}
     with open(os.path.join(folder, 'expected-eval.json'), 'w') as f:
         json.dump(exp, f, separators=(',', ':'))
