@@ -16,6 +16,7 @@ const albertGraph: FamilyGraph = {
     AlbertForTokenClassification: 'token-classification',
     AlbertForQuestionAnswering: 'question-answering',
   },
+  pretraining: { AlbertForMaskedLM: 'masked LM', AlbertForPreTraining: 'masked LM and sentence-order prediction' },
   tokenTypeIds: true,
   build(ctx) {
     const { g, config } = ctx;

@@ -69,6 +69,7 @@ const bertGraph: FamilyGraph = {
     BertForTokenClassification: 'token-classification',
     BertForQuestionAnswering: 'question-answering',
   },
+  pretraining: { BertForMaskedLM: 'masked LM', BertForPreTraining: 'masked LM and next-sentence prediction' },
   tokenTypeIds: true,
   build(ctx) {
     const hidden = bertEncoder(ctx, bertEmbeddings(ctx));

@@ -181,6 +181,7 @@ const debertaGraph: FamilyGraph = {
     DebertaV2ForTokenClassification: 'token-classification',
     DebertaV2ForQuestionAnswering: 'question-answering',
   },
+  pretraining: { DebertaV2ForMaskedLM: 'masked LM' },
   tokenTypeIds: (config) => config.int('type_vocab_size', 0) > 0,
   build(ctx) {
     const hidden = debertaEncoder(ctx);

@@ -19,6 +19,7 @@ const distilbertGraph: FamilyGraph = {
     DistilBertForTokenClassification: 'token-classification',
     DistilBertForQuestionAnswering: 'question-answering',
   },
+  pretraining: { DistilBertForMaskedLM: 'masked LM' },
   tokenTypeIds: false,
   build(ctx) {
     const { g, config, inputs } = ctx;
