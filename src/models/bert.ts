@@ -1,7 +1,7 @@
 // BERT (model_type bert): bert.* encoder, pooler; heads classifier / qa_outputs; pre-training head cls.*.
 import type { ModelFamily } from './types';
 import type { Value } from '../graph/builder';
-import { activation, additiveMask, embedding, layerNorm, linear, positions, selfAttention } from '../graph/nn';
+import { activation, additiveMask, embedding, layerNorm, linear, positions, residualLayerNorm, selfAttention } from '../graph/nn';
 import type { FamilyGraph, GraphContext, TaskOutputs } from '../graph/types';
 import { CheckpointError } from '../errors';
 import { firstToken, questionAnswering, sequenceClassification, tokenClassification } from './heads';
@@ -40,9 +40,11 @@ export function bertEncoder(ctx: GraphContext, hidden: Value, layers = ctx.base(
   for (let i = 0; i < n; i++) {
     const p = `${layers}.${i}`;
     const context = selfAttention(g, x, { q: `${p}.attention.self.query`, k: `${p}.attention.self.key`, v: `${p}.attention.self.value`, numHeads: heads, headDim: size / heads, maskBias });
-    const attn = layerNorm(g, g.op('Add', [linear(g, context, `${p}.attention.output.dense`), x]), `${p}.attention.output.LayerNorm`, eps);
+    const addNorm = (a: Value, b: Value, ln: string): Value =>
+      process.env['KEN_SKIPLN'] !== '0' ? residualLayerNorm(g, a, b, ln, eps) : layerNorm(g, g.op('Add', [a, b]), ln, eps);
+    const attn = addNorm(linear(g, context, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`);
     const inter = activation(g, linear(g, attn, `${p}.intermediate.dense`), act);
-    x = layerNorm(g, g.op('Add', [linear(g, inter, `${p}.output.dense`), attn]), `${p}.output.LayerNorm`, eps);
+    x = addNorm(linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`);
   }
   return x;
 }
