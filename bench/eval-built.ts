@@ -148,9 +148,9 @@ async function childOps(graph: 'built' | 'export', model: string, outDir: string
   return ops;
 }
 
-function spawnChild(args: string[], env: Record<string, string> = {}): { out: unknown; otherCores: number | undefined; wall: number } {
+function spawnChild(args: string[]): { out: unknown; otherCores: number | undefined; wall: number } {
   const watch = new CpuWatch();
-  const r = spawnSync(process.execPath, [join(__dirname, 'eval-built.js'), ...args], { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [join(__dirname, 'eval-built.js'), ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
   const cpu = watch.stop();
   if (r.status !== 0) throw new Error(`child ${args[1]} ${args[0]} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   return { out: JSON.parse(r.stdout), otherCores: cpu.otherCores, wall: cpu.wallSeconds };
@@ -196,12 +196,10 @@ export async function benchBuiltVsExport(opts: { layers?: number; log?: (s: stri
     const ops: Record<string, Record<string, number>> = {};
     for (const graph of ['export', 'built'] as const) ops[graph] = spawnChild(['--ops', graph, graph === 'built' ? pair.finetuned : onnx, graph === 'built' ? pair.finetuned : work]).out as Record<string, number>;
     const results: (ChildResult & { otherCores: number | undefined })[] = [];
-    const ab = process.env['BENCH_AB'] === '1';
-    const plan: ('built' | 'export' | 'before')[] = ab ? ['before', 'export', 'built', 'before', 'export', 'built'] : ['built', 'export', 'built', 'export'];
-    // each in a fresh process; without BENCH_AB twice each, the better kept (a busy machine)
-    for (const graph of plan) {
-      const r = spawnChild(['--child', graph === 'before' ? 'built' : graph, graph === 'export' ? onnx : pair.finetuned, samplesFile], graph === 'before' ? { KEN_MHA: '0', KEN_SKIPLN: '0' } : {});
-      results.push({ ...(r.out as ChildResult), graph: graph === 'before' ? ('before' as 'built') : (r.out as ChildResult).graph, otherCores: r.otherCores });
+    // built, export, built, export: each twice in fresh processes, the better kept (a busy machine)
+    for (const graph of ['built', 'export', 'built', 'export'] as const) {
+      const r = spawnChild(['--child', graph, graph === 'built' ? pair.finetuned : onnx, samplesFile]);
+      results.push({ ...(r.out as ChildResult), otherCores: r.otherCores });
     }
     const bestOf = (graph: string): ChildResult & { otherCores: number | undefined } =>
       results.filter((r) => r.graph === graph).reduce((a, b) => (b.seconds < a.seconds ? b : a));
@@ -213,11 +211,11 @@ export async function benchBuiltVsExport(opts: { layers?: number; log?: (s: stri
     for (let i = 0; i < SAMPLES; i++) if ((built.logits[2 * i]! >= built.logits[2 * i + 1]!) === (exp.logits[2 * i]! >= exp.logits[2 * i + 1]!)) agree++;
 
     const lines: string[] = [];
-    lines.push(`${SAMPLES} samples (${tokens} tokens), batch ${BATCH}, length-sorted, best of ${REPEATS} passes, best of 2 processes; CPU, onnxruntime-node default threads`);
+    lines.push(`${SAMPLES} samples (${tokens} tokens), batch ${BATCH}, length-sorted, best of ${REPEATS} passes in each of 2 processes per graph; CPU, onnxruntime-node default threads`);
     lines.push('| graph | open s | pass s | samples/s | RSS after open MiB | peak RSS MiB | other processes\' cores |');
     lines.push('|---|---|---|---|---|---|---|');
-    for (const r of ab ? [exp, bestOf('before'), built] : [exp, built]) {
-      lines.push(`| ${r.graph === 'built' ? 'built (src/graph)' : r.graph === 'export' ? 'export (torch.onnx.export)' : 'built, before MultiHeadAttention/SkipLayerNormalization'} | ${r.openSeconds.toFixed(2)} | ${r.seconds.toFixed(3)} | ${(SAMPLES / r.seconds).toFixed(1)} | ${(r.rssAfterOpen / MB).toFixed(0)} | ${(r.peakRss / MB).toFixed(0)} | ${r.otherCores?.toFixed(1) ?? '?'} |`);
+    for (const r of [exp, built]) {
+      lines.push(`| ${r.graph === 'built' ? 'built (src/graph)' : 'export (torch.onnx.export)'} | ${r.openSeconds.toFixed(2)} | ${r.seconds.toFixed(3)} | ${(SAMPLES / r.seconds).toFixed(1)} | ${(r.rssAfterOpen / MB).toFixed(0)} | ${(r.peakRss / MB).toFixed(0)} | ${r.otherCores?.toFixed(1) ?? '?'} |`);
     }
     const speed = exp.seconds / built.seconds;
     const rssLimit = weightBytes + 400 * MB;

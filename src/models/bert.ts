@@ -40,11 +40,9 @@ export function bertEncoder(ctx: GraphContext, hidden: Value, layers = ctx.base(
   for (let i = 0; i < n; i++) {
     const p = `${layers}.${i}`;
     const context = selfAttention(g, x, { q: `${p}.attention.self.query`, k: `${p}.attention.self.key`, v: `${p}.attention.self.value`, numHeads: heads, headDim: size / heads, maskBias });
-    const addNorm = (a: Value, b: Value, ln: string): Value =>
-      process.env['KEN_SKIPLN'] !== '0' ? residualLayerNorm(g, a, b, ln, eps) : layerNorm(g, g.op('Add', [a, b]), ln, eps);
-    const attn = addNorm(linear(g, context, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`);
+    const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`, eps);
     const inter = activation(g, linear(g, attn, `${p}.intermediate.dense`), act);
-    x = addNorm(linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`);
+    x = residualLayerNorm(g, linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`, eps);
   }
   return x;
 }
