@@ -3,12 +3,15 @@
 // token ids (bench/torch_bert.py, a plain-torch BERT), whose accuracy must equal ours.
 // KEN_PYTHON names the Python with torch (default python3); BENCH_REPEATS the timed passes (best kept);
 // BENCH_THREADS our session's intra-op threads (default onnxruntime's: one per physical core).
+// Then bench/eval-built.ts: the built graph against an ONNX export on the BERT-base-shaped model
+// (BENCH_BUILT=0 skips it; BENCH_SAMPLES its sample count).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeDataset, loadDataset, openClassifier, predict, type Classifier, type EncodedDataset } from '../src/eval';
 import { singleLabelMetrics } from '../src/eval/metrics';
+import { benchBuiltVsExport } from './eval-built';
 
 const ROOT = (() => {
   let d = __dirname;
@@ -17,7 +20,7 @@ const ROOT = (() => {
 })();
 const FT = join(ROOT, 'demo', 'debdesc-bert-mini', 'finetuned');
 const TEST = join(ROOT, 'demo', 'debdesc-bert-mini', 'test.jsonl');
-const WEIGHTS = join(ROOT, 'test', 'data', 'debdesc-bert-mini', 'finetuned', 'model.safetensors');
+const WEIGHTS = join(FT, 'model.safetensors');
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
 const BATCHES = [1, 8, 32, 128];
 
@@ -148,6 +151,10 @@ async function main(): Promise<void> {
     console.log('samples/s = samples / seconds for one pass over the test set; PyTorch times the forward pass on prepared tensors, ours includes building them.');
   } finally {
     await clf.close();
+  }
+  if (process.env['BENCH_BUILT'] !== '0') {
+    const built = await benchBuiltVsExport();
+    if (!built.ok) process.exitCode = 1;
   }
 }
 

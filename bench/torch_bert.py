@@ -56,7 +56,8 @@ class Bert:
         return F.linear(x, self.w[name + '.weight'], self.w[name + '.bias'])
 
     def norm(self, x, name):
-        return F.layer_norm(x, x.shape[-1:], self.w[name + '.weight'], self.w[name + '.bias'], self.eps)
+        w = self.w[name + '.weight']
+        return F.layer_norm(x, w.shape, w, self.w[name + '.bias'], self.eps)
 
     def __call__(self, ids, type_ids, mask):
         w = self.w

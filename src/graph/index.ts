@@ -11,8 +11,8 @@
  *   takes `overrides` (name -> stored bytes), written into the graph's bytes as raw data (onnxruntime
  *   1.30 takes in-memory external data only when every external file is in memory, which would copy
  *   the untouched weights too).
- * - nn.ts holds the layers families share (linear, layerNorm, activation per `hidden_act`, embedding,
- *   positions, additiveMask, selfAttention, tokenAt). Add a layer there when two families need it.
+ * - nn.ts holds the layers families share (linear, layerNorm, residualLayerNorm, activation per `hidden_act`,
+ *   embedding, positions, additiveMask, selfAttention, tokenAt). Add a layer there when two families need it.
  * - A family file (src/models/<family>.ts) adds its graph as the `graph` field of its ModelFamily, a
  *   `FamilyGraph` (types.ts):
  *     architectures  config.json `architectures` class -> Task (BertForSequenceClassification -> 'text-classification')
@@ -104,6 +104,12 @@ export function resolveTask(config: Readonly<Record<string, unknown>>, file: str
   }
   const base = family.graph.baseTasks ?? [];
   if (requested !== 'auto' && base.includes(requested)) return { task: requested, architecture: undefined };
+  const pretraining = archs.find((a) => family.graph.pretraining?.[a] !== undefined);
+  if (pretraining) {
+    // a base checkpoint with its pre-training head (BertForMaskedLM, ElectraForPreTraining): nothing to score it on
+    throw new CheckpointError(`${file}: architectures ${pretraining} is a pre-training checkpoint (${family.graph.pretraining![pretraining]}), which has no task head to evaluate; ` +
+      `the built ${family.id} graph evaluates ${heads.join(', ')}${base.length ? ` and a base model as ${base.join(', ')}` : ''}: evaluate the model fine-tuned from it`);
+  }
   if (requested === 'auto' && base.length === 1) return { task: base[0]!, architecture: undefined };
   const named = archs.length ? `architectures ${archs.join(', ')}` : 'no architectures';
   throw new CheckpointError(`${file}: ${named} has no built head for model_type "${String(config['model_type'])}" (built: ${heads.join(', ')}${base.length ? `; a base model as ${base.join(', ')}` : ''}); ${EXPORT_WORKS}`);

@@ -81,6 +81,11 @@ export interface FamilyGraph {
   readonly tokenTypeIds: boolean | ((config: ConfigReader) => boolean);
   /** Tasks a checkpoint without a known architecture (a bare base model) can be built for. */
   readonly baseTasks?: readonly Task[];
+  /**
+   * Pre-training `architectures` classes of the family (a base checkpoint with its MLM/RTD head), with what
+   * they were trained for ('masked LM'): they have no task head, and resolveTask says so.
+   */
+  readonly pretraining?: Readonly<Record<string, string>>;
   /** Builds the model and its head for `ctx.task`; the heads in src/models/heads.ts do the head part. */
   build(ctx: GraphContext): TaskOutputs;
 }

@@ -2,7 +2,7 @@
 // heads classifier, qa_outputs; pre-training heads predictions.*, sop_classifier.*.
 import type { ModelFamily } from './types';
 import type { FamilyGraph } from '../graph/types';
-import { activation, additiveMask, layerNorm, linear, selfAttention } from '../graph/nn';
+import { activation, additiveMask, linear, residualLayerNorm, selfAttention } from '../graph/nn';
 import { CheckpointError } from '../errors';
 import { bertEmbeddings, bertPooler, encoderTokenHeads, noHead } from './bert';
 import { sequenceClassification } from './heads';
@@ -16,6 +16,7 @@ const albertGraph: FamilyGraph = {
     AlbertForTokenClassification: 'token-classification',
     AlbertForQuestionAnswering: 'question-answering',
   },
+  pretraining: { AlbertForMaskedLM: 'masked LM', AlbertForPreTraining: 'masked LM and sentence-order prediction' },
   tokenTypeIds: true,
   build(ctx) {
     const { g, config } = ctx;
@@ -38,9 +39,9 @@ const albertGraph: FamilyGraph = {
         // the same weights serve every layer of a group
         const p = ctx.base(`encoder.albert_layer_groups.${group}.albert_layers.${j}`);
         const context = selfAttention(g, x, { q: `${p}.attention.query`, k: `${p}.attention.key`, v: `${p}.attention.value`, numHeads: heads, headDim: size / heads, maskBias });
-        const attn = layerNorm(g, g.op('Add', [x, linear(g, context, `${p}.attention.dense`)]), `${p}.attention.LayerNorm`, eps);
+        const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.dense`), x, `${p}.attention.LayerNorm`, eps);
         const ffn = linear(g, activation(g, linear(g, attn, `${p}.ffn`), act), `${p}.ffn_output`);
-        x = layerNorm(g, g.op('Add', [ffn, attn]), `${p}.full_layer_layer_norm`, eps);
+        x = residualLayerNorm(g, ffn, attn, `${p}.full_layer_layer_norm`, eps);
       }
     }
     if (ctx.task === 'text-classification') return sequenceClassification(ctx, bertPooler(ctx, x, ctx.base('pooler')));

@@ -1,7 +1,7 @@
 // BERT (model_type bert): bert.* encoder, pooler; heads classifier / qa_outputs; pre-training head cls.*.
 import type { ModelFamily } from './types';
 import type { Value } from '../graph/builder';
-import { activation, additiveMask, embedding, layerNorm, linear, positions, selfAttention } from '../graph/nn';
+import { activation, additiveMask, embedding, layerNorm, linear, positions, residualLayerNorm, selfAttention } from '../graph/nn';
 import type { FamilyGraph, GraphContext, TaskOutputs } from '../graph/types';
 import { CheckpointError } from '../errors';
 import { firstToken, questionAnswering, sequenceClassification, tokenClassification } from './heads';
@@ -40,9 +40,9 @@ export function bertEncoder(ctx: GraphContext, hidden: Value, layers = ctx.base(
   for (let i = 0; i < n; i++) {
     const p = `${layers}.${i}`;
     const context = selfAttention(g, x, { q: `${p}.attention.self.query`, k: `${p}.attention.self.key`, v: `${p}.attention.self.value`, numHeads: heads, headDim: size / heads, maskBias });
-    const attn = layerNorm(g, g.op('Add', [linear(g, context, `${p}.attention.output.dense`), x]), `${p}.attention.output.LayerNorm`, eps);
+    const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`, eps);
     const inter = activation(g, linear(g, attn, `${p}.intermediate.dense`), act);
-    x = layerNorm(g, g.op('Add', [linear(g, inter, `${p}.output.dense`), attn]), `${p}.output.LayerNorm`, eps);
+    x = residualLayerNorm(g, linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`, eps);
   }
   return x;
 }
@@ -69,6 +69,7 @@ const bertGraph: FamilyGraph = {
     BertForTokenClassification: 'token-classification',
     BertForQuestionAnswering: 'question-answering',
   },
+  pretraining: { BertForMaskedLM: 'masked LM', BertForPreTraining: 'masked LM and next-sentence prediction' },
   tokenTypeIds: true,
   build(ctx) {
     const hidden = bertEncoder(ctx, bertEmbeddings(ctx));

@@ -3,7 +3,7 @@
 // mask_predictions.* (v3's replaced-token detection) and lm_predictions.* (MLM).
 import { CheckpointError } from '../errors';
 import type { GraphBuilder, Value } from '../graph/builder';
-import { activation, additiveMask, embedding, layerNorm, linear, positions } from '../graph/nn';
+import { activation, additiveMask, embedding, layerNorm, linear, positions, residualLayerNorm } from '../graph/nn';
 import type { ConfigReader, FamilyGraph, GraphContext } from '../graph/types';
 import { ONNX_TYPE } from '../formats/onnx-write';
 import { firstToken, questionAnswering, sequenceClassification, tokenClassification } from './heads';
@@ -152,9 +152,9 @@ function debertaEncoder(ctx: GraphContext): Value {
     }
     const probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 }, { hint: 'probs' });
     const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.i64([0, 0, n * d])], undefined, { hint: 'context' });
-    const attn = layerNorm(g, g.op('Add', [linear(g, context, `${p}.attention.output.dense`), h]), `${p}.attention.output.LayerNorm`, eps);
+    const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.output.dense`), h, `${p}.attention.output.LayerNorm`, eps);
     const inter = activation(g, linear(g, attn, `${p}.intermediate.dense`), act);
-    let out = layerNorm(g, g.op('Add', [linear(g, inter, `${p}.output.dense`), attn]), `${p}.output.LayerNorm`, eps);
+    let out = residualLayerNorm(g, linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`, eps);
     if (i === 0 && config.int('conv_kernel_size', 0) > 0) out = convLayer(ctx, embedded, out, mask, eps);
     h = out;
   }
@@ -181,6 +181,7 @@ const debertaGraph: FamilyGraph = {
     DebertaV2ForTokenClassification: 'token-classification',
     DebertaV2ForQuestionAnswering: 'question-answering',
   },
+  pretraining: { DebertaV2ForMaskedLM: 'masked LM' },
   tokenTypeIds: (config) => config.int('type_vocab_size', 0) > 0,
   build(ctx) {
     const hidden = debertaEncoder(ctx);

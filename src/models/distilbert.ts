@@ -2,7 +2,7 @@
 // classifier, qa_outputs; pre-training head vocab_transform / vocab_layer_norm / vocab_projector.
 import type { ModelFamily } from './types';
 import type { FamilyGraph } from '../graph/types';
-import { activation, additiveMask, embedding, layerNorm, linear, positions, selfAttention } from '../graph/nn';
+import { activation, additiveMask, embedding, layerNorm, linear, positions, residualLayerNorm, selfAttention } from '../graph/nn';
 import { CheckpointError } from '../errors';
 import { encoderTokenHeads, noHead } from './bert';
 import { firstToken, sequenceClassification } from './heads';
@@ -19,6 +19,7 @@ const distilbertGraph: FamilyGraph = {
     DistilBertForTokenClassification: 'token-classification',
     DistilBertForQuestionAnswering: 'question-answering',
   },
+  pretraining: { DistilBertForMaskedLM: 'masked LM' },
   tokenTypeIds: false,
   build(ctx) {
     const { g, config, inputs } = ctx;
@@ -34,9 +35,9 @@ const distilbertGraph: FamilyGraph = {
     for (let i = 0; i < config.int('n_layers'); i++) {
       const p = ctx.base(`transformer.layer.${i}`);
       const context = selfAttention(g, x, { q: `${p}.attention.q_lin`, k: `${p}.attention.k_lin`, v: `${p}.attention.v_lin`, numHeads: heads, headDim: dim / heads, maskBias });
-      const sa = layerNorm(g, g.op('Add', [linear(g, context, `${p}.attention.out_lin`), x]), `${p}.sa_layer_norm`, DISTILBERT_EPS);
+      const sa = residualLayerNorm(g, linear(g, context, `${p}.attention.out_lin`), x, `${p}.sa_layer_norm`, DISTILBERT_EPS);
       const ffn = linear(g, activation(g, linear(g, sa, `${p}.ffn.lin1`), act, `${config.file} activation`), `${p}.ffn.lin2`);
-      x = layerNorm(g, g.op('Add', [ffn, sa]), `${p}.output_layer_norm`, DISTILBERT_EPS);
+      x = residualLayerNorm(g, ffn, sa, `${p}.output_layer_norm`, DISTILBERT_EPS);
     }
     if (ctx.task === 'text-classification') {
       // pre_classifier -> ReLU -> classifier on the first token

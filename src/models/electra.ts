@@ -15,6 +15,7 @@ const electraGraph: FamilyGraph = {
     ElectraForTokenClassification: 'token-classification',
     ElectraForQuestionAnswering: 'question-answering',
   },
+  pretraining: { ElectraForPreTraining: 'replaced-token detection', ElectraForMaskedLM: 'masked LM, the generator' },
   tokenTypeIds: true,
   build(ctx) {
     const { g } = ctx;

@@ -32,6 +32,7 @@ const robertaGraph: FamilyGraph = {
     XLMRobertaForTokenClassification: 'token-classification',
     XLMRobertaForQuestionAnswering: 'question-answering',
   },
+  pretraining: { RobertaForMaskedLM: 'masked LM', XLMRobertaForMaskedLM: 'masked LM' },
   // token_type_ids are never fed: Hugging Face uses its all-zero buffer (RoBERTa's tokenizers give none)
   tokenTypeIds: false,
   build(ctx) {
