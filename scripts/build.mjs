@@ -24,6 +24,7 @@ const nodeEntries = {
   cli: 'src/cli/bin.ts',
   worker: 'src/ken/worker.ts',
   'job-worker': 'src/jobs/worker.ts',
+  'tokenize-worker': 'src/eval/tokenize-worker.ts',
 };
 if (existsSync(join(root, 'src/extension/extension.ts'))) nodeEntries.extension = 'src/extension/extension.ts';
 const testEntries = {};

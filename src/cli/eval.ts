@@ -36,7 +36,7 @@ export const evalCommand: Command = {
         skipBadLines: values['skip-bad-lines'] === true,
         signal: io.signal,
       });
-      const encoded = encodeDataset(classifier.tokenizer, data, io.signal);
+      const encoded = await encodeDataset(classifier.tokenizer, data, { signal: io.signal });
       const bar = progressBar('eval', 'samples', io.progress);
       let result: EvalResult;
       try {

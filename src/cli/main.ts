@@ -1,6 +1,6 @@
 // The `ken` command. Exit codes: 0 success, 1 bad input (one-line message), 2 usage, 130 interrupted.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CancelledError, CheckpointError, DataError, UsageError, oneLine } from '../errors';
+import { UsageError, describeError, oneLine } from '../errors';
 import { VERSION } from '../version';
 import { commands } from './commands';
 
@@ -58,20 +58,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     await cmd.run(parsed as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`ken ${name}: ${oneLine(e)}\nusage: ${cmd.usage}\n`);
-      return 2;
-    }
-    if (e instanceof CancelledError) {
+    // Every thrown error ends here: one line (usage adds the usage line), the exit code of its kind.
+    const d = describeError(e);
+    if (d.kind === 'usage') {
+      io.err(`ken ${name}: ${d.message}\nusage: ${cmd.usage}\n`);
+    } else if (d.kind === 'cancelled') {
       io.err(`ken ${name}: cancelled; nothing was written\n`);
-      return 130;
+    } else {
+      io.err(`ken ${name}: ${d.message}\n`);
+      if (d.kind === 'internal' && process.env['KEN_DEBUG']) io.err(`${e instanceof Error ? e.stack ?? '' : ''}\n`);
     }
-    if (e instanceof CheckpointError || e instanceof DataError) {
-      io.err(`ken ${name}: ${oneLine(e)}\n`);
-      return 1;
-    }
-    io.err(`ken ${name}: ${oneLine(e)}${process.env['KEN_DEBUG'] ? `\n${(e as Error).stack ?? ''}` : ''}\n`);
-    return 1;
+    return d.exitCode;
   }
 }
 
@@ -96,7 +93,7 @@ export function runCli(): void {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`ken: ${oneLine(e)}\n`);
+      process.stderr.write(`ken: ${describeError(e).message}\n`);
       process.exitCode = 1;
     },
   );

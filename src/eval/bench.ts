@@ -5,7 +5,8 @@ import type { EvalResult } from '../report/report';
 import { openClassifier } from './classifier';
 import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
-import { encodeDataset, type EncodedDataset } from './tokenize';
+import type { EncodedDataset } from './tokenize';
+import { encodeDataset } from './tokenize-pool';
 
 export interface EvalSpec {
   /** The labelled data set: .jsonl, .csv or .tsv. */
@@ -37,7 +38,7 @@ export class EvalBench {
         skipBadLines: spec.skipBadLines ?? false,
         signal,
       });
-      return new EvalBench(probe.folder, spec, dataset, encodeDataset(probe.tokenizer, dataset, signal));
+      return new EvalBench(probe.folder, spec, dataset, await encodeDataset(probe.tokenizer, dataset, { signal }));
     } finally {
       await probe.close();
     }

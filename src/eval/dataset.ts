@@ -1,10 +1,10 @@
 // Labelled data sets for evaluation: JSONL, CSV or TSV with a header row, one text or a text pair
 // per sample, labels as names (the model's id2label) or integer ids. A line that cannot be used is a
 // one-line DataError naming the file and line, or, when asked, skipped and counted.
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { CheckpointError, DataError, UsageError, throwIfAborted } from '../errors';
+import { readRegularFile } from '../formats/input';
 
 export type DataFormat = 'jsonl' | 'csv' | 'tsv';
 
@@ -44,6 +44,8 @@ export interface DatasetOptions {
 }
 
 const KEPT_REASONS = 5;
+/** Data sets above this are refused before they are read (a JavaScript string holds at most ~512 MB). */
+const MAX_DATA_BYTES = 256 * 1024 * 1024;
 
 /** The format a file's extension names; otherwise sniffed from its first line. */
 export function dataFormat(path: string, content: string): DataFormat {
@@ -52,7 +54,7 @@ export function dataFormat(path: string, content: string): DataFormat {
   if (ext === '.csv') return 'csv';
   if (ext === '.tsv' || ext === '.tab') return 'tsv';
   const first = content.trimStart().split('\n', 1)[0] ?? '';
-  if (first.startsWith('{')) return 'jsonl';
+  if (first.startsWith('{') || first.startsWith('[')) return 'jsonl';
   return first.includes('\t') ? 'tsv' : 'csv';
 }
 
@@ -93,8 +95,9 @@ export async function loadDataset(path: string, opts: DatasetOptions): Promise<D
   const labelField = opts.labelField ?? 'label';
   let content: string;
   try {
-    content = await readFile(path, 'utf8');
+    content = (await readRegularFile(path, MAX_DATA_BYTES)).toString('utf8');
   } catch (e) {
+    if (e instanceof CheckpointError) throw new DataError(e.message);
     const code = (e as NodeJS.ErrnoException).code;
     throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a data file' : `cannot read (${code ?? 'error'})`}`);
   }
@@ -135,7 +138,7 @@ export async function loadDataset(path: string, opts: DatasetOptions): Promise<D
     },
   };
 
-  if (format === 'jsonl' && content.trimStart().startsWith('[')) {
+  if (looksLikeJsonArray(content)) {
     throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
   }
   if (format === 'jsonl') readJsonl(content, collector, opts.signal);
@@ -149,6 +152,18 @@ export async function loadDataset(path: string, opts: DatasetOptions): Promise<D
     throw new DataError(`${path}: no usable samples${data.skipped ? ` (${data.skipped} bad lines skipped; first: ${data.skippedReasons[0]})` : ''}`);
   }
   return data;
+}
+
+/** A whole file that is one JSON array (of records): never sent to the CSV parser, whatever its extension. */
+function looksLikeJsonArray(content: string): boolean {
+  const t = content.trim();
+  if (!t.startsWith('[') || !t.endsWith(']')) return false;
+  if (/^\[\s*(\{|\[|\]$)/.test(t)) return true;
+  try {
+    return Array.isArray(JSON.parse(t));
+  } catch {
+    return false;
+  }
 }
 
 function readJsonl(content: string, into: Collector, signal: AbortSignal | undefined): void {

@@ -5,7 +5,8 @@ import type { EvalResult } from '../report/report';
 import type { Classifier } from './classifier';
 import type { Dataset } from './dataset';
 import { classificationMetrics } from './metrics';
-import { encodeDataset, type EncodedDataset } from './tokenize';
+import type { EncodedDataset } from './tokenize';
+import { encodeDataset } from './tokenize-pool';
 
 export interface EvalProgress {
   done: number;
@@ -61,7 +62,7 @@ export async function evaluate(classifier: Classifier, data: Dataset | EncodedDa
   if (data.labels.length !== classifier.labels.length || data.labels.some((l, i) => l !== classifier.labels[i])) {
     throw new CheckpointError(`${classifier.model}: its labels (${classifier.labels.join(', ')}) differ from those ${data.path} was read with (${data.labels.join(', ')})`);
   }
-  const encoded = isEncoded(data) ? data : encodeDataset(classifier.tokenizer, data, opts.signal);
+  const encoded = isEncoded(data) ? data : await encodeDataset(classifier.tokenizer, data, { signal: opts.signal });
   const predicted = await predict(classifier, encoded, opts);
   const metrics = classificationMetrics(encoded.samples.map((s) => s.label), predicted, encoded.labels);
   const result: EvalResult = {

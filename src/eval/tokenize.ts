@@ -2,10 +2,11 @@
 // @huggingface/tokenizers (pure JS, offline), plus the truncation that library does not do:
 // tokenize without special tokens, cut to the model's maximum length the way the Rust `tokenizers`
 // crate does (longest-first for pairs), then apply the post-processor's template.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { CheckpointError, throwIfAborted } from '../errors';
+import { CheckpointError } from '../errors';
+import { readJsonFile } from '../formats/input';
+import { configSchema, tokenizerConfigSchema, tokenizerJsonSchema } from '../formats/schemas';
 import type { Dataset } from './dataset';
 
 export type TruncationStrategy = 'LongestFirst' | 'OnlyFirst' | 'OnlySecond';
@@ -20,6 +21,8 @@ export interface Truncation {
 export interface EncodedText {
   ids: Int32Array;
   typeIds: Uint8Array;
+  /** The data line it came from (1-based), for messages. */
+  line?: number;
 }
 
 /** A sample ready for the model: token ids, token type ids, and its class id. */
@@ -39,25 +42,13 @@ export interface EncodedDataset {
   truncated: number;
 }
 
+/** Texts are cut to maxLength * CHARS_PER_TOKEN characters (at least MIN_CHARS, at most MAX_CHARS_CAP) before tokenizing. */
+const CHARS_PER_TOKEN = 256;
+const MIN_CHARS = 4096;
+const MAX_CHARS_CAP = 16 * 1024 * 1024;
+
 /** Above this, tokenizer_config's model_max_length is transformers' "no limit" sentinel. */
 const NO_LIMIT = 1_000_000;
-
-async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'cannot read'}${required ? ' (save the tokenizer with tokenizer.save_pretrained(dir); only fast tokenizers write tokenizer.json)' : ''}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch {
-    throw new CheckpointError(`${path}: not valid JSON`);
-  }
-}
 
 function positiveInt(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
@@ -122,13 +113,21 @@ export class ModelTokenizer {
   private readonly specialSingle: number;
   private readonly specialPair: number;
 
+  /** Ids this tokenizer gives are below this (its largest id + 1). */
+  readonly vocabSize: number;
+  /** Texts longer than this are cut (from the end truncation drops) before they are tokenized. */
+  readonly maxChars: number;
+
   constructor(
     private readonly tokenizer: Tokenizer,
     tokenizerJson: Record<string, unknown>,
     tokenizerConfig: Record<string, unknown> | undefined,
     config: Record<string, unknown> | undefined,
+    /** Where it was read from: the worker that tokenizes a data set opens it again from this. */
+    readonly source: TokenizerSource = { file: '(in memory)', json: tokenizerJson, tokenizerConfig, config },
   ) {
     this.truncation = truncationOf(tokenizerJson, tokenizerConfig, config);
+    this.maxChars = Math.min(MAX_CHARS_CAP, Math.max(MIN_CHARS, this.truncation.maxLength * CHARS_PER_TOKEN));
     // The same lookup as the library's encode(): added tokens, then the model's vocabulary, else unknown.
     this.ids = new Map(tokenizer.model?.tokens_to_ids ?? []);
     for (const [id, added] of tokenizer.get_added_tokens_decoder()) this.ids.set(added.content, id);
@@ -140,6 +139,9 @@ export class ModelTokenizer {
       ?? (typeof padding?.['pad_id'] === 'number' ? padding['pad_id'] : undefined)
       ?? (typeof config?.['pad_token_id'] === 'number' ? config['pad_token_id'] : undefined)
       ?? 0;
+    let top = this.unkId;
+    for (const id of this.ids.values()) if (id > top) top = id;
+    this.vocabSize = top + 1;
     this.specialSingle = this.template([], null).tokens.length;
     this.specialPair = this.template([], []).tokens.length;
     if (this.truncation.maxLength <= this.specialPair) {
@@ -160,17 +162,36 @@ export class ModelTokenizer {
 
   /** Token ids and type ids for a text (or pair), cut to the maximum length. */
   encode(text: string, pair?: string): EncodedText & { truncated: boolean } {
-    const a = this.tokenizer.tokenize(text);
-    const b = pair === undefined ? null : this.tokenizer.tokenize(pair);
+    const ca = this.cut(text);
+    const cb = pair === undefined ? undefined : this.cut(pair);
+    const a = this.tokenizer.tokenize(ca);
+    const b = cb === undefined ? null : this.tokenizer.tokenize(cb);
     const budget = this.truncation.maxLength - (b ? this.specialPair : this.specialSingle);
     const [ta, tb] = truncateTokens(a, b, budget, this.truncation);
-    const truncated = ta.length !== a.length || (b !== null && tb!.length !== b.length);
+    const truncated = ta.length !== a.length || (b !== null && tb!.length !== b.length) || ca !== text || cb !== pair;
     const { tokens, typeIds } = this.template(ta, tb);
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.ids.get(tokens[i]!) ?? this.unkId;
     const types = new Uint8Array(tokens.length);
     if (typeIds) types.set(typeIds);
     return { ids, typeIds: types, truncated };
+  }
+
+  /**
+   * A text cut to maxChars characters on the side truncation keeps (a 50 MB line is never tokenized
+   * whole). maxChars allows CHARS_PER_TOKEN characters per token of the maximum length, far more than
+   * any real text needs, so the kept tokens are the same as the whole text's.
+   */
+  private cut(text: string): string {
+    if (text.length <= this.maxChars) return text;
+    if (this.truncation.direction === 'Right') {
+      let end = this.maxChars;
+      if (/[\ud800-\udbff]/.test(text[end - 1]!)) end--; // never split a surrogate pair
+      return text.slice(0, end);
+    }
+    let start = text.length - this.maxChars;
+    if (/[\udc00-\udfff]/.test(text[start]!)) start++;
+    return text.slice(start);
   }
 
   /** The library's own encoding (no truncation), for cross-checks. */
@@ -184,30 +205,48 @@ export class ModelTokenizer {
   }
 }
 
-/** Opens the tokenizer of a Hugging Face folder: tokenizer.json (+ tokenizer_config.json, config.json). */
-export async function loadTokenizer(dir: string): Promise<ModelTokenizer> {
-  const file = join(dir, 'tokenizer.json');
-  const json = (await readJson(file, true))!;
-  const tokenizerConfig = await readJson(join(dir, 'tokenizer_config.json'), false);
-  const config = await readJson(join(dir, 'config.json'), false);
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = new Tokenizer(json, tokenizerConfig ?? {});
-  } catch (e) {
-    throw new CheckpointError(`${file}: cannot be used (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-  }
-  if (!tokenizer.model) throw new CheckpointError(`${file}: has no tokenizer model`);
-  return new ModelTokenizer(tokenizer, json, tokenizerConfig, config);
+/** What a tokenizer is built from: tokenizer.json, tokenizer_config.json and config.json, checked. */
+export interface TokenizerSource {
+  file: string;
+  json: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown> | undefined;
+  config: Record<string, unknown> | undefined;
 }
 
-/** Tokenizes every sample once; the result serves any model that shares the tokenizer. */
-export function encodeDataset(tokenizer: ModelTokenizer, data: Dataset, signal?: AbortSignal): EncodedDataset {
+/** Builds a tokenizer from checked documents; a library failure is one line naming the file. */
+export function tokenizerFrom(source: TokenizerSource): ModelTokenizer {
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(source.json, source.tokenizerConfig ?? {});
+  } catch (e) {
+    throw new CheckpointError(`${source.file}: cannot be used (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+  if (!tokenizer.model) throw new CheckpointError(`${source.file}: has no tokenizer model`);
+  try {
+    return new ModelTokenizer(tokenizer, source.json, source.tokenizerConfig, source.config, source);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CheckpointError(`${source.file}: ${e.message.replace(/^tokenizer: /, '')}`);
+    throw new CheckpointError(`${source.file}: cannot be used (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+}
+
+/** Opens the tokenizer of a Hugging Face folder: tokenizer.json (+ tokenizer_config.json, config.json), each checked by its schema. */
+export async function loadTokenizer(dir: string): Promise<ModelTokenizer> {
+  const file = join(dir, 'tokenizer.json');
+  const json = (await readJsonFile(file, tokenizerJsonSchema, { missingHint: '(save the tokenizer with tokenizer.save_pretrained(dir); only fast tokenizers write tokenizer.json)' }))!;
+  const tokenizerConfig = await readJsonFile(join(dir, 'tokenizer_config.json'), tokenizerConfigSchema, { optional: true });
+  const config = await readJsonFile(join(dir, 'config.json'), configSchema, { optional: true });
+  return tokenizerFrom({ file, json, tokenizerConfig, config });
+}
+
+/** Encodes samples in order; `onLine` is told each sample's index before it is tokenized. */
+export function encodeSamples(tokenizer: ModelTokenizer, data: Pick<Dataset, 'path' | 'labels' | 'samples' | 'skipped'>, onLine?: (i: number) => void): EncodedDataset {
   let truncated = 0;
   const samples: EncodedSample[] = data.samples.map((s, i) => {
-    if ((i & 255) === 0) throwIfAborted(signal);
+    onLine?.(i);
     const e = tokenizer.encode(s.text, s.pair);
     if (e.truncated) truncated++;
-    return { ids: e.ids, typeIds: e.typeIds, label: s.label };
+    return { ids: e.ids, typeIds: e.typeIds, label: s.label, line: s.line };
   });
   return { path: data.path, labels: data.labels, samples, skipped: data.skipped, padId: tokenizer.padId, maxLength: tokenizer.maxLength, truncated };
 }

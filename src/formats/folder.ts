@@ -1,8 +1,10 @@
 // A model as users have it: a Hugging Face folder (config.json + model.safetensors, or shards with
 // model.safetensors.index.json, and/or model.onnx), or a single .safetensors / .onnx file.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
+import { readJsonFile } from './input';
+import { configSchema, shardIndexSchema } from './schemas';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 import { readOnnxModel, type OnnxModel } from './onnx';
 
@@ -29,6 +31,9 @@ export interface ModelFolder {
 
 const AUX = /^(config\.json|generation_config\.json|special_tokens_map\.json|added_tokens\.json|preprocessor_config\.json|tokenizer[\w.-]*\.json|tokenizer\.model|vocab[\w.-]*|merges\.txt|spiece\.model|sentencepiece[\w.-]*\.model)$/;
 
+/** KEN's own output file, never a weight shard of a model. */
+const SUBNETWORK_NAME = 'ken-subnetwork.safetensors';
+
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
 
 async function isDir(p: string): Promise<boolean | undefined> {
@@ -44,22 +49,17 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
   let indexFile: string | undefined;
   if (names.includes('model.safetensors.index.json')) {
     indexFile = join(dir, 'model.safetensors.index.json');
-    let index: { weight_map?: Record<string, string> };
-    try {
-      index = JSON.parse(await readFile(indexFile, 'utf8')) as typeof index;
-    } catch {
-      throw new CheckpointError(`${indexFile}: not a JSON index`);
-    }
-    if (!index.weight_map || typeof index.weight_map !== 'object') throw new CheckpointError(`${indexFile}: has no weight_map`);
+    const index = (await readJsonFile(indexFile, shardIndexSchema))!;
     files = [...new Set(Object.values(index.weight_map))];
     for (const f of files) {
-      if (typeof f !== 'string' || basename(f) !== f) throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
+      if (basename(f) !== f || f === '.' || f === '..') throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
+      if (f === SUBNETWORK_NAME) throw new CheckpointError(`${indexFile}: names ${SUBNETWORK_NAME} as a shard, the name of KEN's own output; rename that shard`);
       if (!names.includes(f)) throw new CheckpointError(`${indexFile}: shard ${f} is missing`);
     }
   } else if (names.includes('model.safetensors')) {
     files = ['model.safetensors'];
   } else {
-    files = names.filter((n) => n.endsWith('.safetensors') && n !== 'ken-subnetwork.safetensors');
+    files = names.filter((n) => n.endsWith('.safetensors') && n !== SUBNETWORK_NAME);
     if (files.length > 1) {
       throw new CheckpointError(`${dir}: holds several .safetensors files (${files.slice(0, 4).join(', ')}) and no model.safetensors.index.json; name the ${role} file`);
     }
@@ -106,13 +106,7 @@ export async function openModel(path: string, role: string): Promise<ModelFolder
     throw new CheckpointError(`${path}: no model found (${role}); looked for ${LOOKED_FOR}`);
   }
   let config: Record<string, unknown> | undefined;
-  if (names.includes('config.json')) {
-    try {
-      config = JSON.parse(await readFile(join(abs, 'config.json'), 'utf8')) as Record<string, unknown>;
-    } catch {
-      throw new CheckpointError(`${join(abs, 'config.json')}: not valid JSON`);
-    }
-  }
+  if (names.includes('config.json')) config = await readJsonFile(join(abs, 'config.json'), configSchema);
   const auxFiles = names.filter((n) => AUX.test(n));
   return { path: abs, dir: abs, safetensors, onnx, auxFiles, config };
 }

@@ -3,7 +3,7 @@
 // base values where KEN reset them and the kept fine-tuned values where it kept them.
 import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CheckpointError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { readEntry, readMask, readSubnetwork, type Hole, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
@@ -25,10 +25,16 @@ export interface RestoreResult {
   seconds: number;
 }
 
-function findBase(base: ModelFolder, t: SubnetworkTensor): TensorView {
+/** The base model's tensors by format and name, looked up once (a subnetwork may name thousands). */
+function baseViews(base: ModelFolder): Map<string, TensorView> {
+  const views = new Map<string, TensorView>();
+  for (const v of [...safetensorsViews(base), ...onnxViews(base)]) views.set(`${v.format}:${v.name}`, v);
+  return views;
+}
+
+function findBase(base: ModelFolder, views: ReadonlyMap<string, TensorView>, t: SubnetworkTensor): TensorView {
   const want = t.base!;
-  const views = want.format === 'safetensors' ? safetensorsViews(base) : onnxViews(base);
-  const v = views.find((x) => x.name === want.name);
+  const v = views.get(`${want.format}:${want.name}`);
   if (!v) {
     throw new CheckpointError(`base ${base.path} has no ${want.format} tensor ${want.name} (needed for ${t.name}); restore needs the base the subnetwork was pruned against`);
   }
@@ -36,10 +42,10 @@ function findBase(base: ModelFolder, t: SubnetworkTensor): TensorView {
 }
 
 /** The pruned tensor in KEN layout: base values, with the kept fine-tuned values put back. */
-async function rebuildTensor(sub: Subnetwork, base: ModelFolder, t: SubnetworkTensor): Promise<Uint8Array> {
+async function rebuildTensor(sub: Subnetwork, base: ModelFolder, views: ReadonlyMap<string, TensorView>, t: SubnetworkTensor): Promise<Uint8Array> {
   if (t.layout === 'whole') return readEntry(sub, `whole:${t.name}`);
-  // fingerprints were checked before anything was written
-  const view = findBase(base, t);
+  // fingerprints, shapes and dtypes were checked before anything was written
+  const view = findBase(base, views, t);
   const shape = kenShape(view);
   if (shape.join(',') !== t.shape.join(',')) throw new CheckpointError(`base tensor ${view.name} has shape ${JSON.stringify(shape)}, the subnetwork expects ${JSON.stringify(t.shape)}`);
   if (!isFloatDType(t.dtype) || !isFloatDType(view.dtype)) throw new CheckpointError(`tensor ${t.name}: unsupported dtype`);
@@ -65,24 +71,22 @@ function holeBytes(kenBytes: Uint8Array, t: SubnetworkTensor, hole: Hole): Uint8
   return bytes;
 }
 
-function safeRelative(p: string): boolean {
-  return !isAbsolute(p) && !normalize(p).split(/[\\/]/).includes('..');
-}
-
 export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
+  // readSubnetwork checks the metadata (schema, entries, paths, hole maps) before anything is used
   const sub = await readSubnetwork(req.subnetwork);
   const base = await openModel(req.base, 'base');
   const out = await checkOutput(req.out, [base]);
   const byName = new Map(sub.meta.tensors.map((t) => [t.name, t]));
-  for (const f of sub.meta.files) {
-    if (!safeRelative(f.path)) throw new CheckpointError(`${req.subnetwork}: file entry ${JSON.stringify(f.path)} leaves the output folder`);
-    for (const h of f.holes) if (!byName.has(h.tensor)) throw new CheckpointError(`${req.subnetwork}: file ${f.path} needs tensor ${h.tensor}, which it does not hold`);
-  }
+  const views = baseViews(base);
   // Check every fingerprint before writing anything.
   for (const t of sub.meta.tensors) {
     if (t.layout === 'whole') continue;
-    const view = findBase(base, t);
+    throwIfAborted(req.signal);
+    const view = findBase(base, views, t);
+    const shape = kenShape(view);
+    if (shape.join(',') !== t.shape.join(',')) throw new CheckpointError(`base tensor ${view.name} has shape ${JSON.stringify(shape)}, the subnetwork expects ${JSON.stringify(t.shape)} for ${t.name}`);
+    if (!isFloatDType(view.dtype)) throw new CheckpointError(`base tensor ${view.name} is ${view.dtype}; ${t.name} needs a float tensor`);
     const sha = createHash('sha256').update(await view.read()).digest('hex');
     if (sha !== t.base!.sha256) {
       throw new CheckpointError(
@@ -111,14 +115,20 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
           hash.update(b);
           pos += b.byteLength;
         };
-        for (const h of [...f.holes].sort((a, b) => a.offset - b.offset)) {
+        // holes are sorted, disjoint and inside the file (checked by readSubnetwork); a tensor that fills
+        // several holes in a row is rebuilt once
+        let last: { name: string; bytes: Uint8Array } | undefined;
+        for (const h of [...f.holes].sort((a, b) => a.offset - b.offset || a.length - b.length)) {
+          if (h.length === 0) continue;
+          throwIfAborted(req.signal);
           if (h.offset > pos) {
             const len = h.offset - pos;
             await put(skeleton.subarray(sk, sk + len));
             sk += len;
           }
           const t = byName.get(h.tensor)!;
-          await put(holeBytes(await rebuildTensor(sub, base, t), t, h));
+          if (last?.name !== t.name) last = { name: t.name, bytes: await rebuildTensor(sub, base, views, t) };
+          await put(holeBytes(last.bytes, t, h));
         }
         if (sk < skeleton.byteLength) await put(skeleton.subarray(sk));
         if (pos !== f.size) throw new CheckpointError(`${req.subnetwork}: rebuilt ${f.path} has ${pos} bytes, expected ${f.size}`);
