@@ -33,7 +33,8 @@ export function isKenError(e: unknown): e is KenError {
 /** One line for a user: our errors as they are, anything else with its message only. */
 export function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/\s*\n\s*/g, ' ').trim();
+  // one line, and no control characters from a damaged input reach the terminal
+  return msg.replace(/\s*\n\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').trim();
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -2,7 +2,7 @@
 // per sample, labels as names (the model's id2label) or integer ids. A line that cannot be used is a
 // one-line DataError naming the file and line, or, when asked, skipped and counted.
 import { basename, extname } from 'node:path';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { CsvError, parse as parseCsv } from 'csv-parse';
 import { CheckpointError, DataError, UsageError, throwIfAborted } from '../errors';
 import { readRegularFile } from '../formats/input';
 
@@ -234,7 +234,8 @@ async function readDelimited(
   } catch (e) {
     if (e instanceof DataError || e instanceof CheckpointError) throw e;
     const err = e as CsvError;
-    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+    // every csv-parse error (CSV_QUOTE_NOT_CLOSED, INVALID_OPENING_QUOTE, ...) is a CsvError with a code
+    if (e instanceof CsvError || (typeof err.code === 'string' && err.code.startsWith('CSV_'))) {
       // Where a record ends after a broken quote is unknown, so this is never skipped.
       throw new DataError(`${path} line ${err.lines ?? '?'}: ${err.message.replace(/ at line \d+/, '')}; fix the quoting (a broken quote cannot be skipped: where its record ends is unknown)`);
     }

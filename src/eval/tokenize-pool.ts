@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { CancelledError, CheckpointError, throwIfAborted } from '../errors';
 import { workerScript } from '../ken/pool';
 import type { Dataset } from './dataset';
-import type { EncodedDataset, EncodedSample, ModelTokenizer, TokenizerSource } from './tokenize';
+import { libraryProblem, type EncodedDataset, type EncodedSample, type ModelTokenizer, type TokenizerSource } from './tokenize';
 
 /** Default time one data line may take to tokenize (KEN_TOKENIZE_LINE_MS overrides it). */
 export const LINE_BUDGET_MS = 5000;
@@ -82,7 +82,7 @@ export async function encodeDataset(tokenizer: ModelTokenizer, data: Pick<Datase
     const onAbort = (): void => finish(() => reject(new CancelledError()));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: TokenizeReply) => finish(() => resolve(m)));
-    worker.on('error', (e) => finish(() => reject(new CheckpointError(`${source.file}: cannot tokenize ${lineOf(Atomics.load(counter, 0) - 1)} (${e.message.split('\n')[0]!.slice(0, 200)})`))));
+    worker.on('error', (e) => finish(() => reject(new CheckpointError(`${source.file}: cannot tokenize ${lineOf(Atomics.load(counter, 0) - 1)} (${libraryProblem(e)})`))));
     worker.on('exit', (code) => finish(() => reject(new Error(`the tokenizer worker stopped (exit code ${code})`))));
   });
   if (reply.type === 'failed') {

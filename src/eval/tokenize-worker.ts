@@ -2,7 +2,7 @@
 // telling the main thread which line it is on through a shared counter, and answers once.
 import { parentPort, workerData } from 'node:worker_threads';
 import { CheckpointError } from '../errors';
-import { tokenizerFrom } from './tokenize';
+import { libraryProblem, tokenizerFrom } from './tokenize';
 import type { TokenizeJob, TokenizeReply } from './tokenize-pool';
 
 const port = parentPort;
@@ -38,7 +38,7 @@ try {
 } catch (e) {
   const reply: TokenizeReply = {
     type: 'failed', index, ours: e instanceof CheckpointError,
-    message: (e instanceof Error ? e.message.split('\n')[0]! : String(e)).slice(0, 300),
+    message: e instanceof CheckpointError ? e.message : libraryProblem(e),
   };
   port.postMessage(reply);
 }

@@ -219,15 +219,25 @@ export function tokenizerFrom(source: TokenizerSource): ModelTokenizer {
   try {
     tokenizer = new Tokenizer(source.json, source.tokenizerConfig ?? {});
   } catch (e) {
-    throw new CheckpointError(`${source.file}: cannot be used (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+    throw new CheckpointError(`${source.file}: cannot be used (${libraryProblem(e)})`);
   }
   if (!tokenizer.model) throw new CheckpointError(`${source.file}: has no tokenizer model`);
   try {
     return new ModelTokenizer(tokenizer, source.json, source.tokenizerConfig, source.config, source);
   } catch (e) {
     if (e instanceof CheckpointError) throw new CheckpointError(`${source.file}: ${e.message.replace(/^tokenizer: /, '')}`);
-    throw new CheckpointError(`${source.file}: cannot be used (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+    throw new CheckpointError(`${source.file}: cannot be used (${libraryProblem(e)})`);
   }
+}
+
+/**
+ * What the tokenizer library said, when it said something meant for people (an Error it threw on
+ * purpose, "Unknown PostProcessor type: X"); a JavaScript fault inside it (TypeError, RangeError) is
+ * reported as a structure it does not read, not as the fault's text.
+ */
+export function libraryProblem(e: unknown): string {
+  if (e instanceof Error && e.constructor === Error) return e.message.split('\n')[0]!.slice(0, 200);
+  return 'its structure is not one the tokenizer library reads';
 }
 
 /** Opens the tokenizer of a Hugging Face folder: tokenizer.json (+ tokenizer_config.json, config.json), each checked by its schema. */

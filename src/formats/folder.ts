@@ -53,6 +53,7 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
     files = [...new Set(Object.values(index.weight_map))];
     for (const f of files) {
       if (basename(f) !== f || f === '.' || f === '..') throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
+      if (!f.endsWith('.safetensors')) throw new CheckpointError(`${indexFile}: shard ${JSON.stringify(f)} is not a .safetensors file`);
       if (f === SUBNETWORK_NAME) throw new CheckpointError(`${indexFile}: names ${SUBNETWORK_NAME} as a shard, the name of KEN's own output; rename that shard`);
       if (!names.includes(f)) throw new CheckpointError(`${indexFile}: shard ${f} is missing`);
     }

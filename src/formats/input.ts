@@ -49,7 +49,9 @@ export function schemaProblem(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'does not match its schema';
   const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
-  return `${where}: ${issue.message}`.slice(0, 300);
+  // zod's wording without its "Invalid input:" lead, e.g. "num_labels: expected int, received number"
+  const message = issue.message.replace(/^Invalid (input|option): /, '');
+  return `${where}: ${message}`.slice(0, 300);
 }
 
 /** `value` checked against `schema`; otherwise a one-line CheckpointError "<what>: <field>: <problem>". */

@@ -91,7 +91,7 @@ export const tokenizerJsonSchema = z.looseObject({
     vocab: z.union([z.record(z.string(), int(0, MAX_VOCAB)), z.array(z.tuple([z.string(), z.number()])).max(MAX_VOCAB)]),
     unk_token: z.string().nullable().optional(),
   }),
-  added_tokens: z.array(z.looseObject({ id: int(0, MAX_VOCAB), content: z.string() })).max(MAX_VOCAB).optional(),
+  added_tokens: z.array(z.looseObject({ id: int(0, MAX_VOCAB), content: z.string() })).max(MAX_VOCAB),
   normalizer: component,
   pre_tokenizer: component,
   decoder: component,
