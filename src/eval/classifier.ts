@@ -40,6 +40,8 @@ export interface Classifier {
   readonly executionProvider: Device;
   /** Token ids must be below this (config.json's vocab_size, else the tokenizer's size). */
   readonly vocabSize: number;
+  /** Throws a one-line CheckpointError naming tokenizer.json (and the data line) for an id outside the vocabulary. */
+  checkTokenIds(samples: readonly EncodedText[], padId: number, dataPath?: string): void;
   /** Logits for a batch, row-major [batch.length, labels.length]; padded right with `padId`. */
   logits(batch: readonly EncodedText[], padId?: number): Promise<Float32Array>;
   close(): Promise<void>;
@@ -145,7 +147,7 @@ class OrtClassifier implements Classifier {
   ) {}
 
   async logits(batch: readonly EncodedText[], padId = this.tokenizer.padId): Promise<Float32Array> {
-    this.checkIds(batch, padId);
+    this.checkTokenIds(batch, padId);
     const rows = batch.length;
     let len = 1;
     for (const s of batch) len = Math.max(len, s.ids.length);
@@ -189,15 +191,17 @@ class OrtClassifier implements Classifier {
     }
   }
 
-  /** Every token id (and the padding id) inside the model's vocabulary, before the session sees them. */
-  private checkIds(batch: readonly EncodedText[], padId: number): void {
+  checkTokenIds(samples: readonly EncodedText[], padId: number, dataPath?: string): void {
     const limit = this.vocabSize;
-    const where = `${join(this.folder, 'tokenizer.json')}`;
+    const where = join(this.folder, 'tokenizer.json');
     const vocab = `the model's vocabulary of ${limit}${this.vocabFromConfig ? ' (vocab_size in config.json)' : ''}`;
     if (!Number.isInteger(padId) || padId < 0 || padId >= limit) throw new CheckpointError(`${where}: padding id ${padId} is outside ${vocab}`);
-    for (const s of batch) {
+    for (const s of samples) {
       for (const id of s.ids) {
-        if (id < 0 || id >= limit) throw new CheckpointError(`${where}: gives token id ${id}${s.line !== undefined ? ` for data line ${s.line}` : ''}, outside ${vocab}`);
+        if (id < 0 || id >= limit) {
+          const line = s.line === undefined ? '' : ` for ${dataPath ? `${dataPath} ` : 'data '}line ${s.line}`;
+          throw new CheckpointError(`${where}: gives token id ${id}${line}, outside ${vocab}`);
+        }
       }
     }
   }

@@ -35,6 +35,8 @@ export async function predict(classifier: Classifier, data: EncodedDataset, opts
   const total = data.samples.length;
   const order = Array.from({ length: total }, (_, i) => i);
   if (opts.sortByLength ?? true) order.sort((a, b) => data.samples[a]!.ids.length - data.samples[b]!.ids.length || a - b);
+  // every token id inside the model's vocabulary, in file order (the batches below go by length)
+  classifier.checkTokenIds(data.samples, data.padId, data.path);
   const predicted = new Int32Array(total);
   const width = classifier.labels.length;
   opts.onProgress?.({ done: 0, total });

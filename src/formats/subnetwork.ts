@@ -212,9 +212,9 @@ export async function readSubnetwork(path: string): Promise<Subnetwork> {
 /** A file entry's path as it will be written: relative, inside the output folder, naming a file. */
 export function safeEntryPath(p: string): boolean {
   if (p.includes('\0') || isAbsolute(p) || /^[a-zA-Z]:/.test(p)) return false;
-  const norm = normalize(p);
-  const parts = norm.split(/[\\/]/);
-  return norm !== '.' && !parts.includes('..') && parts.every((x) => x !== '' && x !== '.');
+  // in normal form only (as prune writes them): no '.', '..', empty or trailing parts
+  const parts = p.split(/[\\/]/);
+  return normalize(p) === p && parts.every((x) => x !== '' && x !== '.' && x !== '..');
 }
 
 function elemBytes(dtype: string): number | undefined {
