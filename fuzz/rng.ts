@@ -146,7 +146,7 @@ export function mutateBytes(rng: Rng, input: Uint8Array, region?: [number, numbe
       case 4: { const p = at(); const q = at(); const len = 1 + rng.int(64); b = Buffer.concat([b.subarray(0, q), b.subarray(p, p + len), b.subarray(q)]); break; }
       case 5: b = b.subarray(0, at()); break;
       case 6: b = Buffer.concat([b, Buffer.alloc(rng.pick([1, 8, 4096]), rng.int(256))]); break;
-      default: { const p = at(); b.writeUInt32LE(rng.pick([0, 0xffffffff, 0x7fffffff, 0x80000000, 1 << 20]) >>> 0, Math.max(0, Math.min(p, b.length - 4))); }
+      default: { const p = at(); const v = rng.pick([0, 0xffffffff, 0x7fffffff, 0x80000000, 1 << 20]) >>> 0; if (b.length >= 4) b.writeUInt32LE(v, Math.max(0, Math.min(p, b.length - 4))); }
     }
   }
   return b;
