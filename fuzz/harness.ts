@@ -22,6 +22,8 @@ export interface Outcome {
   ms: number;
   /** Peak resident set size, MB. */
   rssMb: number;
+  /** CPU seconds (user + system) the process reported at exit; 0 when it was killed. */
+  cpuS: number;
   stderr: string;
   stdout: string;
   why: string;
@@ -96,8 +98,11 @@ export function runCase(cli: string, probe: string, c: FuzzCase, dir: string, li
       clearInterval(poll);
       clearTimeout(timer);
       const ms = Date.now() - started;
+      let cpuS = 0;
       try {
-        peakKb = Math.max(peakKb, Number(readFileSync(rssFile, 'utf8')) || 0);
+        const [rss, cpu] = readFileSync(rssFile, 'utf8').split(' ').map(Number);
+        peakKb = Math.max(peakKb, rss || 0);
+        cpuS = (cpu || 0) / 1e6;
       } catch {
         // killed before it could write
       }
@@ -106,7 +111,7 @@ export function runCase(cli: string, probe: string, c: FuzzCase, dir: string, li
       if (killedFor === 'hang') r = { status: 'hang', why: `still running after ${limits.timeoutMs} ms` };
       else if (killedFor === 'memory' || rssMb > limits.rssMb) r = { status: 'memory', why: `peak RSS ${rssMb.toFixed(0)} MB over ${limits.rssMb} MB` };
       else r = classify(c, dir, code, signal, stderr);
-      resolve({ ...r, code, signal, ms, rssMb, stderr, stdout });
+      resolve({ ...r, code, signal, ms, rssMb, cpuS, stderr, stdout });
     });
   });
 }

@@ -128,12 +128,13 @@ async function main(): Promise<number> {
   const table = [header, header.map(() => '---'), ...kinds.map((k) => row(k)), row(undefined)].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const bad = results.filter((r) => BAD.has(r.outcome.status)).length;
   const command = `npm run fuzz -- --cases ${cases} --seed ${seed}${start ? ` --start ${start}` : ''} --jobs ${jobs}`;
-  const md = `${command}\n\n${table}\n\n${results.length} cases in ${seconds.toFixed(0)} s (${jobs} parallel), time limit ${limits.timeoutMs / 1000} s, memory bound ${limits.rssMb} MB; ${bad} not clean${bad ? `, reproducers in ${join(out, 'repro')}` : ''}\n`;
+  const cpu = results.reduce((a, r) => a + r.outcome.cpuS, 0);
+  const md = `${command}\n\n${table}\n\n${results.length} cases in ${seconds.toFixed(0)} s (${jobs} parallel; the cases' processes used ${cpu.toFixed(0)} CPU s), time limit ${limits.timeoutMs / 1000} s, memory bound ${limits.rssMb} MB; ${bad} not clean${bad ? `, reproducers in ${join(out, 'repro')}` : ''}\n`;
   writeFileSync(join(out, 'summary.md'), md);
   // every case's outcome and first line of output, to read what users would see
   writeFileSync(join(out, 'cases.tsv'), results.sort((a, b) => a.index - b.index).map((r) => [r.index, r.kind, r.outcome.status, r.outcome.code, r.outcome.ms, r.note.replace(/\s+/g, ' ').slice(0, 120), r.outcome.stderr.split('\n')[0]!.replace(/\t/g, ' ').slice(0, 400)].join('\t')).join('\n') + '\n');
   writeFileSync(join(out, 'summary.json'), JSON.stringify({
-    seed, start, cases: results.length, jobs, seconds, limits,
+    seed, start, cases: results.length, jobs, seconds, cpuSeconds: cpu, limits,
     byKind: Object.fromEntries(kinds.map((k) => [k, Object.fromEntries(STATUSES.map((s) => [s, count(k, s)]))])),
     total: Object.fromEntries(STATUSES.map((s) => [s, count(undefined, s)])),
     maxMs: maxOf(undefined, (o) => o.ms), maxRssMb: maxOf(undefined, (o) => o.rssMb),

@@ -1,7 +1,8 @@
 // Finding models, base models and data sets near what the user picked. Plain Node (no vscode) so it
 // is unit-tested directly; the extension turns the results into pickers.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { readRegularFile } from '../formats/input';
 
 const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors)$/;
 
@@ -31,7 +32,8 @@ export interface BaseCandidate {
 
 async function readConfig(dir: string): Promise<Record<string, unknown> | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    // a regular file only: a FIFO named config.json must not block the extension host
+    return JSON.parse((await readRegularFile(join(dir, 'config.json'))).toString('utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }
