@@ -7,7 +7,6 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { CheckpointError } from '../errors';
 import { readJsonFile } from '../formats/input';
 import { configSchema, tokenizerConfigSchema, tokenizerJsonSchema } from '../formats/schemas';
-import type { Dataset } from './dataset';
 
 export type TruncationStrategy = 'LongestFirst' | 'OnlyFirst' | 'OnlySecond';
 
@@ -247,16 +246,4 @@ export async function loadTokenizer(dir: string): Promise<ModelTokenizer> {
   const tokenizerConfig = await readJsonFile(join(dir, 'tokenizer_config.json'), tokenizerConfigSchema, { optional: true });
   const config = await readJsonFile(join(dir, 'config.json'), configSchema, { optional: true });
   return tokenizerFrom({ file, json, tokenizerConfig, config });
-}
-
-/** Encodes samples in order; `onLine` is told each sample's index before it is tokenized. */
-export function encodeSamples(tokenizer: ModelTokenizer, data: Pick<Dataset, 'path' | 'labels' | 'samples' | 'skipped'>, onLine?: (i: number) => void): EncodedDataset {
-  let truncated = 0;
-  const samples: EncodedSample[] = data.samples.map((s, i) => {
-    onLine?.(i);
-    const e = tokenizer.encode(s.text, s.pair);
-    if (e.truncated) truncated++;
-    return { ids: e.ids, typeIds: e.typeIds, label: s.label, line: s.line };
-  });
-  return { path: data.path, labels: data.labels, samples, skipped: data.skipped, padId: tokenizer.padId, maxLength: tokenizer.maxLength, truncated };
 }
