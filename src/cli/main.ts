@@ -83,6 +83,13 @@ export function runCli(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // an error that escapes every await (an 'error' event nobody listens to) still ends in one line
+  const escaped = (e: unknown): void => {
+    process.stderr.write(`ken: ${describeError(e).message}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', escaped);
+  process.on('unhandledRejection', escaped);
   main(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),

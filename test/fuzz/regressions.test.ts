@@ -3,14 +3,14 @@
 // nothing written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CancelledError, UsageError, describeError } from '../../src/errors';
 import { encodeDataset, loadDataset, loadTokenizer } from '../../src/eval';
 import { commands } from '../../src/cli/commands';
 import type { Command } from '../../src/cli/main';
-import { DEMO, ken, synthPair, tmp } from '../helpers';
+import { DEMO, ROOT, ken, synthPair, tmp } from '../helpers';
 
 /** An error line as users see it: exactly one line, no JavaScript error text. */
 function assertOneLine(r: { code: number; stderr: string }, pattern: RegExp): void {
@@ -284,4 +284,13 @@ test('an unexpected error is "internal error" plus how to report it, in one line
   assert.deepEqual(describeError(new UsageError('bad')), { kind: 'usage', exitCode: 2, message: 'bad' });
   assert.equal(describeError(new CancelledError()).exitCode, 130);
   assert.equal(describeError('a string').kind, 'internal');
+});
+
+test('an error that escapes every await in the ken process is still one "internal error" line, exit 1', () => {
+  const preload = join(tmp(), 'throw-later.cjs');
+  writeFileSync(preload, "setTimeout(() => { throw new TypeError(\"Cannot read properties of null (reading 'x')\"); }, 0);\n");
+  const r = spawnSync(process.execPath, ['-r', preload, join(ROOT, 'dist', 'cli.js'), '--version'], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^ken: internal error \(TypeError: Cannot read properties of null \(reading 'x'\)\); please report it/);
 });
