@@ -51,6 +51,7 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
     indexFile = join(dir, 'model.safetensors.index.json');
     const index = (await readJsonFile(indexFile, shardIndexSchema))!;
     files = [...new Set(Object.values(index.weight_map))];
+    if (files.length === 0) throw new CheckpointError(`${indexFile}: its weight_map names no shard`);
     for (const f of files) {
       if (basename(f) !== f || f === '.' || f === '..') throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
       if (!f.endsWith('.safetensors')) throw new CheckpointError(`${indexFile}: shard ${JSON.stringify(f)} is not a .safetensors file`);

@@ -50,7 +50,7 @@ export function schemaProblem(error: z.ZodError): string {
   if (!issue) return 'does not match its schema';
   const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
   // zod's wording without its "Invalid input:" lead, e.g. "num_labels: expected int, received number"
-  const message = issue.message.replace(/^Invalid (input|option): /, '');
+  const message = issue.message === 'Invalid input' ? 'not a value this field takes' : issue.message.replace(/^Invalid (input|option): /, '');
   return `${where}: ${message}`.slice(0, 300);
 }
 

@@ -257,6 +257,16 @@ test('an index whose weight_map is null is one line naming the index', async () 
   assertOneLine(await ken(['prune', ft, '--base', base, '-k', '4', '--out', join(tmp(), 'o')]), /model\.safetensors\.index\.json: weight_map: expected record, received null/);
 });
 
+test('an index whose weight_map names no shard, or a shard that is not .safetensors, is one line naming the index', async () => {
+  const empty = await sharded((index) => (index['weight_map'] = {}));
+  assertOneLine(await ken(['prune', empty.ft, '--base', empty.base, '-k', '4', '--out', join(tmp(), 'o')]), /model\.safetensors\.index\.json: its weight_map names no shard/);
+  const config = await sharded((index) => {
+    const map = index['weight_map'] as Record<string, string>;
+    map[Object.keys(map)[0]!] = 'config.json';
+  });
+  assertOneLine(await ken(['prune', config.ft, '--base', config.base, '-k', '4', '--out', join(tmp(), 'o')]), /model\.safetensors\.index\.json: shard "config\.json" is not a \.safetensors file/);
+});
+
 test('a shard named ken-subnetwork.safetensors is one clean line (no EEXIST at the end)', async () => {
   const { ft, base } = await sharded((index, dir) => {
     renameSync(join(dir, 'model-00001-of-00001.safetensors'), join(dir, 'ken-subnetwork.safetensors'));
