@@ -131,8 +131,8 @@ async function main(): Promise<number> {
   const cpu = results.reduce((a, r) => a + r.outcome.cpuS, 0);
   const md = `${command}\n\n${table}\n\n${results.length} cases in ${seconds.toFixed(0)} s (${jobs} parallel; the cases' processes used ${cpu.toFixed(0)} CPU s), time limit ${limits.timeoutMs / 1000} s, memory bound ${limits.rssMb} MB; ${bad} not clean${bad ? `, reproducers in ${join(out, 'repro')}` : ''}\n`;
   writeFileSync(join(out, 'summary.md'), md);
-  // every case's outcome and first line of output, to read what users would see
-  writeFileSync(join(out, 'cases.tsv'), results.sort((a, b) => a.index - b.index).map((r) => [r.index, r.kind, r.outcome.status, r.outcome.code, r.outcome.ms, r.note.replace(/\s+/g, ' ').slice(0, 120), r.outcome.stderr.split('\n')[0]!.replace(/\t/g, ' ').slice(0, 400)].join('\t')).join('\n') + '\n');
+  // every case: index, kind, class, exit code, ms, peak RSS MB, what was done, first line of output
+  writeFileSync(join(out, 'cases.tsv'), results.sort((a, b) => a.index - b.index).map((r) => [r.index, r.kind, r.outcome.status, r.outcome.code, r.outcome.ms, Math.round(r.outcome.rssMb), r.note.replace(/\s+/g, ' ').slice(0, 120), r.outcome.stderr.split('\n')[0]!.replace(/\t/g, ' ').slice(0, 400)].join('\t')).join('\n') + '\n');
   writeFileSync(join(out, 'summary.json'), JSON.stringify({
     seed, start, cases: results.length, jobs, seconds, cpuSeconds: cpu, limits,
     byKind: Object.fromEntries(kinds.map((k) => [k, Object.fromEntries(STATUSES.map((s) => [s, count(k, s)]))])),
