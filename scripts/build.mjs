@@ -24,11 +24,15 @@ const nodeEntries = {
   cli: 'src/cli/bin.ts',
   worker: 'src/ken/worker.ts',
   'job-worker': 'src/jobs/worker.ts',
+  'tokenize-worker': 'src/eval/tokenize-worker.ts',
 };
 if (existsSync(join(root, 'src/extension/extension.ts'))) nodeEntries.extension = 'src/extension/extension.ts';
 const testEntries = {};
 for (const f of files('test', '.test.ts')) testEntries[join('test', relative('test', f).replace(/\.ts$/, ''))] = f;
 for (const f of files('bench', '.ts')) nodeEntries[join('bench', relative('bench', f).replace(/\.ts$/, ''))] = f;
+// The fuzz campaign (npm run fuzz): its runner, and every mutator as its own bundle, found at run time.
+nodeEntries['fuzz/run'] = 'fuzz/run.ts';
+for (const f of files('fuzz/mutators', '.ts')) nodeEntries[join('fuzz', 'mutators', relative('fuzz/mutators', f).replace(/\.ts$/, ''))] = f;
 
 // WebAssembly text (src/**/*.wat) is assembled here by wabt's wat2wasm and bundled as bytes
 // (`import bytes from './x.wat'` is a Uint8Array): nothing is generated into the source tree.

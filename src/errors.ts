@@ -43,9 +43,27 @@ export function isKenError(e: unknown): e is KenError {
 /** One line for a user: our errors as they are, anything else with its message only. */
 export function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/\s*\n\s*/g, ' ').trim();
+  // one line, and no control characters from a damaged input reach the terminal
+  return msg.replace(/\s*\n\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').trim();
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
+}
+
+/** Where an unexpected error should be reported, printed after "internal error". */
+export const REPORT_HINT = 'please report it with the command you ran and the output of the same run with KEN_DEBUG=1 set';
+
+/**
+ * The one place a thrown value becomes what a user sees: the CLI's exit code and one line, the
+ * extension's error notification. Our errors keep their message; anything else (a bug, or a
+ * library failing in a way we did not foresee) is an "internal error" with how to report it, never a
+ * bare JavaScript message.
+ */
+export function describeError(e: unknown): { kind: 'usage' | 'cancelled' | 'input' | 'internal'; exitCode: 1 | 2 | 130; message: string } {
+  if (e instanceof UsageError) return { kind: 'usage', exitCode: 2, message: oneLine(e) };
+  if (e instanceof CancelledError) return { kind: 'cancelled', exitCode: 130, message: oneLine(e) };
+  if (e instanceof CheckpointError || e instanceof DataError) return { kind: 'input', exitCode: 1, message: oneLine(e) };
+  const what = e instanceof Error ? `${e.name}: ${oneLine(e)}` : oneLine(e);
+  return { kind: 'internal', exitCode: 1, message: `internal error (${what.slice(0, 300)}); ${REPORT_HINT}` };
 }

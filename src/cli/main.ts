@@ -1,6 +1,6 @@
 // The `ken` command. Exit codes: 0 success, 1 bad input (one-line message), 2 usage, 130 interrupted.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CancelledError, CheckpointError, DataError, UsageError, oneLine } from '../errors';
+import { UsageError, describeError, oneLine } from '../errors';
 import { discardAllSync } from '../formats/output';
 import { VERSION } from '../version';
 import { commands } from './commands';
@@ -59,20 +59,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     await cmd.run(parsed as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`ken ${name}: ${oneLine(e)}\nusage: ${cmd.usage}\n`);
-      return 2;
-    }
-    if (e instanceof CancelledError) {
+    // Every thrown error ends here: one line (usage adds the usage line), the exit code of its kind.
+    const d = describeError(e);
+    if (d.kind === 'usage') {
+      io.err(`ken ${name}: ${d.message}\nusage: ${cmd.usage}\n`);
+    } else if (d.kind === 'cancelled') {
       io.err(`ken ${name}: cancelled; nothing was written\n`);
-      return 130;
+    } else {
+      io.err(`ken ${name}: ${d.message}\n`);
+      if (d.kind === 'internal' && process.env['KEN_DEBUG']) io.err(`${e instanceof Error ? e.stack ?? '' : ''}\n`);
     }
-    if (e instanceof CheckpointError || e instanceof DataError) {
-      io.err(`ken ${name}: ${oneLine(e)}\n`);
-      return 1;
-    }
-    io.err(`ken ${name}: ${oneLine(e)}${process.env['KEN_DEBUG'] ? `\n${(e as Error).stack ?? ''}` : ''}\n`);
-    return 1;
+    return d.exitCode;
   }
 }
 
@@ -123,6 +120,13 @@ export function runCli(): void {
   const safeWrite = (stream: NodeJS.WriteStream, s: string): void => {
     if (!closed.has(stream) && !stream.destroyed) stream.write(s);
   };
+  // an error that escapes every await (an 'error' event nobody listens to) still ends in one line
+  const escaped = (e: unknown): void => {
+    process.stderr.write(`ken: ${describeError(e).message}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', escaped);
+  process.on('unhandledRejection', escaped);
   main(process.argv.slice(2), {
     out: (s) => safeWrite(process.stdout, s),
     err: (s) => safeWrite(process.stderr, s),
@@ -135,7 +139,7 @@ export function runCli(): void {
       setTimeout(() => (code === 130 ? dieOfInterrupt() : process.exit(code)), STOP_WITHIN_MS).unref();
     },
     (e: unknown) => {
-      safeWrite(process.stderr, `ken: ${oneLine(e)}\n`);
+      safeWrite(process.stderr, `ken: ${describeError(e).message}\n`);
       process.exitCode = 1;
       setTimeout(() => process.exit(1), STOP_WITHIN_MS).unref();
     },

@@ -12,7 +12,8 @@ import { autoTask, evaluateTask, toEvalResult } from './tasks';
 import type { GraphChoice, ModelInput } from './model';
 import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
-import { encodeDataset, type EncodedDataset } from './tokenize';
+import type { EncodedDataset } from './tokenize';
+import { encodeDataset } from './tokenize-pool';
 
 export interface EvalSpec {
   /** The labelled data set: .jsonl, .csv or .tsv. */
@@ -58,7 +59,7 @@ export class EvalBench {
         split: spec.split,
         signal,
       });
-      return new EvalBench(probe.folder, spec, dataset, encodeDataset(probe.tokenizer, dataset, signal));
+      return new EvalBench(probe.folder, spec, dataset, await encodeDataset(probe.tokenizer, dataset, { signal }));
     } finally {
       await probe.close();
     }

@@ -5,7 +5,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
-import { readRegularFileIfExists } from '../formats/paths';
+import { readJsonFile } from '../formats/input';
+import { MAX_LABELS, configSchema } from '../formats/schemas';
 import type { AdapterInfo } from '../ken/adapter';
 import type { Device, DeviceChoice } from '../ken/worker-protocol';
 import { openModelSession, type GraphChoice, type ModelInput } from './model';
@@ -45,6 +46,10 @@ export interface Classifier {
   readonly executionProvider: Device;
   /** The WebGPU adapter, when it runs on WebGPU. */
   readonly adapter?: AdapterInfo | undefined;
+  /** Token ids must be below this (config.json's vocab_size, else the tokenizer's size). */
+  readonly vocabSize: number;
+  /** Throws a one-line CheckpointError naming tokenizer.json (and the data line) for an id outside the vocabulary. */
+  checkTokenIds(samples: readonly EncodedText[], padId: number, dataPath?: string): void;
   /** Logits for a batch, row-major [batch.length, labels.length]; padded right with `padId`. */
   logits(batch: readonly EncodedText[], padId?: number): Promise<Float32Array>;
   close(): Promise<void>;
@@ -79,6 +84,16 @@ export async function findOnnx(path: string): Promise<{ file: string; folder: st
   throw new CheckpointError(`${path}: no ONNX model to evaluate (looked for model.onnx, onnx/model.onnx, *.onnx${has.length ? `; found ${has[0]}` : ''}); ${EXPORT_HINT.replace('<dir>', path)}`);
 }
 
+/** How many classes config.json declares (id2label, label2id or num_labels), without building their names. */
+function declaredLabels(config: Record<string, unknown> | undefined): number | undefined {
+  for (const key of ['id2label', 'label2id']) {
+    const v = config?.[key];
+    if (v && typeof v === 'object') return Object.keys(v).length;
+  }
+  const n = config?.['num_labels'];
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** config.json's class names in id order, or undefined when it names none. */
 export function configLabels(config: Record<string, unknown> | undefined, where: string): string[] | undefined {
   const id2label = config?.['id2label'];
@@ -90,8 +105,11 @@ export function configLabels(config: Record<string, unknown> | undefined, where:
     for (const [k, v] of Object.entries(label2id)) pairs.push([Number(v), k]);
   } else {
     const n = config?.['num_labels'];
-    return typeof n === 'number' && Number.isInteger(n) && n > 0 ? Array.from({ length: n }, (_, i) => `LABEL_${i}`) : undefined;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) return undefined;
+    if (n > MAX_LABELS) throw new CheckpointError(`${where}: num_labels ${n} is more than the ${MAX_LABELS} classes this tool evaluates`);
+    return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
   }
+  if (pairs.length > MAX_LABELS) throw new CheckpointError(`${where}: ${pairs.length} labels, more than the ${MAX_LABELS} classes this tool evaluates`);
   const labels: string[] = [];
   for (const [id, name] of pairs) {
     if (!Number.isInteger(id) || id < 0 || id >= pairs.length || labels[id] !== undefined) {
@@ -104,15 +122,8 @@ export function configLabels(config: Record<string, unknown> | undefined, where:
 }
 
 export async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
-  const file = join(folder, 'config.json');
-  const bytes = await readRegularFileIfExists(file); // a FIFO or device is refused, never opened for a blocking read
-  if (bytes === undefined) return undefined;
-  const text = bytes.toString('utf8');
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new CheckpointError(`${file}: not valid JSON`);
-  }
+  // validated (bounded label counts, sizes, positions); a FIFO or device is refused, never opened for a blocking read
+  return readJsonFile(join(folder, 'config.json'), configSchema, { optional: true });
 }
 
 export function graphInputs(session: Session, model: string): GraphInput[] {
@@ -141,9 +152,13 @@ class OrtClassifier implements Classifier {
     private readonly inputs: GraphInput[],
     private readonly output: string,
     readonly adapter: AdapterInfo | undefined,
+    /** Token ids must be below this: config.json's vocab_size, else the tokenizer's own size. */
+    readonly vocabSize: number,
+    private readonly vocabFromConfig: boolean,
   ) {}
 
   async logits(batch: readonly EncodedText[], padId = this.tokenizer.padId): Promise<Float32Array> {
+    this.checkTokenIds(batch, padId);
     const rows = batch.length;
     let len = 1;
     for (const s of batch) len = Math.max(len, s.ids.length);
@@ -166,7 +181,12 @@ class OrtClassifier implements Classifier {
       const data = input.type === 'int32' ? v : BigInt64Array.from(v, (x) => BigInt(x));
       feeds[input.name] = new this.ort.Tensor(input.type, data, [rows, len]);
     }
-    const out = await this.session.run(feeds);
+    let out: Awaited<ReturnType<Session['run']>>;
+    try {
+      out = await this.session.run(feeds);
+    } catch (e) {
+      throw new CheckpointError(`${this.model}: onnxruntime could not run it (${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200)})`);
+    }
     const logits = out[this.output];
     for (const t of Object.values(out)) if (t !== logits) t.dispose();
     if (!logits) throw new CheckpointError(`${this.model}: the graph gave no ${this.output}`);
@@ -179,6 +199,21 @@ class OrtClassifier implements Classifier {
       return Float32Array.from(logits.data as Float32Array);
     } finally {
       logits.dispose();
+    }
+  }
+
+  checkTokenIds(samples: readonly EncodedText[], padId: number, dataPath?: string): void {
+    const limit = this.vocabSize;
+    const where = join(this.folder, 'tokenizer.json');
+    const vocab = `the model's vocabulary of ${limit}${this.vocabFromConfig ? ' (vocab_size in config.json)' : ''}`;
+    if (!Number.isInteger(padId) || padId < 0 || padId >= limit) throw new CheckpointError(`${where}: padding id ${padId} is outside ${vocab}`);
+    for (const s of samples) {
+      for (const id of s.ids) {
+        if (id < 0 || id >= limit) {
+          const line = s.line === undefined ? '' : ` for ${dataPath ? `${dataPath} ` : 'data '}line ${s.line}`;
+          throw new CheckpointError(`${where}: gives token id ${id}${line}, outside ${vocab}`);
+        }
+      }
     }
   }
 
@@ -204,12 +239,18 @@ export async function openClassifier(model: ModelInput, folder?: string, opts: C
     if (output === undefined) throw new CheckpointError(`${modelName}: the graph has no outputs`);
     const meta = session.outputMetadata.find((m) => m.name === output);
     const width = meta?.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
+    // the graph's width is checked against config.json's count before any label name is built
+    const declared = declaredLabels(config);
+    if (typeof width === 'number' && declared !== undefined && width !== declared) {
+      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, 'config.json')} names ${declared} labels`);
+    }
     let labels = configLabels(config, join(opened.folder, 'config.json'));
-    if (!labels) labels = Array.from({ length: typeof width === 'number' ? width : 2 }, (_, i) => `LABEL_${i}`);
+    if (!labels) labels = Array.from({ length: typeof width === 'number' && width > 0 && width <= MAX_LABELS ? width : 2 }, (_, i) => `LABEL_${i}`);
     if (typeof width === 'number' && width !== labels.length) {
       throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, 'config.json')} names ${labels.length} labels`);
     }
-    return new OrtClassifier(modelName, opened.graph, opened.folder, labels, tokenizer, executionProvider, ort, session, inputs, output, adapter);
+    const vocabSize = typeof config?.['vocab_size'] === 'number' ? config['vocab_size'] : undefined;
+    return new OrtClassifier(modelName, opened.graph, opened.folder, labels, tokenizer, executionProvider, ort, session, inputs, output, adapter, vocabSize ?? tokenizer.vocabSize, vocabSize !== undefined);
   } catch (e) {
     await session.release();
     throw e;

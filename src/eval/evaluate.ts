@@ -6,7 +6,8 @@ import type { EvalResult } from '../report/report';
 import type { Classifier } from './classifier';
 import type { Dataset } from './dataset';
 import { singleLabelMetrics } from './metrics';
-import { encodeDataset, type EncodedDataset } from './tokenize';
+import type { EncodedDataset } from './tokenize';
+import { encodeDataset } from './tokenize-pool';
 
 export interface EvalProgress {
   done: number;
@@ -37,6 +38,8 @@ export async function predict(classifier: Classifier, data: EncodedDataset, opts
   const total = data.samples.length;
   const order = Array.from({ length: total }, (_, i) => i);
   if (opts.sortByLength ?? true) order.sort((a, b) => data.samples[a]!.ids.length - data.samples[b]!.ids.length || a - b);
+  // every token id inside the model's vocabulary, in file order (the batches below go by length)
+  classifier.checkTokenIds(data.samples, data.padId, data.path);
   const predicted = new Int32Array(total);
   const width = classifier.labels.length;
   opts.onProgress?.({ done: 0, total });
@@ -65,7 +68,7 @@ export async function evaluate(classifier: Classifier, data: Dataset | EncodedDa
   if (data.labels.length !== classifier.labels.length || data.labels.some((l, i) => l !== classifier.labels[i])) {
     throw new CheckpointError(`${classifier.model}: its labels (${classifier.labels.join(', ')}) differ from those ${data.path} was read with (${data.labels.join(', ')})`);
   }
-  const encoded = isEncoded(data) ? data : encodeDataset(classifier.tokenizer, data, opts.signal);
+  const encoded = isEncoded(data) ? data : await encodeDataset(classifier.tokenizer, data, { signal: opts.signal });
   const predicted = await predict(classifier, encoded, opts);
   const m = singleLabelMetrics(encoded.samples.map((s) => s.label), predicted, encoded.labels);
   const result: EvalResult = {

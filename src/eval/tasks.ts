@@ -21,7 +21,8 @@ import { answersOf, tokenRow } from './samples';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
 import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './model';
 import { scoreCausalLm } from './causal-lm';
-import { encodeDataset, loadTokenizer, type EncodedText } from './tokenize';
+import { loadTokenizer, type EncodedText } from './tokenize';
+import { encodeDataset } from './tokenize-pool';
 import { trackTemporary } from '../formats/output';
 
 type Tensor = import('onnxruntime-node').Tensor;
@@ -436,7 +437,7 @@ async function singleLabel(model: ModelInput, folder: string | undefined, spec: 
   const clf = await openClassifier(model, folder, { device: spec.device, threads: spec.threads, graph: spec.graph });
   try {
     const data = await loadDataset(spec.data, { labels: clf.labels, textField: fields.text, textPairField: fields.pair, labelField: fields.label, skipBadLines: spec.skipBadLines ?? false, signal: spec.signal, split: spec.split });
-    const encoded = encodeDataset(clf.tokenizer, data, spec.signal);
+    const encoded = await encodeDataset(clf.tokenizer, data, { signal: spec.signal });
     const rows: unknown[] = [];
     const logitsOf = spec.outputs ? new Map<number, number[]>() : undefined;
     const result = await evaluate(clf, encoded, {

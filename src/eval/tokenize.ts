@@ -2,12 +2,12 @@
 // @huggingface/tokenizers (pure JS, offline), plus the truncation that library does not do:
 // tokenize without special tokens, cut to the model's maximum length the way the Rust `tokenizers`
 // crate does (longest-first for pairs), then apply the post-processor's template.
-import { readRegularFileIfExists } from '../formats/paths';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { CheckpointError, throwIfAborted } from '../errors';
-import type { Dataset } from './dataset';
+import { CheckpointError } from '../errors';
 import { offsetStyle, tokenOffsets, type Offset } from './offsets';
+import { readJsonFile } from '../formats/input';
+import { configSchema, tokenizerConfigSchema, tokenizerJsonSchema } from '../formats/schemas';
 
 export type TruncationStrategy = 'LongestFirst' | 'OnlyFirst' | 'OnlySecond';
 
@@ -21,6 +21,8 @@ export interface Truncation {
 export interface EncodedText {
   ids: Int32Array;
   typeIds: Uint8Array;
+  /** The data line it came from (1-based), for messages. */
+  line?: number;
 }
 
 /** A sample ready for the model: token ids, token type ids, and its class id. */
@@ -40,24 +42,13 @@ export interface EncodedDataset {
   truncated: number;
 }
 
+/** Texts are cut to maxLength * CHARS_PER_TOKEN characters (at least MIN_CHARS, at most MAX_CHARS_CAP) before tokenizing. */
+const CHARS_PER_TOKEN = 256;
+const MIN_CHARS = 4096;
+const MAX_CHARS_CAP = 16 * 1024 * 1024;
+
 /** Above this, tokenizer_config's model_max_length is transformers' "no limit" sentinel. */
 const NO_LIMIT = 1_000_000;
-
-async function readJson(path: string, required: boolean): Promise<Record<string, unknown> | undefined> {
-  const bytes = await readRegularFileIfExists(path); // a FIFO or device is refused, never opened for a blocking read
-  if (bytes === undefined) {
-    if (!required) return undefined;
-    throw new CheckpointError(`${path}: missing (save the tokenizer with tokenizer.save_pretrained(dir); only fast tokenizers write tokenizer.json)`);
-  }
-  const text = bytes.toString('utf8');
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch {
-    throw new CheckpointError(`${path}: not valid JSON`);
-  }
-}
 
 function positiveInt(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
@@ -122,13 +113,21 @@ export class ModelTokenizer {
   private readonly specialSingle: number;
   private readonly specialPair: number;
 
+  /** Ids this tokenizer gives are below this (its largest id + 1). */
+  readonly vocabSize: number;
+  /** Texts longer than this are cut (from the end truncation drops) before they are tokenized. */
+  readonly maxChars: number;
+
   constructor(
     private readonly tokenizer: Tokenizer,
     tokenizerJson: Record<string, unknown>,
     tokenizerConfig: Record<string, unknown> | undefined,
     config: Record<string, unknown> | undefined,
+    /** Where it was read from: the worker that tokenizes a data set opens it again from this. */
+    readonly source: TokenizerSource = { file: '(in memory)', json: tokenizerJson, tokenizerConfig, config },
   ) {
     this.truncation = truncationOf(tokenizerJson, tokenizerConfig, config);
+    this.maxChars = Math.min(MAX_CHARS_CAP, Math.max(MIN_CHARS, this.truncation.maxLength * CHARS_PER_TOKEN));
     // The same lookup as the library's encode(): added tokens, then the model's vocabulary, else unknown.
     this.ids = new Map(tokenizer.model?.tokens_to_ids ?? []);
     for (const [id, added] of tokenizer.get_added_tokens_decoder()) this.ids.set(added.content, id);
@@ -140,6 +139,9 @@ export class ModelTokenizer {
       ?? (typeof padding?.['pad_id'] === 'number' ? padding['pad_id'] : undefined)
       ?? (typeof config?.['pad_token_id'] === 'number' ? config['pad_token_id'] : undefined)
       ?? 0;
+    let top = this.unkId;
+    for (const id of this.ids.values()) if (id > top) top = id;
+    this.vocabSize = top + 1;
     this.specialSingle = this.template([], null).tokens.length;
     this.specialPair = this.template([], []).tokens.length;
     if (this.truncation.maxLength <= this.specialPair) {
@@ -163,11 +165,13 @@ export class ModelTokenizer {
    * strategy unless `strategy` says otherwise, e.g. OnlySecond for question answering's context).
    */
   encode(text: string, pair?: string, strategy?: TruncationStrategy): EncodedText & { truncated: boolean } {
-    const a = this.tokenizer.tokenize(text);
-    const b = pair === undefined ? null : this.tokenizer.tokenize(pair);
+    const ca = this.cut(text);
+    const cb = pair === undefined ? undefined : this.cut(pair);
+    const a = this.tokenizer.tokenize(ca);
+    const b = cb === undefined ? null : this.tokenizer.tokenize(cb);
     const budget = this.truncation.maxLength - (b ? this.specialPair : this.specialSingle);
     const [ta, tb] = truncateTokens(a, b, budget, strategy ? { ...this.truncation, strategy } : this.truncation);
-    const truncated = ta.length !== a.length || (b !== null && tb!.length !== b.length);
+    const truncated = ta.length !== a.length || (b !== null && tb!.length !== b.length) || ca !== text || cb !== pair;
     const { tokens, typeIds } = this.template(ta, tb);
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.ids.get(tokens[i]!) ?? this.unkId;
@@ -184,7 +188,7 @@ export class ModelTokenizer {
     const pieces: string[] = [];
     const wordOf: number[] = [];
     words.forEach((w, i) => {
-      for (const t of this.tokenizer.tokenize(w)) {
+      for (const t of this.tokenizer.tokenize(this.cut(w))) {
         pieces.push(t);
         wordOf.push(i);
       }
@@ -202,6 +206,23 @@ export class ModelTokenizer {
     const types = new Uint8Array(tokens.length);
     if (typeIds) types.set(typeIds);
     return { ids, typeIds: types, wordIds, truncated: kept.length !== pieces.length };
+  }
+
+  /**
+   * A text cut to maxChars characters on the side truncation keeps (a 50 MB line is never tokenized
+   * whole). maxChars allows CHARS_PER_TOKEN characters per token of the maximum length, far more than
+   * any real text needs, so the kept tokens are the same as the whole text's.
+   */
+  private cut(text: string): string {
+    if (text.length <= this.maxChars) return text;
+    if (this.truncation.direction === 'Right') {
+      let end = this.maxChars;
+      if (/[\ud800-\udbff]/.test(text[end - 1]!)) end--; // never split a surrogate pair
+      return text.slice(0, end);
+    }
+    let start = text.length - this.maxChars;
+    if (/[\udc00-\udfff]/.test(text[start]!)) start++;
+    return text.slice(start);
   }
 
   /** The library's own encoding (no truncation), for cross-checks. */
@@ -241,30 +262,46 @@ export class ModelTokenizer {
   }
 }
 
-/** Opens the tokenizer of a Hugging Face folder: tokenizer.json (+ tokenizer_config.json, config.json). */
-export async function loadTokenizer(dir: string): Promise<ModelTokenizer> {
-  const file = join(dir, 'tokenizer.json');
-  const json = (await readJson(file, true))!;
-  const tokenizerConfig = await readJson(join(dir, 'tokenizer_config.json'), false);
-  const config = await readJson(join(dir, 'config.json'), false);
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = new Tokenizer(json, tokenizerConfig ?? {});
-  } catch (e) {
-    throw new CheckpointError(`${file}: cannot be used (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-  }
-  if (!tokenizer.model) throw new CheckpointError(`${file}: has no tokenizer model`);
-  return new ModelTokenizer(tokenizer, json, tokenizerConfig, config);
+/** What a tokenizer is built from: tokenizer.json, tokenizer_config.json and config.json, checked. */
+export interface TokenizerSource {
+  file: string;
+  json: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown> | undefined;
+  config: Record<string, unknown> | undefined;
 }
 
-/** Tokenizes every sample once; the result serves any model that shares the tokenizer. */
-export function encodeDataset(tokenizer: ModelTokenizer, data: Dataset, signal?: AbortSignal): EncodedDataset {
-  let truncated = 0;
-  const samples: EncodedSample[] = data.samples.map((s, i) => {
-    if ((i & 255) === 0) throwIfAborted(signal);
-    const e = tokenizer.encode(s.text, s.pair);
-    if (e.truncated) truncated++;
-    return { ids: e.ids, typeIds: e.typeIds, label: s.label };
-  });
-  return { path: data.path, labels: data.labels, samples, skipped: data.skipped, padId: tokenizer.padId, maxLength: tokenizer.maxLength, truncated };
+/** Builds a tokenizer from checked documents; a library failure is one line naming the file. */
+export function tokenizerFrom(source: TokenizerSource): ModelTokenizer {
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(source.json, source.tokenizerConfig ?? {});
+  } catch (e) {
+    throw new CheckpointError(`${source.file}: cannot be used (${libraryProblem(e)})`);
+  }
+  if (!tokenizer.model) throw new CheckpointError(`${source.file}: has no tokenizer model`);
+  try {
+    return new ModelTokenizer(tokenizer, source.json, source.tokenizerConfig, source.config, source);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CheckpointError(`${source.file}: ${e.message.replace(/^tokenizer: /, '')}`);
+    throw new CheckpointError(`${source.file}: cannot be used (${libraryProblem(e)})`);
+  }
+}
+
+/**
+ * What the tokenizer library said, when it said something meant for people (an Error it threw on
+ * purpose, "Unknown PostProcessor type: X"); a JavaScript fault inside it (TypeError, RangeError) is
+ * reported as a structure it does not read, not as the fault's text.
+ */
+export function libraryProblem(e: unknown): string {
+  if (e instanceof Error && e.constructor === Error) return e.message.split('\n')[0]!.slice(0, 200);
+  return 'its structure is not one the tokenizer library reads';
+}
+
+/** Opens the tokenizer of a Hugging Face folder: tokenizer.json (+ tokenizer_config.json, config.json), each checked by its schema. */
+export async function loadTokenizer(dir: string): Promise<ModelTokenizer> {
+  const file = join(dir, 'tokenizer.json');
+  const json = (await readJsonFile(file, tokenizerJsonSchema, { missingHint: '(save the tokenizer with tokenizer.save_pretrained(dir); only fast tokenizers write tokenizer.json)' }))!;
+  const tokenizerConfig = await readJsonFile(join(dir, 'tokenizer_config.json'), tokenizerConfigSchema, { optional: true });
+  const config = await readJsonFile(join(dir, 'config.json'), configSchema, { optional: true });
+  return tokenizerFrom({ file, json, tokenizerConfig, config });
 }

@@ -3,6 +3,7 @@
 import { providerLabel } from '../ken/adapter';
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
+import { describeError } from '../errors';
 import { LOOKED_FOR } from '../formats/folder';
 import { REPORT_FILE } from '../ken/prune';
 import type { EvalResult, KenReport } from '../report/report';
@@ -54,7 +55,8 @@ export function reportFailure(s: Services, what: string, e: unknown): void {
     void vscode.window.showInformationMessage(`KEN: ${what} cancelled; nothing was written.`);
     return;
   }
-  const message = e instanceof Error ? e.message : String(e);
+  // a job's error was turned into its line in the worker; anything thrown here goes through the same funnel
+  const message = e instanceof JobError ? e.message : describeError(e).message;
   s.log.error(`${what}: ${message}`);
   void vscode.window.showErrorMessage(`KEN: ${what} failed: ${message}`, 'Open log').then((a) => {
     if (a) s.log.show(true);

@@ -1,8 +1,9 @@
 // Finding models, base models and data sets near what the user picked. Plain Node (no vscode) so it
 // is unit-tested directly; the extension turns the results into pickers.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { cachedModels, resolveModelRef } from '../formats/hfcache';
+import { readRegularFile } from '../formats/input';
 
 const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors|pytorch_model\.bin|pytorch_model\.bin\.index\.json|adapter_config\.json)$/;
 const TRAINER_CHECKPOINT = /^checkpoint-\d+$/;
@@ -35,7 +36,8 @@ export interface BaseCandidate {
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    // a regular file only: a FIFO named config.json must not block the extension host
+    return JSON.parse((await readRegularFile(path)).toString('utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }

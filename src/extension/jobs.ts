@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { removeReservedSync, type ReservationPaths } from '../formats/output';
+import { describeError } from '../errors';
 import type { FromJobWorker, JobEvent, JobKind, JobParams, JobResults, ToJobWorker } from '../jobs/protocol';
 
 /** An error from the job, with the core's error class name (UsageError, CheckpointError, CancelledError...). */
@@ -60,7 +61,7 @@ export function runJob<K extends JobKind>(
       else if (m.type === 'done') finish(() => resolve(m.result as JobResults[K]));
       else finish(() => reject(new JobError(m.error.name, m.error.message)));
     });
-    worker.on('error', (e) => finish(() => reject(new JobError('Error', e.message))));
+    worker.on('error', (e) => finish(() => reject(new JobError('InternalError', describeError(e).message))));
     worker.on('exit', (code) => finish(() => reject(new JobError('Error', `the KEN worker stopped (exit code ${code})`))));
     worker.postMessage({ type: 'start', kind, params } satisfies ToJobWorker);
   });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { describeError } from '../errors';
 import type { WatchUpdate } from '../watch/watcher';
 import { baseCandidates } from './detect';
 import { JobError, runJob } from './jobs';
@@ -79,7 +80,7 @@ export class RunWatcher implements vscode.Disposable {
     } catch (e) {
       this.finish(current, 'failed');
       if (e instanceof JobError && e.kind === 'CancelledError') return { updates: current.updates.length, reason: 'stopped' };
-      const message = e instanceof Error ? e.message : String(e);
+      const message = e instanceof JobError ? e.message : describeError(e).message;
       this.s.log.error(`watch: ${message}`);
       void vscode.window.showErrorMessage(`KEN: watching failed: ${message}`, 'Open log').then((a) => a && this.s.log.show(true));
       return { updates: current.updates.length, reason: 'failed' };

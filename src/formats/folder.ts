@@ -4,6 +4,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { filterSideFiles, readRegularFile, requireFolderFile } from './paths';
+import { checked, parseJson } from './input';
+import { configSchema, shardIndexSchema } from './schemas';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 import { readOnnxModel, type OnnxModel } from './onnx';
 import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from './torch';
@@ -52,6 +54,9 @@ export function isSideFile(name: string): boolean {
   return !NOT_SIDE.test(name);
 }
 
+/** KEN's own output file, never a weight shard of a model. */
+const SUBNETWORK_NAME = 'ken-subnetwork.safetensors';
+
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
 
 async function isDir(p: string): Promise<boolean | undefined> {
@@ -67,23 +72,19 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
   let indexFile: string | undefined;
   if (names.includes('model.safetensors.index.json')) {
     indexFile = await requireFolderFile(dir, 'model.safetensors.index.json', 'the shard index');
-    const text = (await readRegularFile(indexFile)).toString('utf8');
-    let index: { weight_map?: Record<string, string> };
-    try {
-      index = JSON.parse(text) as typeof index;
-    } catch {
-      throw new CheckpointError(`${indexFile}: not a JSON index`);
-    }
-    if (!index.weight_map || typeof index.weight_map !== 'object') throw new CheckpointError(`${indexFile}: has no weight_map`);
+    const index = checked(shardIndexSchema, parseJson((await readRegularFile(indexFile)).toString('utf8'), indexFile), indexFile);
     files = [...new Set(Object.values(index.weight_map))];
+    if (files.length === 0) throw new CheckpointError(`${indexFile}: its weight_map names no shard`);
     for (const f of files) {
-      if (typeof f !== 'string' || basename(f) !== f) throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
+      if (basename(f) !== f || f === '.' || f === '..') throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
+      if (!f.endsWith('.safetensors')) throw new CheckpointError(`${indexFile}: shard ${JSON.stringify(f)} is not a .safetensors file`);
+      if (f === SUBNETWORK_NAME) throw new CheckpointError(`${indexFile}: names ${SUBNETWORK_NAME} as a shard, the name of KEN's own output; rename that shard`);
       if (!names.includes(f)) throw new CheckpointError(`${indexFile}: shard ${f} is missing`);
     }
   } else if (names.includes('model.safetensors')) {
     files = ['model.safetensors'];
   } else {
-    files = names.filter((n) => n.endsWith('.safetensors') && n !== 'ken-subnetwork.safetensors');
+    files = names.filter((n) => n.endsWith('.safetensors') && n !== SUBNETWORK_NAME);
     if (files.length > 1) {
       throw new CheckpointError(`${dir}: holds several .safetensors files (${files.slice(0, 4).join(', ')}) and no model.safetensors.index.json; name the ${role} file`);
     }
@@ -181,12 +182,9 @@ export async function openModel(path: string, role: string, opts: OpenOptions = 
   const { files: auxFiles, warnings } = await filterSideFiles(abs, candidates);
   let config: Record<string, unknown> | undefined;
   if (auxFiles.includes('config.json')) {
-    try {
-      config = JSON.parse((await readRegularFile(join(abs, 'config.json'))).toString('utf8')) as Record<string, unknown>;
-    } catch (e) {
-      if (e instanceof CheckpointError) throw e;
-      throw new CheckpointError(`${join(abs, 'config.json')}: not valid JSON`);
-    }
+    // validated before use: bounded label counts, sizes and positions (src/formats/schemas.ts)
+    const file = join(abs, 'config.json');
+    config = checked(configSchema, parseJson((await readRegularFile(file)).toString('utf8'), file), file);
   }
   return { path: abs, dir: abs, safetensors, onnx, auxFiles, config, warnings };
 }

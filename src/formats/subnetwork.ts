@@ -16,7 +16,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { CheckpointError } from '../errors';
-import { encodeHeader, readRange, readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
+import { isAbsolute, normalize } from 'node:path';
+import { isFloatDType } from '../ken/dtype';
+import { checked, parseJson } from './input';
+import { subnetworkMetaSchema } from './schemas';
+import { dtypeSize, encodeHeader, numel, readRange, readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 
 export const SUBNETWORK_FORMAT = 'ken-subnetwork';
 export const SUBNETWORK_VERSION = 1;
@@ -199,21 +203,107 @@ export interface Subnetwork {
   entries: Map<string, SafetensorsEntry>;
 }
 
-/** Opens a subnetwork file; anything else is refused with a one-line error. */
+/** Opens a subnetwork file; anything else is refused with a one-line error. Its metadata is never trusted:
+ * it is checked against a schema, then against the file's own entries, before anything uses it. */
 export async function readSubnetwork(path: string): Promise<Subnetwork> {
   const header = await readSafetensorsHeader(path);
   if (header.metadata?.['format'] !== SUBNETWORK_FORMAT || typeof header.metadata['ken'] !== 'string') {
     throw new CheckpointError(`${path}: not a KEN subnetwork file (its __metadata__ has no "format": "${SUBNETWORK_FORMAT}")`);
   }
-  let meta: SubnetworkMeta;
-  try {
-    meta = JSON.parse(header.metadata['ken']) as SubnetworkMeta;
-  } catch {
-    throw new CheckpointError(`${path}: the subnetwork's "ken" metadata is not JSON`);
-  }
-  if (meta.version > SUBNETWORK_VERSION) throw new CheckpointError(`${path}: subnetwork format version ${meta.version} is newer than this tool reads (${SUBNETWORK_VERSION})`);
+  const raw = parseJson(header.metadata['ken'], `${path}: the subnetwork's "ken" metadata`);
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > SUBNETWORK_VERSION) throw new CheckpointError(`${path}: subnetwork format version ${version} is newer than this tool reads (${SUBNETWORK_VERSION})`);
+  const meta: SubnetworkMeta = checked(subnetworkMetaSchema, raw, `${path}: the subnetwork's "ken" metadata`);
   const entries = new Map(header.tensors.map((t) => [t.name, t]));
+  checkSubnetwork(path, meta, entries);
   return { path, header, meta, entries };
+}
+
+/** A file entry's path as it will be written: relative, inside the output folder, naming a file. */
+export function safeEntryPath(p: string): boolean {
+  if (p.includes('\0') || isAbsolute(p) || /^[a-zA-Z]:/.test(p)) return false;
+  // in normal form only (as prune writes them): no '.', '..', empty or trailing parts
+  const parts = p.split(/[\\/]/);
+  return normalize(p) === p && parts.every((x) => x !== '' && x !== '.' && x !== '..');
+}
+
+function elemBytes(dtype: string): number | undefined {
+  return dtypeSize(dtype);
+}
+
+/**
+ * The metadata against the file's own entries: every entry it names exists with the size it implies,
+ * file paths are safe and distinct, and each file's holes neither overlap nor leave it, and together
+ * with its skeleton make up exactly its size (so a restore writes no more than the file it rebuilds).
+ */
+export function checkSubnetwork(path: string, meta: SubnetworkMeta, entries: ReadonlyMap<string, SafetensorsEntry>): void {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${path}: ${what}`);
+  };
+  const entry = (key: string, dtype?: string): SafetensorsEntry => {
+    const e = entries.get(key);
+    if (!e) return bad(`entry ${key} is missing`);
+    if (dtype !== undefined && e.dtype !== dtype) bad(`entry ${key} is ${e.dtype}, expected ${dtype}`);
+    return e;
+  };
+  const tensors = new Map<string, SubnetworkTensor>();
+  for (const t of meta.tensors) {
+    if (tensors.has(t.name)) bad(`tensor ${t.name} is listed twice`);
+    tensors.set(t.name, t);
+    const total = numel(t.shape);
+    if (t.total !== total) bad(`tensor ${t.name}: total ${t.total} but shape ${JSON.stringify(t.shape)}`);
+    if (t.kept > total) bad(`tensor ${t.name}: keeps ${t.kept} of ${total} values`);
+    const elem = elemBytes(t.dtype);
+    if (elem === undefined) bad(`tensor ${t.name}: unknown dtype ${JSON.stringify(t.dtype)}`);
+    if (t.layout === 'whole') {
+      const e = entry(`whole:${t.name}`, t.dtype);
+      if (e.end - e.begin !== total * elem!) bad(`entry whole:${t.name} has ${e.end - e.begin} bytes, expected ${total * elem!}`);
+      continue;
+    }
+    if (!t.base) bad(`tensor ${t.name} was pruned but names no base tensor`);
+    if (!isFloatDType(t.dtype)) bad(`tensor ${t.name}: pruned tensors are F32, F16 or BF16, not ${t.dtype}`);
+    const rows = t.shape.length <= 1 ? 1 : t.shape[0]!;
+    const v = entry(`values:${t.name}`, t.dtype);
+    if (v.end - v.begin !== t.kept * elem!) bad(`entry values:${t.name} has ${v.end - v.begin} bytes for ${t.kept} kept values`);
+    if (t.layout === 'mask') {
+      const m = entry(`mask:${t.name}`, 'U8');
+      if (m.end - m.begin !== Math.ceil(total / 8)) bad(`entry mask:${t.name} has ${m.end - m.begin} bytes for ${total} positions`);
+    } else {
+      const idx = entry(`index:${t.name}`);
+      const cnt = entry(`counts:${t.name}`);
+      for (const e of [idx, cnt]) if (!['U8', 'U16', 'U32'].includes(e.dtype)) bad(`entry ${e.name} is ${e.dtype}, expected U8, U16 or U32`);
+      if (numel(idx.shape) !== t.kept) bad(`entry index:${t.name} holds ${numel(idx.shape)} positions for ${t.kept} kept values`);
+      if (numel(cnt.shape) !== rows) bad(`entry counts:${t.name} holds ${numel(cnt.shape)} counts for ${rows} rows`);
+    }
+  }
+  const paths = new Set<string>();
+  for (const f of meta.files) {
+    if (!safeEntryPath(f.path)) bad(`file entry ${JSON.stringify(f.path)} is not a relative path to a file inside the output folder`);
+    const key = normalize(f.path);
+    if (paths.has(key)) bad(`file entry ${JSON.stringify(f.path)} is listed twice`);
+    paths.add(key);
+    const skeleton = entry(`file:${f.path}`);
+    const holes = [...f.holes].sort((a, b) => a.offset - b.offset || a.length - b.length);
+    let end = 0;
+    let filled = 0;
+    let prev: Hole | undefined;
+    for (const h of holes) {
+      const where = `file ${f.path}: hole at byte ${h.offset} (${h.tensor})`;
+      const t = tensors.get(h.tensor);
+      if (!t) bad(`file ${f.path} needs tensor ${h.tensor}, which it does not hold`);
+      if (h.offset < end || (prev && h.length === 0 && prev.offset === h.offset && prev.tensor === h.tensor)) bad(`${where} overlaps another`);
+      if (h.offset + h.length > f.size) bad(`${where} ends past the file's ${f.size} bytes`);
+      const he = elemBytes(h.dtype);
+      if (he === undefined) bad(`${where}: unknown dtype ${JSON.stringify(h.dtype)}`);
+      if (numel(h.shape) !== t!.total || h.length !== t!.total * he!) bad(`${where}: ${h.dtype}${JSON.stringify(h.shape)} in ${h.length} bytes does not hold tensor ${t!.name} ${JSON.stringify(t!.shape)}`);
+      if (h.dtype !== t!.dtype && !(isFloatDType(h.dtype) && isFloatDType(t!.dtype))) bad(`${where}: cannot store ${t!.dtype} as ${h.dtype}`);
+      if (h.transposed && (t!.shape.length !== 2 || !isFloatDType(h.dtype))) bad(`${where}: only a 2-D float tensor can be stored transposed`);
+      end = h.offset + h.length;
+      filled += h.length;
+      prev = h;
+    }
+    if (skeleton.end - skeleton.begin + filled !== f.size) bad(`file ${f.path}: ${skeleton.end - skeleton.begin} skeleton bytes and ${filled} hole bytes do not make its ${f.size} bytes`);
+  }
 }
 
 export async function readEntry(sub: Subnetwork, key: string): Promise<Uint8Array> {

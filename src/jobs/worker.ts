@@ -1,6 +1,7 @@
 // Entry of dist/job-worker.js: runs one job per worker thread and reports progress, logs and the result.
 import { parentPort } from 'node:worker_threads';
 import { discardAllSync, setReservationListener } from '../formats/output';
+import { describeError } from '../errors';
 import { jobs, type JobContext } from './registry';
 import type { FromJobWorker, JobKind, JobParams, ToJobWorker } from './protocol';
 import { setProviderLog } from '../ken/ort-densities';
@@ -41,6 +42,10 @@ port.on('message', (msg: ToJobWorker) => {
   const run = jobs[msg.kind] as (p: JobParams[JobKind], c: JobContext) => Promise<unknown>;
   run(msg.params, ctx).finally(() => (finished = true)).then(
     (result) => post({ type: 'done', result: result as never }),
-    (e: unknown) => post({ type: 'failed', error: { name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) } }),
+    // the extension's one place where a thrown error becomes the line a user sees (see describeError)
+    (e: unknown) => {
+      const d = describeError(e);
+      post({ type: 'failed', error: { name: d.kind === 'internal' ? 'InternalError' : (e as Error).name, message: d.message } });
+    },
   );
 });

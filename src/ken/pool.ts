@@ -34,14 +34,14 @@ export interface RowsResult {
   kept: number;
 }
 
-/** dist/worker.js, found from whichever bundle is running (dist/, dist/test/..., dist/bench/). */
-export function workerScript(): string {
+/** dist/worker.js (or another dist/ bundle), found from whichever bundle is running (dist/, dist/test/..., dist/bench/). */
+export function workerScript(file = 'worker.js'): string {
   for (let d = __dirname; ; d = dirname(d)) {
-    const p = join(d, 'worker.js');
+    const p = join(d, file);
     if (existsSync(p) && basename(d) === 'dist') return p;
     if (dirname(d) === d) break;
   }
-  throw new Error(`dist/worker.js not found above ${__dirname}; run the build`);
+  throw new Error(`dist/${file} not found above ${__dirname}; run the build`);
 }
 
 type Reply = Extract<WorkerResponse, { type: 'pruned' | 'densities' }>;

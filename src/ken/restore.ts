@@ -3,7 +3,7 @@
 // base values where KEN reset them and the kept fine-tuned values where it kept them.
 import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CheckpointError, throwIfAborted } from '../errors';
 import { openModel, type ModelFolder } from '../formats/folder';
 import { OutputReservation, checkOutputPath, writing } from '../formats/output';
@@ -28,23 +28,26 @@ export interface RestoreResult {
   seconds: number;
 }
 
-function findBase(base: ModelFolder, t: SubnetworkTensor): TensorView {
+/** The base model's tensors by format and name, looked up once (a subnetwork may name thousands). */
+function baseViews(base: ModelFolder): Map<string, TensorView> {
+  const views = new Map<string, TensorView>();
+  for (const v of [...safetensorsViews(base), ...onnxViews(base)]) views.set(`${v.format}:${v.name}`, v);
+  return views;
+}
+
+function findBase(base: ModelFolder, views: ReadonlyMap<string, TensorView>, t: SubnetworkTensor): TensorView {
   const want = t.base!;
-  const views = want.format === 'safetensors' ? safetensorsViews(base) : onnxViews(base);
-  const v = views.find((x) => x.name === want.name);
+  const v = views.get(`${want.format}:${want.name}`);
   if (!v) {
     throw new CheckpointError(`base ${base.path} has no ${want.format} tensor ${want.name} (needed for ${t.name}); restore needs the base the subnetwork was pruned against`);
   }
   return v;
 }
 
-/**
- * The pruned tensor in KEN layout: base values, with the kept fine-tuned values put back (scattered
- * into the base's own buffer). The base is read once and its fingerprint checked on the way.
- */
-async function rebuildTensor(sub: Subnetwork, base: ModelFolder, t: SubnetworkTensor): Promise<Uint8Array> {
+/** The pruned tensor in KEN layout: the base values (read once, fingerprint checked), the kept fine-tuned values scattered into them. */
+async function rebuildTensor(sub: Subnetwork, base: ModelFolder, views: ReadonlyMap<string, TensorView>, t: SubnetworkTensor): Promise<Uint8Array> {
   if (t.layout === 'whole') return readEntry(sub, `whole:${t.name}`);
-  const view = findBase(base, t);
+  const view = findBase(base, views, t);
   const shape = kenShape(view);
   if (shape.join(',') !== t.shape.join(',')) throw new CheckpointError(`base tensor ${view.name} has shape ${JSON.stringify(shape)}, the subnetwork expects ${JSON.stringify(t.shape)}`);
   if (!isFloatDType(t.dtype) || !isFloatDType(view.dtype)) throw new CheckpointError(`tensor ${t.name}: unsupported dtype`);
@@ -86,30 +89,34 @@ function holeBytes(kenBytes: Uint8Array, t: SubnetworkTensor, hole: Hole): Uint8
   return bytes;
 }
 
-function safeRelative(p: string): boolean {
-  return !isAbsolute(p) && !normalize(p).split(/[\\/]/).includes('..');
-}
-
 export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
+  // readSubnetwork checks the metadata (schema, entries, paths, hole maps) before anything is used
   const sub = await readSubnetwork(req.subnetwork);
   if (sub.meta.files.length === 0) {
     throw new CheckpointError(`${req.subnetwork}: holds no checkpoint files to rebuild (a comparison or a watched checkpoint's record, not a ken prune output)`);
   }
   const byName = new Map(sub.meta.tensors.map((t) => [t.name, t]));
-  for (const f of sub.meta.files) {
-    if (!safeRelative(f.path)) throw new CheckpointError(`${req.subnetwork}: file entry ${JSON.stringify(f.path)} leaves the output folder`);
-  }
   // sizes and hole maps first: a crafted file must not make restore write more than it declares
   const problem = restorableProblem(sub);
   if (problem) throw new CheckpointError(`${req.subnetwork}: cannot be restored (${problem})`);
-  // Every base tensor is read once, while its file is rebuilt, and its fingerprint checked then: a
-  // changed base stops the restore and the staging folder goes, so nothing is written to --out.
   const reservation = await OutputReservation.take(req.out, { inputs: [req.base], onNotice: req.onWarning });
   const files: RestoreResult['files'] = [];
   try {
     const base = await openModel(req.base, 'base');
     await checkOutputPath(reservation.out, [base.dir]); // again with the base as opened
+    // Every base tensor the subnetwork needs must exist with its shape and a float dtype before anything is
+    // written; its bytes are read once, while its file is rebuilt, and their fingerprint checked then: a
+    // changed base stops the restore and the staging folder goes, so nothing is written to --out.
+    const views = baseViews(base);
+    for (const t of sub.meta.tensors) {
+      if (t.layout === 'whole') continue;
+      throwIfAborted(req.signal);
+      const view = findBase(base, views, t);
+      const shape = kenShape(view);
+      if (shape.join(',') !== t.shape.join(',')) throw new CheckpointError(`base tensor ${view.name} has shape ${JSON.stringify(shape)}, the subnetwork expects ${JSON.stringify(t.shape)} for ${t.name}`);
+      if (!isFloatDType(view.dtype)) throw new CheckpointError(`base tensor ${view.name} is ${view.dtype}; ${t.name} needs a float tensor`);
+    }
     const total = sub.meta.files.length;
     let done = 0;
     for (const f of sub.meta.files) {
@@ -129,27 +136,29 @@ export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreRes
           hash.update(b);
           pos += b.byteLength;
         };
-        const holes = [...f.holes].sort((a, b) => a.offset - b.offset);
-        // the next tensor is read and rebuilt while this one is hashed and written
-        const rebuild = (i: number): Promise<Uint8Array> | undefined => {
-          const h = holes[i];
-          if (!h) return undefined;
-          const t = byName.get(h.tensor)!;
-          const p = rebuildTensor(sub, base, t).then((kenBytes) => holeBytes(kenBytes, t, h));
-          p.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
-          return p;
+        // holes are sorted, disjoint and inside the file (checked by readSubnetwork); a tensor that fills
+        // several holes in a row (ties) is rebuilt once, and the next one is read and rebuilt while this
+        // one is hashed and written
+        const holes = [...f.holes].sort((a, b) => a.offset - b.offset || a.length - b.length).filter((h) => h.length > 0);
+        const rebuild = (name: string): { name: string; bytes: Promise<Uint8Array> } => {
+          const bytes = rebuildTensor(sub, base, views, byName.get(name)!);
+          bytes.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+          return { name, bytes };
         };
-        let next = rebuild(0);
+        let cur: { name: string; bytes: Promise<Uint8Array> } | undefined;
+        let ahead: { name: string; bytes: Promise<Uint8Array> } | undefined;
         for (let i = 0; i < holes.length; i++) {
           const h = holes[i]!;
+          throwIfAborted(req.signal);
           if (h.offset > pos) {
             const len = h.offset - pos;
             await put(skeleton.subarray(sk, sk + len));
             sk += len;
           }
-          const bytes = await next!;
-          next = rebuild(i + 1);
-          await put(bytes);
+          if (cur?.name !== h.tensor) cur = ahead?.name === h.tensor ? ahead : rebuild(h.tensor);
+          const following = holes[i + 1]?.tensor;
+          if (following !== undefined && following !== cur.name && ahead?.name !== following) ahead = rebuild(following);
+          await put(holeBytes(await cur.bytes, byName.get(h.tensor)!, h));
         }
         if (sk < skeleton.byteLength) await put(skeleton.subarray(sk));
         if (pos !== f.size) throw new CheckpointError(`${req.subnetwork}: rebuilt ${f.path} has ${pos} bytes, expected ${f.size}`);

@@ -70,7 +70,7 @@ test('a Parquet file and a save_to_disk folder give the same metrics as the same
   const clf = await openClassifier(join(DEMO, 'finetuned'), undefined, { device: 'cpu' });
   try {
     const run = async (p: string) => {
-      const r = await evaluate(clf, encodeDataset(clf.tokenizer, await loadDataset(p, { labels: clf.labels })));
+      const r = await evaluate(clf, await encodeDataset(clf.tokenizer, await loadDataset(p, { labels: clf.labels })));
       return r.metrics;
     };
     const j = await run(join(D, 'debdesc.jsonl'));

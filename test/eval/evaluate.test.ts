@@ -45,7 +45,7 @@ test('bytes in memory, batch size, order: the same predictions; one tokenization
     await withClassifier(bytes, FT, async (fromBytes) => {
       assert.match(fromBytes.model, /in memory/);
       const data = await loadDataset(TEST, { labels: fromPath.labels });
-      const encoded = encodeDataset(fromPath.tokenizer, data);
+      const encoded = await encodeDataset(fromPath.tokenizer, data);
       const a = await evaluate(fromPath, encoded, { batchSize: 1, sortByLength: false });
       const b = await evaluate(fromBytes, encoded, { batchSize: 100 });
       assert.deepEqual(b.confusion, a.confusion);
@@ -85,7 +85,7 @@ test('a text-pair data set runs through the model (type ids reach the graph)', a
   writeFileSync(p, lines.map((l) => JSON.stringify({ a: l.text, b: 'a second text', label: l.label })).join('\n'));
   await withClassifier(FT, undefined, async (clf) => {
     const data = await loadDataset(p, { labels: clf.labels, textField: 'a', textPairField: 'b' });
-    const encoded = encodeDataset(clf.tokenizer, data);
+    const encoded = await encodeDataset(clf.tokenizer, data);
     assert.ok(encoded.samples.every((s) => s.typeIds.includes(1)));
     const r = await evaluate(clf, encoded);
     assert.equal(r.samples, 20);

@@ -192,7 +192,7 @@ test('evaluation on WebGPU: the same accuracy and confusion as the CPU provider,
   try {
     assert.equal(gpu.executionProvider, 'webgpu');
     assert.deepEqual(gpu.adapter, p.adapter);
-    const data = encodeDataset(cpu.tokenizer, await loadDataset(join(DEMO, 'test.jsonl'), { labels: cpu.labels }));
+    const data = await encodeDataset(cpu.tokenizer, await loadDataset(join(DEMO, 'test.jsonl'), { labels: cpu.labels }));
     const rc = await evaluate(cpu, data, { batchSize: 64 });
     const rg = await evaluate(gpu, data, { batchSize: 64 });
     assert.equal(rg.accuracy, rc.accuracy);
