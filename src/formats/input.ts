@@ -2,34 +2,27 @@
 // metadata) are read here: regular files only, with a size bound, then parsed and checked against a
 // zod schema (src/formats/schemas.ts). Every failure is one line naming the file and, for a schema,
 // the field at fault; nothing downstream sees a value the schema did not accept.
-import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { z } from 'zod';
 import { CheckpointError } from '../errors';
+import { OPEN_READ, describeKind } from './paths';
 
 /** JSON side files (config, tokenizer, index) above this are refused before they are read. */
 export const MAX_JSON_BYTES = 512 * 1024 * 1024;
 
-/** What a non-regular file is, for the message. */
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
 
 /**
- * The bytes of a regular file. It is opened non-blocking (a FIFO would otherwise block the open until a
+ * The bytes of a regular file, at most `maxBytes` (the same open-then-fstat check as paths.ts's
+ * openRegular, but open errors such as ENOENT come back raw, for optional files). It is opened non-blocking (a FIFO would otherwise block the open until a
  * writer comes) and refused unless fstat says it is a regular file, so a FIFO or a device named
  * config.json never blocks or streams forever. Errors from open itself (ENOENT, EACCES) are rethrown
  * as they are, for the caller to word (a missing optional file is often fine).
  */
 export async function readRegularFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fh = await open(path, OPEN_READ);
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new CheckpointError(`${path}: is ${kindOf(st)}, not a regular file`);
+    if (!st.isFile()) throw new CheckpointError(`${path}: is ${describeKind(st)}, not a regular file; KEN reads only regular files`);
     if (st.size > maxBytes) throw new CheckpointError(`${path}: ${st.size} bytes, more than the ${maxBytes} this tool reads for such a file`);
     const buf = Buffer.allocUnsafe(st.size);
     let done = 0;

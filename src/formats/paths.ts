@@ -16,7 +16,7 @@ export function isInside(child: string, parent: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel) && !/^[a-zA-Z]:/.test(rel));
 }
 
-function describeKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+export function describeKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
   if (s.isDirectory()) return 'a folder';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
   if (s.isSocket()) return 'a socket';
@@ -26,7 +26,7 @@ function describeKind(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket()
 
 // O_NONBLOCK makes open() return at once on a FIFO (it would otherwise wait for a writer);
 // on a regular file it changes nothing. Windows has neither FIFOs nor the flag.
-const OPEN_READ = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+export const OPEN_READ = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Opens a file for reading only when it is a regular file (checked on the open descriptor).

@@ -151,7 +151,7 @@ test('config.json: num_labels 1e8 or 2^31 fails fast in one line, without buildi
     assertOneLine(await ken(evalArgs(c)), /config\.json: num_labels: Too big: expected number to be <=1000000/);
   }
   const c = classifier({ config: (cfg) => { delete cfg['id2label']; delete cfg['label2id']; cfg['num_labels'] = 500_000; } });
-  assertOneLine(await ken(evalArgs(c)), /model\.onnx: gives 8 logits but .*config\.json names 500000 labels/);
+  assertOneLine(await ken(evalArgs(c)), /(model\.onnx|model): gives 8 logits but .*config\.json names 500000 labels/);
 });
 
 test('config.json: bounded fields with the wrong type are named in one line', async () => {

@@ -3,7 +3,7 @@
 // GLUE's files are written. Both through csv-parse.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { CsvError, parse as parseCsv } from 'csv-parse';
 import { CheckpointError, DataError, throwIfAborted } from '../../errors';
 import { noColumn, type FieldFlag, type OpenedData, type RowSink } from './types';
 
@@ -35,7 +35,8 @@ export async function readText(path: string): Promise<string> {
 export async function openTextData(path: string, format?: TextFormat): Promise<OpenedData> {
   const content = await readText(path);
   const fmt = format ?? textFormat(path, content);
-  if (fmt === 'jsonl' && content.trimStart().startsWith('[')) {
+  // a JSON array, whatever the file is called, is never handed to the CSV parser
+  if (/^\s*\[\s*[{\]]/.test(content.slice(0, 4096))) {
     throw new DataError(`${path}: holds a JSON array; write one JSON object per line (JSONL)`);
   }
   return {
@@ -108,8 +109,8 @@ async function readDelimited(
     }
   } catch (e) {
     if (e instanceof DataError || e instanceof CheckpointError) throw e;
-    const err = e as CsvError;
-    if (typeof err.code === 'string' && err.code.startsWith('CSV_')) {
+    if (e instanceof CsvError) {
+      const err = e;
       // Where a record ends after a broken quote is unknown, so this is never skipped.
       throw new DataError(`${path} line ${err.lines ?? '?'}: ${err.message.replace(/ at line \d+/, '')}; fix the quoting (a broken quote cannot be skipped: where its record ends is unknown)`);
     }
