@@ -149,7 +149,10 @@ export const subnetworkMetaSchema = z.object({
   format: z.literal('ken-subnetwork'),
   version: int(1, 1_000_000),
   tool: z.string().max(200),
-  k: int(1, Number.MAX_SAFE_INTEGER),
+  // 0: a comparison record (ken viz), no KEN run
+  k: int(0, Number.MAX_SAFE_INTEGER),
+  /** The KDE's kernel; files written before kernels existed lack it (gaussian). */
+  kernel: z.string().max(64).optional(),
   scope: z.string().max(64),
   include: z.string().max(10_000).optional(),
   exclude: z.string().max(10_000).optional(),
