@@ -126,6 +126,34 @@ export async function readConfig(folder: string): Promise<Record<string, unknown
   return readJsonFile(join(folder, 'config.json'), configSchema, { optional: true });
 }
 
+/**
+ * A right-padded batch as the graph's inputs (only those it declares, int64 or int32): ids padded with
+ * `padId`, attention mask, token type ids, positions 0..len-1.
+ */
+export function batchFeeds(ort: Ort, inputs: readonly GraphInput[], batch: readonly EncodedText[], padId: number): Record<string, Tensor> {
+  const rows = batch.length;
+  const len = batch.reduce((m, e) => Math.max(m, e.ids.length), 1);
+  const values: Record<InputRole, Int32Array> = {
+    input_ids: new Int32Array(rows * len).fill(padId),
+    attention_mask: new Int32Array(rows * len),
+    token_type_ids: new Int32Array(rows * len),
+    position_ids: new Int32Array(rows * len),
+  };
+  batch.forEach((e, r) => {
+    const at = r * len;
+    values.input_ids.set(e.ids, at);
+    values.attention_mask.fill(1, at, at + e.ids.length);
+    values.token_type_ids.set(e.typeIds, at);
+    for (let i = 0; i < len; i++) values.position_ids[at + i] = i;
+  });
+  const feeds: Record<string, Tensor> = {};
+  for (const input of inputs) {
+    const v = values[input.role];
+    feeds[input.name] = new ort.Tensor(input.type, input.type === 'int32' ? v : BigInt64Array.from(v, (x) => BigInt(x)), [rows, len]);
+  }
+  return feeds;
+}
+
 export function graphInputs(session: Session, model: string): GraphInput[] {
   const inputs: GraphInput[] = [];
   for (const meta of session.inputMetadata) {
@@ -160,27 +188,7 @@ class OrtClassifier implements Classifier {
   async logits(batch: readonly EncodedText[], padId = this.tokenizer.padId): Promise<Float32Array> {
     this.checkTokenIds(batch, padId);
     const rows = batch.length;
-    let len = 1;
-    for (const s of batch) len = Math.max(len, s.ids.length);
-    const values: Record<InputRole, Int32Array> = {
-      input_ids: new Int32Array(rows * len).fill(padId),
-      attention_mask: new Int32Array(rows * len),
-      token_type_ids: new Int32Array(rows * len),
-      position_ids: new Int32Array(rows * len),
-    };
-    batch.forEach((s, r) => {
-      const at = r * len;
-      values.input_ids.set(s.ids, at);
-      values.attention_mask.fill(1, at, at + s.ids.length);
-      values.token_type_ids.set(s.typeIds, at);
-      for (let i = 0; i < len; i++) values.position_ids[at + i] = i;
-    });
-    const feeds: Record<string, Tensor> = {};
-    for (const input of this.inputs) {
-      const v = values[input.role];
-      const data = input.type === 'int32' ? v : BigInt64Array.from(v, (x) => BigInt(x));
-      feeds[input.name] = new this.ort.Tensor(input.type, data, [rows, len]);
-    }
+    const feeds = batchFeeds(this.ort, this.inputs, batch, padId);
     let out: Awaited<ReturnType<Session['run']>>;
     try {
       out = await this.session.run(feeds);

@@ -9,7 +9,7 @@ import { problemType } from '../models/heads';
 import { resolveTask, type Task } from '../graph';
 import { familyOf } from '../models/registry';
 import type { EvalResult } from '../report/report';
-import { configLabels, graphInputs, openClassifier, readConfig } from './classifier';
+import { batchFeeds, configLabels, graphInputs, openClassifier, readConfig } from './classifier';
 import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
 import { classNames, openData } from './data';
 import {
@@ -128,28 +128,7 @@ async function firstKeys(path: string, split?: string): Promise<string[]> {
 }
 
 function feeds(s: ModelSession, batch: readonly EncodedText[], padId: number): Record<string, Tensor> {
-  const rows = batch.length;
-  let len = 1;
-  for (const e of batch) len = Math.max(len, e.ids.length);
-  const v = {
-    input_ids: new Int32Array(rows * len).fill(padId),
-    attention_mask: new Int32Array(rows * len),
-    token_type_ids: new Int32Array(rows * len),
-    position_ids: new Int32Array(rows * len),
-  };
-  batch.forEach((e, r) => {
-    const at = r * len;
-    v.input_ids.set(e.ids, at);
-    v.attention_mask.fill(1, at, at + e.ids.length);
-    v.token_type_ids.set(e.typeIds, at);
-    for (let i = 0; i < len; i++) v.position_ids[at + i] = i;
-  });
-  const out: Record<string, Tensor> = {};
-  for (const input of graphInputs(s.session, s.model)) {
-    const data = v[input.role];
-    out[input.name] = new s.ort.Tensor(input.type, input.type === 'int32' ? data : BigInt64Array.from(data, (x) => BigInt(x)), [rows, len]);
-  }
-  return out;
+  return batchFeeds(s.ort, graphInputs(s.session, s.model), batch, padId);
 }
 
 /** Runs the encoded lines in batches (sorted by length), calling `take` with each line's row of every output. */
