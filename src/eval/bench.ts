@@ -38,7 +38,8 @@ export class EvalBench {
   private static async singleLabel(folder: string): Promise<boolean> {
     const config = await readConfig(folder);
     const file = join(folder, 'config.json');
-    return autoTask(config, file) === 'text-classification' && problemType(config ?? {}, file) === 'single_label_classification';
+    // no known architecture: an export decides its task from its outputs (ken eval); opening the model says the rest
+    return autoTask(config, file, []) === 'text-classification' && problemType(config ?? {}, file) === 'single_label_classification';
   }
 
   /**

@@ -94,9 +94,21 @@ const PAIR_FOR: Record<string, string[]> = {
   text: ['text_pair'], sentence: ['text_pair'], sentence1: ['sentence2'], question1: ['question2'], premise: ['hypothesis'], question: ['sentence', 'context'],
 };
 
-/** The task config.json's architectures name (an export of an unknown family: text classification). */
-export function autoTask(config: Record<string, unknown> | undefined, file: string): Task {
-  if (config && familyOf(config)?.graph) return resolveTask(config, file).task;
+/**
+ * The task config.json's architectures name. For an ONNX export (`outputs`: its output names) whose
+ * config names no known architecture, the outputs decide: start/end logits are QA, token log-probs a
+ * causal LM, anything else text classification.
+ */
+export function autoTask(config: Record<string, unknown> | undefined, file: string, outputs?: readonly string[]): Task {
+  if (config && familyOf(config)?.graph) {
+    try {
+      return resolveTask(config, file).task;
+    } catch (e) {
+      if (!outputs) throw e;
+    }
+  }
+  if (outputs?.includes('start_logits')) return 'question-answering';
+  if (outputs?.includes('token_logprobs')) return 'causal-lm';
   return 'text-classification';
 }
 
@@ -212,7 +224,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
   try {
     const config = await readConfig(opened.folder);
     const file = join(opened.folder, 'config.json');
-    const task: Task = opened.built?.task ?? (spec.task && spec.task !== 'auto' ? spec.task : autoTask(config, file));
+    const task: Task = opened.built?.task ?? (spec.task && spec.task !== 'auto' ? spec.task : autoTask(config, file, opened.session.outputNames));
     const tokenizer = await loadTokenizer(opened.folder);
     const base = { task, graph: opened.graph, executionProvider: opened.executionProvider, model: opened.model, data: spec.data, maxLength: tokenizer.maxLength };
     const keys = await firstKeys(spec.data, spec.split);
