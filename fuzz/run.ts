@@ -6,7 +6,7 @@
 // fuzz/harness.ts; every case that is not clean or a success is kept under <out>/repro/ with
 // repro.json and repro.sh. Prints a table per kind and writes <out>/summary.md and summary.json.
 // Exits 1 when any case is internal, vague, hang, crash or memory.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, cpSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, cpSync, existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -103,7 +103,8 @@ async function main(): Promise<number> {
       results.push({ index, kind: m.kind, note: c.note, args: c.args, outcome });
       if (BAD.has(outcome.status) || values.keep) {
         const dest = join(out, 'repro', `${outcome.status}-${m.kind}-${index}`);
-        cpSync(dir, dest, { recursive: true });
+        // special files (a FIFO the case made) are re-made by repro.sh's case, not copied
+        cpSync(dir, dest, { recursive: true, filter: (src) => !statSync(src).isFIFO() && !statSync(src).isSocket() });
         writeFileSync(join(dest, 'repro.json'), JSON.stringify({ seed, case: index, kind: m.kind, note: c.note, args: c.args, status: outcome.status, why: outcome.why, code: outcome.code, signal: outcome.signal, ms: outcome.ms, rssMb: Math.round(outcome.rssMb), stderr: outcome.stderr.slice(0, 4000) }, null, 2));
         writeFileSync(join(dest, 'repro.sh'), `#!/bin/sh\n# ${m.kind} case ${index} of seed ${seed}: ${outcome.status} (${outcome.why})\ncd "$(dirname "$0")" && exec node ${JSON.stringify(cli)} ${c.args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}\n`, { mode: 0o755 });
         if (!values.quiet) process.stderr.write(`case ${index} ${m.kind}: ${outcome.status} (${outcome.why}) ${outcome.stderr.split('\n')[0]!.slice(0, 160)}\n`);

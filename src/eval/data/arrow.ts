@@ -3,7 +3,7 @@
 // DatasetDict.save_to_disk() (dataset_dict.json and a folder per split), and its cache folder
 // (<name>-<split>.arrow, or shards <name>-<split>-00000-of-00003.arrow, beside dataset_info.json),
 // picked by split name.
-import { readFile } from 'node:fs/promises';
+import { readDataFile } from './text';
 import { tableFromIPC, Vector, type Table } from 'apache-arrow';
 import { DataError, throwIfAborted } from '../../errors';
 import { featuresFromMetadata, type Features } from './features';
@@ -23,13 +23,7 @@ export function plain(v: unknown): unknown {
 }
 
 async function readTable(file: string): Promise<Table> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
-  }
+  const bytes: Uint8Array = await readDataFile(file);
   try {
     return tableFromIPC(bytes);
   } catch (e) {

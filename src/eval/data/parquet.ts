@@ -2,7 +2,7 @@
 // snappy decoder and hyparquet-compressors' zstd/gzip/brotli/lz4; dictionary-encoded strings and
 // nested columns (SQuAD's `answers` struct of lists) come back as plain values. The data set's
 // features are in the file's "huggingface" key-value metadata when `datasets` wrote it.
-import { readFile } from 'node:fs/promises';
+import { readDataFile } from './text';
 import { parquetMetadata, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { DataError, throwIfAborted } from '../../errors';
@@ -14,13 +14,8 @@ function oneLine(e: unknown): string {
 }
 
 async function bytesOf(path: string): Promise<ArrayBuffer> {
-  try {
-    const b = await readFile(path);
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
-  }
+  const b = await readDataFile(path);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
 /** The top-level column names of a Parquet schema. */

@@ -1,13 +1,23 @@
 // JSONL, CSV and TSV: one JSON object per line, or a header row naming the columns. CSV follows RFC
 // 4180 quoting (commas, newlines and doubled quotes inside quoted fields); TSV has no quoting, as
 // GLUE's files are written. Both through csv-parse.
-import { readFile } from 'node:fs/promises';
+import { close, constants, fstat, open, read, readFile } from 'node:fs';
+import { Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { extname } from 'node:path';
 import { CsvError, parse as parseCsv } from 'csv-parse';
 import { CheckpointError, DataError, throwIfAborted } from '../../errors';
 import { noColumn, type FieldFlag, type OpenedData, type RowSink } from './types';
 
 export type TextFormat = 'jsonl' | 'csv' | 'tsv';
+
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const readFd = promisify(readFile) as (fd: number) => Promise<Buffer>;
+const closeFd = promisify(close);
+const readChunk = promisify(read);
+/** How long a data pipe (a FIFO) may have no writer before it is refused. */
+const PIPE_WRITER_WAIT_MS = 10_000;
 
 /** The format a file's extension names; otherwise sniffed from its first line. */
 export function textFormat(path: string, content: string): TextFormat {
@@ -20,14 +30,58 @@ export function textFormat(path: string, content: string): TextFormat {
   return first.includes('\t') ? 'tsv' : 'csv';
 }
 
-export async function readText(path: string): Promise<string> {
-  let content: string;
+/**
+ * A data file's bytes. A regular file is read whole; a pipe (`--data <(zcat test.jsonl.gz)`, a FIFO) is
+ * opened without blocking and read through libuv's pipe handling until its writer closes it, so a FIFO
+ * nobody writes to is an empty data set at once, never a read that waits forever. Anything else (a
+ * folder, a device) is one line.
+ */
+export async function readDataFile(path: string): Promise<Buffer> {
+  let fd: number;
   try {
-    content = await readFile(path, 'utf8');
+    fd = await openFd(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DataError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a data file' : `cannot read (${code ?? 'error'})`}`);
   }
+  // a raw descriptor (not a FileHandle): a pipe's is handed to a net.Socket, which closes it
+  let handedOver = false;
+  try {
+    const st = await fstatFd(fd);
+    if (st.isFile()) return await readFd(fd);
+    if (st.isDirectory()) throw new DataError(`${path}: is a folder, not a data file`);
+    if (!st.isFIFO() && !st.isSocket()) throw new DataError(`${path}: is a device, not a data file`);
+    // Reads first: 0 bytes means no writer yet (epoll would never wake for it), so wait for one, a
+    // while, polling (Ctrl-C stays free to act); EAGAIN means a writer with nothing written yet. Then
+    // libuv's pipe handling reads the rest without blocking a thread.
+    const head = Buffer.allocUnsafe(65536);
+    let got = 0;
+    for (const started = Date.now(); ; ) {
+      try {
+        got = (await readChunk(fd, head, 0, head.length, null)).bytesRead;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw new DataError(`${path}: cannot read the pipe (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+        got = -1;
+      }
+      if (got !== 0) break;
+      if (Date.now() - started > PIPE_WRITER_WAIT_MS) throw new DataError(`${path}: a pipe nothing writes to (waited ${PIPE_WRITER_WAIT_MS / 1000} s for a writer)`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const chunks: Buffer[] = got > 0 ? [head.subarray(0, got)] : [];
+    handedOver = true;
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    return await new Promise<Buffer>((resolve, reject) => {
+      pipe.on('data', (c: Buffer) => chunks.push(c));
+      pipe.on('end', () => resolve(Buffer.concat(chunks)));
+      pipe.on('error', (e) => reject(new DataError(`${path}: cannot read the pipe (${e.message.split('\n')[0]})`)));
+    }).finally(() => pipe.destroy());
+  } finally {
+    if (!handedOver) await closeFd(fd);
+  }
+}
+
+export async function readText(path: string): Promise<string> {
+  const content = (await readDataFile(path)).toString('utf8');
   return content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
 }
 
