@@ -36,7 +36,7 @@ export function textFormat(path: string, content: string): TextFormat {
  * nobody writes to is an empty data set at once, never a read that waits forever. Anything else (a
  * folder, a device) is one line.
  */
-export async function readDataFile(path: string): Promise<Buffer> {
+export async function readDataFile(path: string, writerWaitMs = PIPE_WRITER_WAIT_MS): Promise<Buffer> {
   let fd: number;
   try {
     fd = await openFd(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
@@ -64,7 +64,7 @@ export async function readDataFile(path: string): Promise<Buffer> {
         got = -1;
       }
       if (got !== 0) break;
-      if (Date.now() - started > PIPE_WRITER_WAIT_MS) throw new DataError(`${path}: a pipe nothing writes to (waited ${PIPE_WRITER_WAIT_MS / 1000} s for a writer)`);
+      if (Date.now() - started > writerWaitMs) throw new DataError(`${path}: a pipe nothing writes to (waited ${writerWaitMs / 1000} s for a writer)`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const chunks: Buffer[] = got > 0 ? [head.subarray(0, got)] : [];
