@@ -142,7 +142,8 @@ export const subnetworkTensorSchema = z.object({
   status: z.string().max(64),
   kept: count,
   total: count,
-  base: z.object({ name, format: z.enum(['safetensors', 'onnx']), dtype: z.string().max(16), sha256 }).optional(),
+  // '' in a watched checkpoint's record (no fingerprints: nothing is restored from it)
+  base: z.object({ name, format: z.enum(['safetensors', 'onnx']), dtype: z.string().max(16), sha256: z.union([sha256, z.literal('')]) }).optional(),
 });
 
 export const subnetworkMetaSchema = z.object({
