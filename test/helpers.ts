@@ -181,3 +181,27 @@ export function rowValues(g: GoldenRow): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
+
+/** Golden rows grouped by (n, k), as whole tensors would be. */
+export function groupsOf<T extends { n: number; k: number }>(rows: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const g of rows) groups.set(`${g.n}:${g.k}`, [...(groups.get(`${g.n}:${g.k}`) ?? []), g]);
+  return [...groups.values()];
+}
+
+/** Runs golden rows through a pool, a (n, k) group per call; returns the ids of rows kept differently. */
+export async function goldenThrough(pool: { pruneRows(values: Float32Array, rows: number, n: number, k: number): Promise<{ mask: Uint8Array }> }, rows: readonly GoldenRow[] = goldenRows()): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const group of groupsOf(rows)) {
+    const { n, k } = group[0]!;
+    const values = new Float32Array(group.length * n);
+    group.forEach((g, r) => values.set(rowValues(g), r * n));
+    const { mask } = await pool.pruneRows(values, group.length, n, k);
+    group.forEach((g, r) => {
+      const kept: number[] = [];
+      for (let j = 0; j < n; j++) if (mask[r * n + j]) kept.push(j);
+      if (JSON.stringify(kept) !== JSON.stringify(g.kept)) wrong.push(g.id);
+    });
+  }
+  return wrong;
+}

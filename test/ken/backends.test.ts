@@ -2,29 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KenPool } from '../../src/ken/pool';
 import { NonFiniteRowError } from '../../src/ken/row';
-import { goldenRows, rowValues } from '../helpers';
+import { goldenThrough } from '../helpers';
 
-/** Runs every golden row through a pool (grouped by n and k, as whole tensors would be). */
-async function goldenThrough(pool: KenPool): Promise<string[]> {
-  const groups = new Map<string, ReturnType<typeof goldenRows>>();
-  for (const g of goldenRows()) {
-    const key = `${g.n}:${g.k}`;
-    groups.set(key, [...(groups.get(key) ?? []), g]);
-  }
-  const wrong: string[] = [];
-  for (const rows of groups.values()) {
-    const { n, k } = rows[0]!;
-    const values = new Float32Array(rows.length * n);
-    rows.forEach((g, r) => values.set(rowValues(g), r * n));
-    const { mask } = await pool.pruneRows(values, rows.length, n, k);
-    rows.forEach((g, r) => {
-      const kept: number[] = [];
-      for (let j = 0; j < n; j++) if (mask[r * n + j]) kept.push(j);
-      if (JSON.stringify(kept) !== JSON.stringify(g.kept)) wrong.push(g.id);
-    });
-  }
-  return wrong;
-}
 
 test('js backend (worker threads, WebAssembly density pass) keeps the reference set on 100% of golden rows', async () => {
   const pool = await KenPool.open({ backend: 'js', device: 'cpu', threads: 2 });

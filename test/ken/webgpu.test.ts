@@ -12,7 +12,7 @@ import {
 import { RowPruner, SQRT_2PI, bandwidth, directDensity, fillGrid, roundHalfEven, type DensityProvider } from '../../src/ken/row';
 import { encodeDataset, loadDataset, openClassifier, evaluate } from '../../src/eval';
 import type { KenReport } from '../../src/report/report';
-import { DEMO, EXPECTED, fixture, goldenRows, ken, normals, rowValues, tmp } from '../helpers';
+import { DEMO, EXPECTED, fixture, goldenRows, goldenThrough, groupsOf, ken, normals, rowValues, tmp } from '../helpers';
 
 
 let probe: WebGpuProbe | undefined;
@@ -28,11 +28,6 @@ async function adapterOrSkip(t: TestContext): Promise<WebGpuProbe & { ok: true }
   return probe;
 }
 
-function groupsOf<T extends { n: number; k: number }>(rows: T[]): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const g of rows) groups.set(`${g.n}:${g.k}`, [...(groups.get(`${g.n}:${g.k}`) ?? []), g]);
-  return [...groups.values()];
-}
 
 test('ort on WebGPU keeps the reference set on every golden row, and says which adapter ran', async (t) => {
   const p = await adapterOrSkip(t);
@@ -42,18 +37,7 @@ test('ort on WebGPU keeps the reference set on every golden row, and says which 
     assert.equal(pool.backend, 'ort');
     assert.equal(pool.executionProvider, 'webgpu');
     assert.deepEqual(pool.adapter, p.adapter);
-    const wrong: string[] = [];
-    for (const rows of groupsOf(goldenRows())) {
-      const { n, k } = rows[0]!;
-      const values = new Float32Array(rows.length * n);
-      rows.forEach((g, r) => values.set(rowValues(g), r * n));
-      const { mask } = await pool.pruneRows(values, rows.length, n, k);
-      rows.forEach((g, r) => {
-        const kept: number[] = [];
-        for (let j = 0; j < n; j++) if (mask[r * n + j]) kept.push(j);
-        if (JSON.stringify(kept) !== JSON.stringify(g.kept)) wrong.push(g.id);
-      });
-    }
+    const wrong = await goldenThrough(pool);
     assert.deepEqual(wrong, []);
     assert.ok(pool.densities > 0);
   } finally {
