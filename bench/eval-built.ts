@@ -33,7 +33,7 @@ const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 128);
 const WATCHED = [
   'Attention', 'MultiHeadAttention', 'EmbedLayerNormalization', 'SkipLayerNormalization', 'LayerNormalization',
   'SimplifiedLayerNormalization', 'BiasGelu', 'Gelu', 'FastGelu', 'FusedMatMul', 'FusedGemm', 'Gemm', 'MatMul',
-  'Add', 'Mul', 'Div', 'Erf', 'Softmax', 'Transpose', 'Reshape',
+  'Add', 'Mul', 'Div', 'Erf', 'Softmax', 'Transpose', 'Reshape', 'NonZero', 'Gather', 'ScatterND',
 ];
 
 interface Sample {
@@ -63,6 +63,8 @@ interface ChildResult {
   rssAfterOpen: number;
   peakRss: number;
   ownCores: number;
+  /** CPU seconds of the whole child process (all threads, start-up included). */
+  cpuSeconds: number;
   logits: number[];
 }
 
@@ -116,7 +118,7 @@ async function child(graph: 'built' | 'export', model: string, samplesFile: stri
     best = Math.min(best, (performance.now() - t) / 1000);
   }
   await s.session.release();
-  return { graph, openSeconds, seconds: best, rssAfterOpen, peakRss: kernelPeakRss() ?? process.memoryUsage.rss(), ownCores: watch.stop().ownCores, logits };
+  return { graph, openSeconds, seconds: best, rssAfterOpen, peakRss: kernelPeakRss() ?? process.memoryUsage.rss(), ownCores: watch.stop().ownCores, cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6, logits };
 }
 
 /**
@@ -151,9 +153,12 @@ async function childOps(graph: 'built' | 'export', model: string, outDir: string
 function spawnChild(args: string[]): { out: unknown; otherCores: number | undefined; wall: number } {
   const watch = new CpuWatch();
   const r = spawnSync(process.execPath, [join(__dirname, 'eval-built.js'), ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  const cpu = watch.stop();
   if (r.status !== 0) throw new Error(`child ${args[1]} ${args[0]} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-  return { out: JSON.parse(r.stdout), otherCores: cpu.otherCores, wall: cpu.wallSeconds };
+  const out = JSON.parse(r.stdout) as unknown;
+  // the child's CPU is ours, not another process's
+  const own = typeof out === 'object' && out !== null && 'cpuSeconds' in out ? Number(out.cpuSeconds) : 0;
+  const cpu = watch.stop(own);
+  return { out, otherCores: cpu.otherCores, wall: cpu.wallSeconds };
 }
 
 function python(): string {

@@ -53,7 +53,7 @@ async function built(folder: string, opts: SessionOptions, overrides?: ReadonlyM
   const m = await openModel(folder, 'evaluated');
   if (!m.safetensors) throw new CheckpointError(`${folder}: --graph built needs the weights as safetensors (found only ${m.onnx ? basename(m.onnx.path) : 'no weights'})`);
   const g = buildGraph(m, { task: opts.task, overrides });
-  const opened = await openSession(g.model, opts.device ?? 'auto', { intraOpThreads: opts.threads, ...sessionExternalData(g) });
+  const opened = await openSession(g.model, opts.device ?? 'auto', { intraOpThreads: opts.threads, memPattern: false, ...sessionExternalData(g) });
   return { ...opened, model: overrides ? `${m.dir} (in memory)` : m.dir, folder: m.dir, graph: 'built', built: g };
 }
 

@@ -21,12 +21,11 @@ export function layerNorm(g: GraphBuilder, x: Value, prefix: string, eps: number
 }
 
 /**
- * LayerNorm(x + residual) as one onnxruntime contrib SkipLayerNormalization (its CPU and CUDA kernels add,
- * then normalize, in float32). onnxruntime's own SkipLayerNormFusion needs a fixed sequence length, so the
- * graph says it directly.
+ * LayerNorm(x + residual): Add, then LayerNormalization. (onnxruntime's contrib SkipLayerNormalization does
+ * the same in one node but ran 2.5x slower than the pair on onnxruntime-node 1.30's CPU kernels; BENCHMARKS.md.)
  */
 export function residualLayerNorm(g: GraphBuilder, x: Value, residual: Value, prefix: string, eps: number): Value {
-  return g.op('SkipLayerNormalization', [x, residual, g.weight(`${prefix}.weight`), g.weight(`${prefix}.bias`)], { epsilon: { float: eps } }, { hint: prefix, domain: MS_DOMAIN });
+  return layerNorm(g, g.op('Add', [x, residual], undefined, { hint: `${prefix}.residual` }), prefix, eps);
 }
 
 /** Hugging Face's ACT2FN names. */
@@ -101,6 +100,8 @@ export interface AttentionSpec {
   headDim: number;
   /** [batch, 1, 1|sequence, sequence] added to the scores. (MultiHeadAttention takes the head width from the projections.) */
   maskBias: Value;
+  /** `x` holds these tokens packed ([tokens, hidden]); so does the result. */
+  tokens: TokenLayout;
 }
 
 /**
@@ -108,14 +109,18 @@ export interface AttentionSpec {
  * heads merged back to [batch, sequence, heads*dim], before the output projection), as onnxruntime's
  * contrib MultiHeadAttention: the Q/K/V biases are its `bias` input (added while it splits the heads), the
  * mask its attention_bias, its scale 1/sqrt(head dim). One node instead of 13 per layer (onnxruntime's own
- * attention fusion does not match this graph); outputs within 1.5e-6 of the eager ops on every fixture, and
- * 8-16% faster on BERT-base (BENCHMARKS.md).
+ * attention fusion does not match this graph); outputs within 1.5e-6 of the eager ops on every fixture.
+ * The projections run on the packed tokens; only Q, K and V are laid out padded for the attention, and the
+ * context is packed again.
  */
 export function selfAttention(g: GraphBuilder, x: Value, a: AttentionSpec): Value {
+  const padded = (v: Value): Value => unpackTokens(g, a.tokens, v);
   const biased = [a.q, a.k, a.v].every((p) => g.has(`${p}.bias`));
-  const proj = (p: string): Value => (biased ? linear(g, x, p, { bias: false }) : linear(g, x, p));
+  const proj = (p: string): Value => padded(biased ? linear(g, x, p, { bias: false }) : linear(g, x, p));
   const bias = biased ? g.op('Concat', [a.q, a.k, a.v].map((p) => g.weight(`${p}.bias`)), { axis: 0 }, { hint: 'qkv_bias' }) : '';
-  return g.op('MultiHeadAttention', [proj(a.q), proj(a.k), proj(a.v), bias, '', fullMaskBias(g, x, a.maskBias)], { num_heads: a.numHeads }, { hint: 'context', domain: MS_DOMAIN });
+  const q = proj(a.q);
+  const ctx = g.op('MultiHeadAttention', [q, proj(a.k), proj(a.v), bias, '', fullMaskBias(g, q, a.maskBias)], { num_heads: a.numHeads }, { hint: 'context', domain: MS_DOMAIN });
+  return packTokens(g, a.tokens, ctx);
 }
 
 const expandedMasks = new WeakMap<GraphBuilder, Map<Value, Value>>();
@@ -133,6 +138,47 @@ function fullMaskBias(g: GraphBuilder, x: Value, maskBias: Value): Value {
   const full = g.op('Expand', [maskBias, dims], undefined, { hint: 'attention_bias' });
   known.set(maskBias, full);
   return full;
+}
+
+/**
+ * The tokens the token-wise layers compute: every position the attention mask covers, and with
+ * `first`, each line's first position (BERT-style heads pool it even when it is padding). Linear layers, LayerNorms and
+ * activations act on each token alone, so computing them on the packed [tokens, hidden] rows gives each
+ * token's value exactly; only attention needs the padded [batch, sequence, hidden] layout.
+ */
+export interface TokenLayout {
+  /** int64 [tokens]: the kept tokens' flat positions in [batch * sequence]. */
+  flat: Value;
+  /** int64 [tokens, 1]: the same, as ScatterND indices. */
+  scatter: Value;
+  /** int64 [2]: batch, sequence. */
+  batchSeq: Value;
+}
+
+export function tokenLayout(g: GraphBuilder, mask: Value, opts: { first: boolean }): TokenLayout {
+  const batchSeq = g.op('Shape', [mask], undefined, { hint: 'batch_seq' });
+  let keep = g.op('Cast', [mask], { to: ONNX_TYPE.bool }, { hint: 'kept_tokens' });
+  if (opts.first) {
+    const first = g.op('Equal', [g.op('Range', [g.i64([0], []), g.op('Gather', [batchSeq, g.i64([1], [])], { axis: 0 }), g.i64([1], [])]), g.i64([0], [])]);
+    keep = g.op('Or', [keep, first], undefined, { hint: 'kept_tokens' });
+  }
+  const scatter = g.op('Transpose', [g.op('NonZero', [g.op('Reshape', [keep, g.i64([-1])])])], { perm: [1, 0] }, { hint: 'token_index' });
+  const flat = g.op('Reshape', [scatter, g.i64([-1])], undefined, { hint: 'token_flat' });
+  return { flat, scatter, batchSeq };
+}
+
+/** [batch, sequence, hidden] -> the kept tokens' rows [tokens, hidden]. */
+export function packTokens(g: GraphBuilder, t: TokenLayout, x: Value): Value {
+  return g.op('Gather', [g.op('Flatten', [x], { axis: 2 }), t.flat], { axis: 0 }, { hint: 'packed' });
+}
+
+/** [tokens, hidden] -> [batch, sequence, hidden], zeros at the positions not kept. */
+export function unpackTokens(g: GraphBuilder, t: TokenLayout, x: Value): Value {
+  const width = g.op('Gather', [g.op('Shape', [x]), g.i64([1])], { axis: 0 });
+  const rows = g.op('ReduceProd', [t.batchSeq], { keepdims: 1 });
+  const zeros = g.op('Expand', [g.scalar(0), g.op('Concat', [rows, width], { axis: 0 })]);
+  const flat = g.op('ScatterND', [zeros, t.scatter, x]);
+  return g.op('Reshape', [flat, g.op('Concat', [t.batchSeq, width], { axis: 0 })], undefined, { hint: 'unpacked' });
 }
 
 /** x[:, index, :] for a fixed index: [batch, hidden]. */

@@ -2,7 +2,7 @@
 // heads classifier, qa_outputs; pre-training heads predictions.*, sop_classifier.*.
 import type { ModelFamily } from './types';
 import type { FamilyGraph } from '../graph/types';
-import { activation, additiveMask, linear, residualLayerNorm, selfAttention } from '../graph/nn';
+import { activation, additiveMask, linear, packTokens, residualLayerNorm, selfAttention, tokenLayout, unpackTokens } from '../graph/nn';
 import { CheckpointError } from '../errors';
 import { bertEmbeddings, bertPooler, encoderTokenHeads, noHead } from './bert';
 import { sequenceClassification } from './heads';
@@ -30,7 +30,8 @@ const albertGraph: FamilyGraph = {
     const eps = config.num('layer_norm_eps', 1e-12);
     const act = config.str('hidden_act', 'gelu_new');
     // factorized embeddings: embedding_size wide, mapped to hidden_size
-    let x = linear(g, bertEmbeddings(ctx), ctx.base('encoder.embedding_hidden_mapping_in'));
+    const tokens = tokenLayout(g, ctx.inputs.attentionMask, { first: true });
+    let x = linear(g, packTokens(g, tokens, bertEmbeddings(ctx)), ctx.base('encoder.embedding_hidden_mapping_in'));
     const maskBias = additiveMask(g, ctx.inputs.attentionMask);
     const perGroup = layers / groups;
     for (let i = 0; i < layers; i++) {
@@ -38,12 +39,13 @@ const albertGraph: FamilyGraph = {
       for (let j = 0; j < inner; j++) {
         // the same weights serve every layer of a group
         const p = ctx.base(`encoder.albert_layer_groups.${group}.albert_layers.${j}`);
-        const context = selfAttention(g, x, { q: `${p}.attention.query`, k: `${p}.attention.key`, v: `${p}.attention.value`, numHeads: heads, headDim: size / heads, maskBias });
+        const context = selfAttention(g, x, { q: `${p}.attention.query`, k: `${p}.attention.key`, v: `${p}.attention.value`, numHeads: heads, headDim: size / heads, maskBias, tokens });
         const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.dense`), x, `${p}.attention.LayerNorm`, eps);
         const ffn = linear(g, activation(g, linear(g, attn, `${p}.ffn`), act), `${p}.ffn_output`);
         x = residualLayerNorm(g, ffn, attn, `${p}.full_layer_layer_norm`, eps);
       }
     }
+    x = unpackTokens(g, tokens, x);
     if (ctx.task === 'text-classification') return sequenceClassification(ctx, bertPooler(ctx, x, ctx.base('pooler')));
     const out = encoderTokenHeads(ctx, x);
     if (out) return out;

@@ -1,7 +1,7 @@
 // BERT (model_type bert): bert.* encoder, pooler; heads classifier / qa_outputs; pre-training head cls.*.
 import type { ModelFamily } from './types';
 import type { Value } from '../graph/builder';
-import { activation, additiveMask, embedding, layerNorm, linear, positions, residualLayerNorm, selfAttention } from '../graph/nn';
+import { activation, additiveMask, embedding, layerNorm, linear, packTokens, positions, residualLayerNorm, selfAttention, tokenLayout, unpackTokens } from '../graph/nn';
 import type { FamilyGraph, GraphContext, TaskOutputs } from '../graph/types';
 import { CheckpointError } from '../errors';
 import { firstToken, questionAnswering, sequenceClassification, tokenClassification } from './heads';
@@ -36,15 +36,16 @@ export function bertEncoder(ctx: GraphContext, hidden: Value, layers = ctx.base(
   const eps = config.num('layer_norm_eps', 1e-12);
   const act = config.str('hidden_act', 'gelu');
   const maskBias = additiveMask(g, ctx.inputs.attentionMask);
-  let x = hidden;
+  const tokens = tokenLayout(g, ctx.inputs.attentionMask, { first: true });
+  let x = packTokens(g, tokens, hidden);
   for (let i = 0; i < n; i++) {
     const p = `${layers}.${i}`;
-    const context = selfAttention(g, x, { q: `${p}.attention.self.query`, k: `${p}.attention.self.key`, v: `${p}.attention.self.value`, numHeads: heads, headDim: size / heads, maskBias });
+    const context = selfAttention(g, x, { q: `${p}.attention.self.query`, k: `${p}.attention.self.key`, v: `${p}.attention.self.value`, numHeads: heads, headDim: size / heads, maskBias, tokens });
     const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`, eps);
     const inter = activation(g, linear(g, attn, `${p}.intermediate.dense`), act);
     x = residualLayerNorm(g, linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`, eps);
   }
-  return x;
+  return unpackTokens(g, tokens, x);
 }
 
 /** BertPooler: tanh(dense(first token)). */

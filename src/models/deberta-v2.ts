@@ -3,7 +3,7 @@
 // mask_predictions.* (v3's replaced-token detection) and lm_predictions.* (MLM).
 import { CheckpointError } from '../errors';
 import type { GraphBuilder, Value } from '../graph/builder';
-import { activation, additiveMask, embedding, layerNorm, linear, positions, residualLayerNorm } from '../graph/nn';
+import { activation, additiveMask, embedding, layerNorm, linear, packTokens, positions, residualLayerNorm, tokenLayout, unpackTokens } from '../graph/nn';
 import type { ConfigReader, FamilyGraph, GraphContext } from '../graph/types';
 import { ONNX_TYPE } from '../formats/onnx-write';
 import { firstToken, questionAnswering, sequenceClassification, tokenClassification } from './heads';
@@ -124,14 +124,16 @@ function debertaEncoder(ctx: GraphContext): Value {
   }
   const share = config.bool('share_att_key', false);
 
-  let h = embedded;
+  const tokens = tokenLayout(g, ctx.inputs.attentionMask, { first: true });
+  const padded = (x: Value): Value => unpackTokens(g, tokens, x);
+  let h = packTokens(g, tokens, embedded);
   const layers = config.int('num_hidden_layers');
   for (let i = 0; i < layers; i++) {
     const p = ctx.base(`encoder.layer.${i}`);
     const s = `${p}.attention.self`;
-    const q = heads(g, linear(g, h, `${s}.query_proj`), n, d);
-    const k = heads(g, linear(g, h, `${s}.key_proj`), n, d);
-    const v = heads(g, linear(g, h, `${s}.value_proj`), n, d);
+    const q = heads(g, padded(linear(g, h, `${s}.query_proj`)), n, d);
+    const k = heads(g, padded(linear(g, h, `${s}.key_proj`)), n, d);
+    const v = heads(g, padded(linear(g, h, `${s}.value_proj`)), n, d);
     const kT = g.op('Transpose', [k], { perm: [0, 1, 3, 2] });
     let scores = g.op('Div', [g.op('MatMul', [q, kT]), g.scalar(scale)], undefined, { hint: 'scores' });
     if (rel) {
@@ -151,14 +153,14 @@ function debertaEncoder(ctx: GraphContext): Value {
       }
     }
     const probs = g.op('Softmax', [g.op('Add', [scores, maskBias])], { axis: -1 }, { hint: 'probs' });
-    const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.i64([0, 0, n * d])], undefined, { hint: 'context' });
+    const context = packTokens(g, tokens, g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), g.i64([0, 0, n * d])], undefined, { hint: 'context' }));
     const attn = residualLayerNorm(g, linear(g, context, `${p}.attention.output.dense`), h, `${p}.attention.output.LayerNorm`, eps);
     const inter = activation(g, linear(g, attn, `${p}.intermediate.dense`), act);
     let out = residualLayerNorm(g, linear(g, inter, `${p}.output.dense`), attn, `${p}.output.LayerNorm`, eps);
-    if (i === 0 && config.int('conv_kernel_size', 0) > 0) out = convLayer(ctx, embedded, out, mask, eps);
+    if (i === 0 && config.int('conv_kernel_size', 0) > 0) out = packTokens(g, tokens, convLayer(ctx, embedded, padded(out), mask, eps));
     h = out;
   }
-  return h;
+  return padded(h);
 }
 
 /** ConvLayer (DeBERTa-v2 xlarge): a 1-D convolution over the embeddings, added to the first layer's output. */
