@@ -12,11 +12,16 @@ import { ROOT } from '../helpers';
 
 const DIR = join(ROOT, 'test', 'data', 'graph', 'encoders');
 
-interface Expected {
+interface Batch {
   inputs: Record<string, number[][]>;
-  lengths: number[];
   outputs: Record<string, unknown>;
+}
+
+interface Expected extends Batch {
+  lengths: number[];
   alone: Record<string, unknown>[];
+  /** The same lines left-padded (a short line's first position is then padding, which BERT-style heads pool). */
+  left: Batch;
 }
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
@@ -44,20 +49,23 @@ for (const name of readdirSync(DIR).sort()) {
     const { session, ort } = await openSession(built.model, 'cpu', sessionExternalData(built));
     try {
       const tensor = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (x) => BigInt(x)), [rows.length, rows[0]!.length]);
-      const all = Object.fromEntries(Object.entries(exp.inputs).map(([k, v]) => [k, tensor(v)]));
-      const out = await session.run(all);
       // per-token outputs ([batch, sequence, ...]) are compared where the attention mask is 1: the built graph
       // computes the tokens the mask covers (and each line's first), never the padding
-      const mask = exp.inputs['attention_mask']!;
-      const [batch, seq] = [mask.length, mask[0]!.length];
-      for (const [k, v] of Object.entries(exp.outputs)) {
-        const dims = out[k]!.dims;
-        const perToken = dims.length >= 2 && dims[0] === batch && dims[1] === seq;
-        const inner = perToken ? dims.slice(2).reduce((a, b) => a * b, 1) : 1;
-        const padding = (i: number): boolean => perToken && mask[Math.floor(i / (seq * inner))]![Math.floor(i / inner) % seq] === 0;
-        close(out[k]!.data as Float32Array, flat(v), `${name} ${k} (padded batch)`, padding);
-      }
-      assert.ok(mask.some((row) => row.includes(0)), `${name}: the fixture's batch has padding`);
+      const padded = async (b: Batch, what: string): Promise<void> => {
+        const out = await session.run(Object.fromEntries(Object.entries(b.inputs).map(([k, v]) => [k, tensor(v)])));
+        const mask = b.inputs['attention_mask']!;
+        assert.ok(mask.some((row) => row.includes(0)), `${name}: the fixture's ${what} batch has padding`);
+        const [batch, seq] = [mask.length, mask[0]!.length];
+        for (const [k, v] of Object.entries(b.outputs)) {
+          const dims = out[k]!.dims;
+          const perToken = dims.length >= 2 && dims[0] === batch && dims[1] === seq;
+          const inner = perToken ? dims.slice(2).reduce((x, y) => x * y, 1) : 1;
+          const padding = (i: number): boolean => perToken && mask[Math.floor(i / (seq * inner))]![Math.floor(i / inner) % seq] === 0;
+          close(out[k]!.data as Float32Array, flat(v), `${name} ${k} (${what} batch)`, padding);
+        }
+      };
+      await padded(exp, 'right-padded');
+      await padded(exp.left, 'left-padded');
       // each line alone and unpadded
       for (const [r, n] of exp.lengths.entries()) {
         const one = Object.fromEntries(Object.entries(exp.inputs).map(([k, v]) => [k, tensor([v[r]!.slice(0, n)])]));

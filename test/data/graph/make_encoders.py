@@ -345,6 +345,14 @@ def make(name, family, task, seed, extra_cfg=None, dtype=torch.float32, shards=1
         for r, n in enumerate(lengths):
             o = fwd(compute, cfg, task, ids[r:r + 1, :n], mask[r:r + 1, :n], types[r:r + 1, :n])
             alone.append({k: v[0].tolist() for k, v in o.items()})
+        # the same lines left-padded: a pad token is then each short line's first position, which the
+        # sequence-classification heads pool (Hugging Face reads position 0 whatever it holds)
+        left = [torch.full_like(t, fill) for t, fill in ((ids, pad), (mask, 0), (types, 0))]
+        s = ids.shape[1]
+        for r, n in enumerate(lengths):
+            for src, dst in zip((ids, mask, types), left):
+                dst[r, s - n:] = src[r, :n]
+        out_left = fwd(compute, cfg, task, *left)
 
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
@@ -363,11 +371,14 @@ def make(name, family, task, seed, extra_cfg=None, dtype=torch.float32, shards=1
             weight_map.update({n: fn for n in part})
         with open(os.path.join(d, 'model.safetensors.index.json'), 'w') as f:
             json.dump({'metadata': {}, 'weight_map': weight_map}, f, indent=1)
-    inputs = {'input_ids': ids.tolist(), 'attention_mask': mask.tolist()}
-    if family in ('bert', 'electra', 'albert'):
-        inputs['token_type_ids'] = types.tolist()
+    def feeds(ids, mask, types):
+        inputs = {'input_ids': ids.tolist(), 'attention_mask': mask.tolist()}
+        if family in ('bert', 'electra', 'albert'):
+            inputs['token_type_ids'] = types.tolist()
+        return inputs
     with open(os.path.join(d, 'expected.json'), 'w') as f:
-        json.dump({'inputs': inputs, 'lengths': lengths, 'outputs': {k: v.tolist() for k, v in out.items()}, 'alone': alone}, f)
+        json.dump({'inputs': feeds(ids, mask, types), 'lengths': lengths, 'outputs': {k: v.tolist() for k, v in out.items()}, 'alone': alone,
+                   'left': {'inputs': feeds(*left), 'outputs': {k: v.tolist() for k, v in out_left.items()}}}, f)
 
 
 def main():
