@@ -29,11 +29,13 @@ const ROOT = (() => {
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
 const BATCH = 32;
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 128);
+/** Every sample this long (no padding at all) instead of lengths 8..128. */
+const FIXED_LENGTH = process.env['BENCH_LENGTH'] ? Number(process.env['BENCH_LENGTH']) : undefined;
 /** Operators that show what onnxruntime fused (contrib ops and the ONNX ones they replace). */
 const WATCHED = [
   'Attention', 'MultiHeadAttention', 'EmbedLayerNormalization', 'SkipLayerNormalization', 'LayerNormalization',
   'SimplifiedLayerNormalization', 'BiasGelu', 'Gelu', 'FastGelu', 'FusedMatMul', 'FusedGemm', 'Gemm', 'MatMul',
-  'Add', 'Mul', 'Div', 'Erf', 'Softmax', 'Transpose', 'Reshape', 'NonZero', 'Gather', 'ScatterND',
+  'Add', 'Mul', 'Div', 'Erf', 'Softmax', 'Transpose', 'Reshape', 'NonZero', 'Gather',
 ];
 
 interface Sample {
@@ -41,15 +43,16 @@ interface Sample {
   typeIds: number[];
 }
 
-/** Deterministic input ids: [CLS] random word ids [SEP] (second segment typed 1 on every third), lengths 8..128. */
-export function syntheticSamples(n: number, vocab: number, seed = 7): Sample[] {
+/** Deterministic input ids: [CLS] random word ids [SEP] (second segment typed 1 on every third), lengths 8..128 (or all `fixedLength`). */
+export function syntheticSamples(n: number, vocab: number, seed = 7, fixedLength?: number): Sample[] {
   let s = seed >>> 0;
   const next = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
   return Array.from({ length: n }, (_, i) => {
-    const len = 8 + Math.floor(next() * 121);
+    const drawn = 8 + Math.floor(next() * 121);
+    const len = fixedLength ?? drawn;
     const ids = [101, ...Array.from({ length: len - 2 }, () => 1000 + Math.floor(next() * (vocab - 1000))), 102];
     const split = i % 3 === 0 ? Math.floor(len / 2) : len;
     return { ids, typeIds: ids.map((_, t) => (t >= split ? 1 : 0)) };
@@ -194,9 +197,13 @@ export async function benchBuiltVsExport(opts: { layers?: number; log?: (s: stri
     const exported = JSON.parse(e.stdout.trim().split('\n').pop()!) as { torch: string; opset: number; bytes: number };
     log(`  weights ${(weightBytes / MB).toFixed(0)} MiB; export: torch.onnx.export (torch ${exported.torch}, opset ${exported.opset}) of bench/torch_bert.py's BERT, ${(exported.bytes / MB).toFixed(0)} MiB`);
     const samplesFile = join(work, 'samples.json');
-    const samples = syntheticSamples(SAMPLES, shape.vocabSize);
+    const samples = syntheticSamples(SAMPLES, shape.vocabSize, 7, FIXED_LENGTH);
     writeFileSync(samplesFile, JSON.stringify(samples));
     const tokens = samples.reduce((s, x) => s + x.ids.length, 0);
+    // positions the padded batches hold (what a graph computing every position computes)
+    const lengths = samples.map((x) => x.ids.length).sort((a, b) => a - b);
+    let positions = 0;
+    for (let at = 0; at < lengths.length; at += BATCH) positions += Math.min(BATCH, lengths.length - at) * lengths[Math.min(at + BATCH, lengths.length) - 1]!;
 
     const ops: Record<string, Record<string, number>> = {};
     for (const graph of ['export', 'built'] as const) ops[graph] = spawnChild(['--ops', graph, graph === 'built' ? pair.finetuned : onnx, graph === 'built' ? pair.finetuned : work]).out as Record<string, number>;
@@ -216,7 +223,7 @@ export async function benchBuiltVsExport(opts: { layers?: number; log?: (s: stri
     for (let i = 0; i < SAMPLES; i++) if ((built.logits[2 * i]! >= built.logits[2 * i + 1]!) === (exp.logits[2 * i]! >= exp.logits[2 * i + 1]!)) agree++;
 
     const lines: string[] = [];
-    lines.push(`${SAMPLES} samples (${tokens} tokens), batch ${BATCH}, length-sorted, best of ${REPEATS} passes in each of 2 processes per graph; CPU, onnxruntime-node default threads`);
+    lines.push(`${SAMPLES} samples (${tokens} tokens; ${positions} positions in the padded batches, ${(100 * (1 - tokens / positions)).toFixed(0)}% padding), batch ${BATCH}, length-sorted, best of ${REPEATS} passes in each of 2 processes per graph; CPU, onnxruntime-node default threads`);
     lines.push('| graph | open s | pass s | samples/s | RSS after open MiB | peak RSS MiB | other processes\' cores |');
     lines.push('|---|---|---|---|---|---|---|');
     for (const r of [exp, built]) {

@@ -1,10 +1,11 @@
-// Layers that family graphs share, each written once in the operators onnxruntime runs well
-// (LayerNormalization, MatMul + Add, Erf-based GELU, which it fuses with the bias into BiasGelu; its
-// contrib MultiHeadAttention and SkipLayerNormalization, exact in float32): Linear, LayerNorm, residual
-// LayerNorm, activations, embeddings, multi-head attention with Hugging Face's additive mask.
+// Layers that family graphs share, each written once in standard operators onnxruntime runs well
+// (LayerNormalization, MatMul + Add, Erf-based GELU, which it fuses with the bias into BiasGelu, scaled
+// Q K^T, which it fuses into FusedMatMul): Linear, LayerNorm, residual LayerNorm, activations, embeddings,
+// multi-head attention with Hugging Face's additive mask, and the packing of the tokens the attention
+// mask covers, so the token-wise layers never compute padding.
 import { CheckpointError } from '../errors';
 import { ONNX_TYPE } from '../formats/onnx-write';
-import { MS_DOMAIN, type GraphBuilder, type Value } from './builder';
+import type { GraphBuilder, Value } from './builder';
 
 /** torch.nn.Linear: x @ W^T + b with W stored [out, in] under `${prefix}.weight` (and `${prefix}.bias` when present). */
 export function linear(g: GraphBuilder, x: Value, prefix: string, opts: { bias?: boolean } = {}): Value {
@@ -98,61 +99,47 @@ export interface AttentionSpec {
   v: string;
   numHeads: number;
   headDim: number;
-  /** [batch, 1, 1|sequence, sequence] added to the scores. (MultiHeadAttention takes the head width from the projections.) */
+  /** [batch, 1, 1|sequence, sequence] added to the scores. */
   maskBias: Value;
-  /** `x` holds these tokens packed ([tokens, hidden]); so does the result. */
+  /** `x` holds these tokens packed ([1, tokens, hidden]); so does the result. */
   tokens: TokenLayout;
 }
 
 /**
- * Self-attention as Hugging Face's BERT-style modules compute it (eager: softmax(Q K^T / sqrt(d) + mask) V,
- * heads merged back to [batch, sequence, heads*dim], before the output projection), as onnxruntime's
- * contrib MultiHeadAttention: the Q/K/V biases are its `bias` input (added while it splits the heads), the
- * mask its attention_bias, its scale 1/sqrt(head dim). One node instead of 13 per layer (onnxruntime's own
- * attention fusion does not match this graph); outputs within 1.5e-6 of the eager ops on every fixture.
- * The projections run on the packed tokens; only Q, K and V are laid out padded for the attention, and the
- * context is packed again.
+ * Self-attention as Hugging Face's BERT-style modules compute it eagerly: softmax(Q K^T / sqrt(d) + mask) V,
+ * heads merged back to [batch, sequence, heads*dim], before the output projection. The projections run on
+ * the packed tokens; only Q, K and V are laid out padded for the attention, and the context is packed again.
+ * Standard operators only (onnxruntime fuses the scaled Q K^T into its FusedMatMul): its contrib
+ * MultiHeadAttention ran no faster here (BENCHMARKS.md), and without contrib operators the graph `ken graph`
+ * writes runs in any ONNX runtime.
  */
 export function selfAttention(g: GraphBuilder, x: Value, a: AttentionSpec): Value {
-  const padded = (v: Value): Value => unpackTokens(g, a.tokens, v);
-  const biased = [a.q, a.k, a.v].every((p) => g.has(`${p}.bias`));
-  const proj = (p: string): Value => padded(biased ? linear(g, x, p, { bias: false }) : linear(g, x, p));
-  const bias = biased ? g.op('Concat', [a.q, a.k, a.v].map((p) => g.weight(`${p}.bias`)), { axis: 0 }, { hint: 'qkv_bias' }) : '';
-  const q = proj(a.q);
-  const ctx = g.op('MultiHeadAttention', [q, proj(a.k), proj(a.v), bias, '', fullMaskBias(g, q, a.maskBias)], { num_heads: a.numHeads }, { hint: 'context', domain: MS_DOMAIN });
-  return packTokens(g, a.tokens, ctx);
-}
-
-const expandedMasks = new WeakMap<GraphBuilder, Map<Value, Value>>();
-
-/** A [batch, 1, 1|sequence, sequence] mask bias expanded to [batch, 1, sequence, sequence] (MultiHeadAttention's attention_bias), once per graph. */
-function fullMaskBias(g: GraphBuilder, x: Value, maskBias: Value): Value {
-  let known = expandedMasks.get(g);
-  if (!known) expandedMasks.set(g, (known = new Map()));
-  const done = known.get(maskBias);
-  if (done) return done;
-  const shape = g.op('Shape', [x]);
-  const batch = g.op('Gather', [shape, g.i64([0])], { axis: 0 });
-  const seq = g.op('Gather', [shape, g.i64([1])], { axis: 0 });
-  const dims = g.op('Concat', [batch, g.i64([1]), seq, seq], { axis: 0 });
-  const full = g.op('Expand', [maskBias, dims], undefined, { hint: 'attention_bias' });
-  known.set(maskBias, full);
-  return full;
+  const heads = (p: string, perm: number[]): Value =>
+    g.op('Transpose', [g.op('Reshape', [unpackTokens(g, a.tokens, linear(g, x, p)), g.i64([0, 0, a.numHeads, a.headDim])])], { perm }, { hint: `${p}.heads` });
+  const q = heads(a.q, [0, 2, 1, 3]); // [batch, heads, sequence, dim]
+  const kT = heads(a.k, [0, 2, 3, 1]); // [batch, heads, dim, sequence]
+  const v = heads(a.v, [0, 2, 1, 3]);
+  const scores = g.op('Add', [g.op('Div', [g.op('MatMul', [q, kT]), g.scalar(Math.sqrt(a.headDim))]), a.maskBias], undefined, { hint: 'scores' });
+  const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }, { hint: 'probs' }), v]);
+  const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.i64([0, 0, a.numHeads * a.headDim])], undefined, { hint: 'context' });
+  return packTokens(g, a.tokens, merged);
 }
 
 /**
- * The tokens the token-wise layers compute: every position the attention mask covers, and with
- * `first`, each line's first position (BERT-style heads pool it even when it is padding). Linear layers, LayerNorms and
- * activations act on each token alone, so computing them on the packed [tokens, hidden] rows gives each
- * token's value exactly; only attention needs the padded [batch, sequence, hidden] layout.
+ * The tokens the token-wise layers compute: every position the attention mask covers, and with `first`,
+ * each line's first position (BERT-style heads pool it even when it is padding). Linear layers, LayerNorms
+ * and activations act on each token alone, so computing them on the packed [1, tokens, hidden] rows gives
+ * each token's value exactly; only attention needs the padded [batch, sequence, hidden] layout. Positions
+ * not kept come out of the encoder as zeros (no metric reads them; Hugging Face's values there are not
+ * computed).
  */
 export interface TokenLayout {
   /** int64 [tokens]: the kept tokens' flat positions in [batch * sequence]. */
   flat: Value;
-  /** int64 [tokens, 1]: the same, as ScatterND indices. */
-  scatter: Value;
   /** int64 [2]: batch, sequence. */
   batchSeq: Value;
+  /** int64 [batch * sequence]: each position's packed row, or `tokens` (a zero row) where it is not kept. */
+  inverse: Value;
 }
 
 export function tokenLayout(g: GraphBuilder, mask: Value, opts: { first: boolean }): TokenLayout {
@@ -162,23 +149,30 @@ export function tokenLayout(g: GraphBuilder, mask: Value, opts: { first: boolean
     const first = g.op('Equal', [g.op('Range', [g.i64([0], []), g.op('Gather', [batchSeq, g.i64([1], [])], { axis: 0 }), g.i64([1], [])]), g.i64([0], [])]);
     keep = g.op('Or', [keep, first], undefined, { hint: 'kept_tokens' });
   }
-  const scatter = g.op('Transpose', [g.op('NonZero', [g.op('Reshape', [keep, g.i64([-1])])])], { perm: [1, 0] }, { hint: 'token_index' });
-  const flat = g.op('Reshape', [scatter, g.i64([-1])], undefined, { hint: 'token_flat' });
-  return { flat, scatter, batchSeq };
+  const keepFlat = g.op('Reshape', [keep, g.i64([-1])]);
+  const flat = g.op('Reshape', [g.op('NonZero', [keepFlat]), g.i64([-1])], undefined, { hint: 'token_index' });
+  const rank = g.op('Sub', [g.op('CumSum', [g.op('Cast', [keepFlat], { to: ONNX_TYPE.int64 }), g.i64([0], [])]), g.i64([1], [])]);
+  const inverse = g.op('Where', [keepFlat, rank, g.op('Shape', [flat])], undefined, { hint: 'token_inverse' });
+  return { flat, batchSeq, inverse };
 }
 
-/** [batch, sequence, hidden] -> the kept tokens' rows [tokens, hidden]. */
+/**
+ * [batch, sequence, hidden] -> the kept tokens' rows as [1, tokens, hidden]. (Three axes, not two: on 2-D
+ * rows onnxruntime turns MatMul + Add into Gemm, which ran slower than MatMul with its BiasGelu and Add.)
+ */
 export function packTokens(g: GraphBuilder, t: TokenLayout, x: Value): Value {
-  return g.op('Gather', [g.op('Flatten', [x], { axis: 2 }), t.flat], { axis: 0 }, { hint: 'packed' });
+  const rows = g.op('Gather', [g.op('Flatten', [x], { axis: 2 }), t.flat], { axis: 0 }, { hint: 'packed' });
+  return g.op('Unsqueeze', [rows, g.i64([0])]);
 }
 
-/** [tokens, hidden] -> [batch, sequence, hidden], zeros at the positions not kept. */
-export function unpackTokens(g: GraphBuilder, t: TokenLayout, x: Value): Value {
+/** [1, tokens, hidden] -> [batch, sequence, hidden], zeros at the positions not kept. */
+export function unpackTokens(g: GraphBuilder, t: TokenLayout, packed: Value): Value {
+  const x = g.op('Flatten', [packed], { axis: 2 });
   const width = g.op('Gather', [g.op('Shape', [x]), g.i64([1])], { axis: 0 });
-  const rows = g.op('ReduceProd', [t.batchSeq], { keepdims: 1 });
-  const zeros = g.op('Expand', [g.scalar(0), g.op('Concat', [rows, width], { axis: 0 })]);
-  const flat = g.op('ScatterND', [zeros, t.scatter, x]);
-  return g.op('Reshape', [flat, g.op('Concat', [t.batchSeq, width], { axis: 0 })], undefined, { hint: 'unpacked' });
+  // the kept rows and one zero row, gathered into every position (a Gather: cheaper than ScatterND into zeros)
+  const zero = g.op('Expand', [g.scalar(0), g.op('Concat', [g.i64([1]), width], { axis: 0 })]);
+  const rows = g.op('Gather', [g.op('Concat', [x, zero], { axis: 0 }), t.inverse], { axis: 0 });
+  return g.op('Reshape', [rows, g.op('Concat', [t.batchSeq, width], { axis: 0 })], undefined, { hint: 'unpacked' });
 }
 
 /** x[:, index, :] for a fixed index: [batch, hidden]. */
