@@ -138,7 +138,7 @@ export interface TokenLayout {
   flat: Value;
   /** int64 [2]: batch, sequence. */
   batchSeq: Value;
-  /** int64 [batch * sequence]: each position's packed row, or `tokens` (a zero row) where it is not kept. */
+  /** int64 [batch * sequence]: each position's packed row (row 0 where it is not kept). */
   inverse: Value;
 }
 
@@ -152,7 +152,7 @@ export function tokenLayout(g: GraphBuilder, mask: Value, opts: { first: boolean
   const keepFlat = g.op('Reshape', [keep, g.i64([-1])]);
   const flat = g.op('Reshape', [g.op('NonZero', [keepFlat]), g.i64([-1])], undefined, { hint: 'token_index' });
   const rank = g.op('Sub', [g.op('CumSum', [g.op('Cast', [keepFlat], { to: ONNX_TYPE.int64 }), g.i64([0], [])]), g.i64([1], [])]);
-  const inverse = g.op('Where', [keepFlat, rank, g.op('Shape', [flat])], undefined, { hint: 'token_inverse' });
+  const inverse = g.op('Where', [keepFlat, rank, g.i64([0], [])], undefined, { hint: 'token_inverse' });
   return { flat, batchSeq, inverse };
 }
 
@@ -165,13 +165,14 @@ export function packTokens(g: GraphBuilder, t: TokenLayout, x: Value): Value {
   return g.op('Unsqueeze', [rows, g.i64([0])]);
 }
 
-/** [1, tokens, hidden] -> [batch, sequence, hidden], zeros at the positions not kept. */
+/**
+ * [1, tokens, hidden] -> [batch, sequence, hidden]. A position not kept holds a copy of the first kept row:
+ * attention masks it out as a key (its probability is exactly 0 for any finite value), its query's result
+ * is never packed back, and no head reads it.
+ */
 export function unpackTokens(g: GraphBuilder, t: TokenLayout, packed: Value): Value {
-  const x = g.op('Flatten', [packed], { axis: 2 });
-  const width = g.op('Gather', [g.op('Shape', [x]), g.i64([1])], { axis: 0 });
-  // the kept rows and one zero row, gathered into every position (a Gather: cheaper than ScatterND into zeros)
-  const zero = g.op('Expand', [g.scalar(0), g.op('Concat', [g.i64([1]), width], { axis: 0 })]);
-  const rows = g.op('Gather', [g.op('Concat', [x, zero], { axis: 0 }), t.inverse], { axis: 0 });
+  const rows = g.op('Gather', [g.op('Flatten', [packed], { axis: 2 }), t.inverse], { axis: 0 });
+  const width = g.op('Gather', [g.op('Shape', [packed]), g.i64([2])], { axis: 0 });
   return g.op('Reshape', [rows, g.op('Concat', [t.batchSeq, width], { axis: 0 })], undefined, { hint: 'unpacked' });
 }
 
