@@ -12,7 +12,10 @@
  *   1.30 takes in-memory external data only when every external file is in memory, which would copy
  *   the untouched weights too).
  * - nn.ts holds the layers families share (linear, layerNorm, residualLayerNorm, activation per `hidden_act`,
- *   embedding, positions, additiveMask, selfAttention, tokenAt). Add a layer there when two families need it.
+ *   embedding, positions, additiveMask, selfAttention, tokenAt), and the token packing of the encoders:
+ *   `tokenLayout` from the attention mask, `packTokens` after the embeddings (the token-wise layers then
+ *   never compute padding), `unpackTokens` for attention and at the end. Add a layer there when two
+ *   families need it.
  * - A family file (src/models/<family>.ts) adds its graph as the `graph` field of its ModelFamily, a
  *   `FamilyGraph` (types.ts):
  *     architectures  config.json `architectures` class -> Task (BertForSequenceClassification -> 'text-classification')
