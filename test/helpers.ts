@@ -74,10 +74,15 @@ export interface CliResult {
 }
 
 /** Runs `ken ...args` in this process. */
-export async function ken(args: string[], signal: AbortSignal = new AbortController().signal): Promise<CliResult> {
+/** `onOut`: called with the whole stdout so far after each write (a test can wait for a line instead of a fixed time). */
+export async function ken(args: string[], signal: AbortSignal = new AbortController().signal, onOut?: (stdout: string) => void): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (s) => (stdout += s), err: (s) => (stderr += s), progress: false, signal });
+  const out = (s: string): void => {
+    stdout += s;
+    onOut?.(stdout);
+  };
+  const code = await main(args, { out, err: (s) => (stderr += s), progress: false, signal });
   return { code, stdout, stderr };
 }
 

@@ -107,8 +107,18 @@ test('behind the run, the watcher skips to the newest complete checkpoint', asyn
   for (const step of [1, 2, 3]) await writeCheckpoint(runDir, step, 1, 0);
   const controller = new AbortController();
   const updates: WatchUpdate[] = [];
-  const watching = watchRun(runDir, { base, k: 4, scope: 'all', pollMs: 30, signal: controller.signal, onUpdate: (u) => void updates.push(u) });
-  await delay(800);
+  let notify: (() => void) | undefined;
+  const got = new Promise<void>((r) => (notify = r));
+  const watching = watchRun(runDir, {
+    base, k: 4, scope: 'all', pollMs: 30, signal: controller.signal,
+    onUpdate: (u) => {
+      updates.push(u);
+      notify?.();
+    },
+  });
+  // the first update however slow the machine; then long enough for any further one to show
+  await Promise.race([got, delay(20000)]);
+  await delay(300);
   controller.abort();
   await watching;
   assert.deepEqual(updates.map((u) => [u.step, u.skipped]), [[3, [1, 2]]]);
@@ -160,8 +170,14 @@ test('ken watch prints one line per checkpoint and stops cleanly on Ctrl-C', asy
   mkdirSync(runDir);
   await writeCheckpoint(runDir, 50, 1, 0);
   const controller = new AbortController();
-  const running = ken(['watch', runDir, '--base', base, '-k', '4', '--poll-ms', '30'], controller.signal);
-  await delay(1500);
+  let notify: (() => void) | undefined;
+  const firstLine = new Promise<void>((r) => (notify = r));
+  const running = ken(['watch', runDir, '--base', base, '-k', '4', '--poll-ms', '30'], controller.signal, (out) => {
+    if (out.includes('\n')) notify?.();
+  });
+  // stop once the checkpoint's line is out (however slow the machine), and a little later for any other
+  await Promise.race([firstLine, delay(20000)]);
+  await delay(300);
   controller.abort();
   const r = await running;
   assert.equal(r.code, 0, r.stderr);
@@ -191,7 +207,7 @@ test('with a data set, each checkpoint gets its accuracy (a Trainer checkpoint: 
       notify?.();
     },
   });
-  await Promise.race([got, delay(30000)]);
+  await Promise.race([got, delay(120000)]); // a cap for a broken watcher; a slow machine is waited for
   controller.abort();
   await watching;
   assert.equal(updates.length, 1);
