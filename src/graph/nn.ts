@@ -130,8 +130,8 @@ export function selfAttention(g: GraphBuilder, x: Value, a: AttentionSpec): Valu
  * each line's first position (BERT-style heads pool it even when it is padding). Linear layers, LayerNorms
  * and activations act on each token alone, so computing them on the packed [1, tokens, hidden] rows gives
  * each token's value exactly; only attention needs the padded [batch, sequence, hidden] layout. Positions
- * not kept come out of the encoder as zeros (no metric reads them; Hugging Face's values there are not
- * computed).
+ * not kept are never computed: the encoder's output there is a copy of another token's row, which no head
+ * or metric reads.
  */
 export interface TokenLayout {
   /** int64 [tokens]: the kept tokens' flat positions in [batch * sequence]. */
