@@ -18,38 +18,16 @@ import json
 import math
 import os
 import shutil
-import struct
+import sys
 
 import torch
 
 import torch_ref
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'scripts', 'fixtures'))
+from safetensors_torch import write_safetensors  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.bool: 'BOOL'}
-
-
-def tensor_bytes(t):
-    t = t.contiguous()
-    if t.dtype == torch.bfloat16:
-        return t.view(torch.int16).numpy().tobytes()
-    return t.numpy().tobytes()
-
-
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        b = tensor_bytes(t)
-        header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    header['__metadata__'] = {'format': 'pt'}
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def save_folder(name, config, tensors, dtype, shards=1, buffers=None):
@@ -64,7 +42,7 @@ def save_folder(name, config, tensors, dtype, shards=1, buffers=None):
     on_disk = dict(stored)
     on_disk.update(buffers or {})
     if shards == 1:
-        write_safetensors(os.path.join(folder, 'model.safetensors'), on_disk)
+        write_safetensors(os.path.join(folder, 'model.safetensors'), on_disk, metadata={'format': 'pt'}, compact=True)
     else:
         names = list(on_disk)
         per = math.ceil(len(names) / shards)
@@ -72,7 +50,7 @@ def save_folder(name, config, tensors, dtype, shards=1, buffers=None):
         for s in range(shards):
             file = f'model-{s + 1:05d}-of-{shards:05d}.safetensors'
             part = {n: on_disk[n] for n in names[s * per:(s + 1) * per]}
-            write_safetensors(os.path.join(folder, file), part)
+            write_safetensors(os.path.join(folder, file), part, metadata={'format': 'pt'}, compact=True)
             for n, t in part.items():
                 weight_map[n] = file
                 total += t.numel() * t.element_size()
