@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { main } from '../src/cli/main';
 import { writeSafetensors } from '../src/formats/safetensors';
+import { fillGrid } from '../src/ken/row';
 
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = (() => {
@@ -209,4 +210,24 @@ export async function goldenThrough(pool: { pruneRows(values: Float32Array, rows
     });
   }
   return wrong;
+}
+
+/** The indices a bit-per-value mask keeps among `n` values from `offset`. */
+export function keptIndices(mask: Uint8Array, offset = 0, n = mask.length): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < n; j++) if (mask[offset + j]) out.push(j);
+  return out;
+}
+
+/** The reference's grid for a row: `k` points, linspace(min, max) as src/ken/row.ts fills it. */
+export function rowGrid(row: Float32Array, k: number): Float64Array {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of row) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const grid = new Float64Array(k);
+  fillGrid(min, max, k, grid);
+  return grid;
 }

@@ -4,25 +4,7 @@ import { KERNELS, compactDensities, directKernelDensities, exponentialDensities,
 import { RowPruner, bandwidth, fillGrid } from '../../src/ken/row';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, goldenKernelRows, goldenRows, normals, rowValues } from '../helpers';
-
-function keptIndices(mask: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let j = 0; j < mask.length; j++) if (mask[j]) out.push(j);
-  return out;
-}
-
-function gridOf(row: Float32Array, k: number): Float64Array {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of row) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const grid = new Float64Array(k);
-  fillGrid(min, max, k, grid);
-  return grid;
-}
+import { ROOT, goldenKernelRows, goldenRows, keptIndices, normals, rowGrid, rowValues } from '../helpers';
 
 test('ken-rows-kernels.jsonl: 60 lines for each of scikit-learn\'s six kernels', () => {
   const rows = goldenKernelRows();
@@ -54,7 +36,7 @@ test('densities equal scikit-learn\'s KernelDensity for every kernel (test/data/
   assert.equal(file.rows.length, 4);
   for (const r of file.rows) {
     const row = rowValues({ values_f32_b64: r.values_f32_b64 } as Parameters<typeof rowValues>[0]);
-    const grid = gridOf(row, r.k);
+    const grid = rowGrid(row, r.k);
     for (const kernel of KERNELS) {
       const want = r.densities[kernel]!;
       const direct = new Float64Array(r.k);
@@ -91,7 +73,7 @@ test('compact-kernel densities equal the definition (every term summed) to 1e-12
   for (const kernel of ['tophat', 'epanechnikov', 'linear', 'cosine'] as const) {
     for (const [n, k] of [[768, 384], [128, 8], [50, 2], [64, 1000]] as const) {
       const row = normals(n, n * 7 + k, 0.02);
-      const grid = gridOf(row, k);
+      const grid = rowGrid(row, k);
       const h = bandwidth(row);
       const a = new Float64Array(k);
       const b = new Float64Array(k);
@@ -108,7 +90,7 @@ test('the exponential recurrence stays within the error bound it reports', () =>
     const row = normals(n, n + 3 * k, 0.03);
     // an offset row: the grid's magnitude against h is what the drift term covers
     for (let j = 0; j < n; j++) row[j] = row[j]! + 0.5;
-    const grid = gridOf(row, k);
+    const grid = rowGrid(row, k);
     const h = bandwidth(row);
     const a = new Float64Array(k);
     const b = new Float64Array(k);

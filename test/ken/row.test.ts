@@ -1,26 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, nearRoundingBoundary, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
-import { goldenRows, normals, rowValues } from '../helpers';
-
-function keptIndices(mask: Uint8Array, offset = 0, n = mask.length): number[] {
-  const out: number[] = [];
-  for (let j = 0; j < n; j++) if (mask[offset + j]) out.push(j);
-  return out;
-}
-
+import { goldenRows, keptIndices, normals, rowGrid, rowValues } from '../helpers';
 
 /** The reference's grid (linspace min..max) and bandwidth for a row. */
 function gridAndBandwidth(row: Float32Array, k: number): { grid: Float64Array; h: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of row) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const grid = new Float64Array(k);
-  fillGrid(min, max, k, grid);
-  return { grid, h: bandwidth(row) };
+  return { grid: rowGrid(row, k), h: bandwidth(row) };
 }
 
 test('every golden row keeps exactly the reference set (TypeScript recurrence)', () => {
