@@ -12,6 +12,9 @@ import { progressBar } from './progress';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';
 import type { EvalSpec } from '../eval/bench';
 import { GRAPH_CHOICES } from '../eval/model';
+import { methodNamed, parseSeed, METHOD_NAMES } from '../methods/registry';
+import { DEFAULT_CALIBRATION_LINES, type CalibrationSpec } from '../methods/calibration';
+import { UsageError } from '../errors';
 
 export const PRUNE_OPTIONS = {
   base: { type: 'string', short: 'b' },
@@ -25,6 +28,10 @@ export const PRUNE_OPTIONS = {
   device: { type: 'string' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
+  method: { type: 'string' },
+  seed: { type: 'string' },
+  calibration: { type: 'string' },
+  'calibration-lines': { type: 'string' },
 } as const;
 
 export const EVAL_OPTIONS = {
@@ -62,6 +69,10 @@ export interface CommonPrune {
   kernel: Kernel;
   device: DeviceChoice;
   threads: number | undefined;
+  /** The pruning method (default ken), random/dare's seed, Wanda's calibration lines. */
+  method: string;
+  seed: number;
+  calibration: CalibrationSpec | undefined;
 }
 
 export function commonPrune(values: Record<string, string | boolean | string[] | undefined>): CommonPrune {
@@ -76,7 +87,30 @@ export function commonPrune(values: Record<string, string | boolean | string[] |
     kernel: parseKernel(str(values, 'kernel')),
     device: choice(values, 'device', ['auto', 'cuda', 'webgpu', 'cpu'] as const, 'auto'),
     threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
+    method: methodNamed(str(values, 'method') ?? 'ken').name,
+    seed: parseSeed(str(values, 'seed')),
+    calibration: calibrationSpec(values),
   };
+}
+
+/** Wanda's calibration lines: `--calibration FILE [--calibration-lines N]`, read with the eval field options. */
+function calibrationSpec(values: Record<string, string | boolean | string[] | undefined>): CalibrationSpec | undefined {
+  const data = str(values, 'calibration');
+  const lines = intOption(values, 'calibration-lines', '--calibration-lines', DEFAULT_CALIBRATION_LINES);
+  if (data === undefined) return undefined;
+  if (data === '') throw new UsageError('--calibration needs a file of lines of the task\'s data');
+  return {
+    data, lines, textField: str(values, 'text-field'), textPairField: str(values, 'text-pair-field'), labelField: str(values, 'label-field'),
+    batchSize: intOption(values, 'batch-size', '--batch-size', DEFAULT_BATCH_SIZE),
+    threads: str(values, 'threads') === undefined ? undefined : intOption(values, 'threads', '--threads'),
+  };
+}
+
+/** The first line of a prune's summary: the method, k and what it pruned. */
+export function methodLabel(report: Pick<KenReport, 'method' | 'kernel' | 'seed' | 'k'>): string {
+  const m = report.method ?? 'ken';
+  if (m === 'ken') return `KEN k=${report.k}${report.kernel && report.kernel !== 'gaussian' ? ` (${report.kernel} kernel)` : ''}`;
+  return `${m} k=${report.k}${report.seed !== undefined ? ` (seed ${report.seed})` : ''}`;
 }
 
 export function pruneSummary(report: KenReport, out: string): string {
@@ -84,10 +118,13 @@ export function pruneSummary(report: KenReport, out: string): string {
   for (const t of report.tensors) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
   const whole = [...counts.entries()].filter(([s]) => s !== 'pruned').map(([s, c]) => `${c} ${s}`);
   const lines = [
-    `KEN k=${report.k}${report.kernel && report.kernel !== 'gaussian' ? ` (${report.kernel} kernel)` : ''}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
+    `${methodLabel(report)}: pruned ${counts.get('pruned') ?? 0} of ${report.tensors.length} tensors${whole.length ? ` (kept whole: ${whole.join(', ')})` : ''}`,
     `kept ${fmt(report.keptParams)} of ${fmt(report.totalParams)} parameters (${pct(report.keptRatio)})`,
-    `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${providerLabel(report.executionProvider, report.adapter)}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
+    (report.method ?? 'ken') !== 'ken' ? `selection on cpu (main thread), ${report.seconds.toFixed(1)} s` : `backend ${report.backend}${report.densityEngine ? ` (${report.densityEngine === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'} densities)` : ''} on ${providerLabel(report.executionProvider, report.adapter)}${report.threads ? ` (${report.threads} threads)` : ''}, ${report.seconds.toFixed(1)} s`,
   ];
+  if (report.rescaled) lines.push('DARE: the kept changes were rescaled by n/k (kept values are base + (fine-tuned - base) * n/k)');
+  if (report.calibration) lines.push(`activations of ${fmt(report.calibration.lines)} calibration lines of ${report.calibration.data}`);
+  if (report.fallback) lines.push(`${report.fallback.tensors.length} tensors with no measured input activation (embeddings, norms, biases) scored by ${report.fallback.method}`);
   if (report.bytes) {
     const b = report.bytes;
     const saved = b.checkpoint - b.subnetwork;
@@ -105,7 +142,7 @@ export function pruneSummary(report: KenReport, out: string): string {
   for (const n of report.notes ?? []) lines.push(`note: ${n}`);
   if (report.accuracy && report.accuracy.after.metrics && report.accuracy.after.metrics.kind !== 'single_label') {
     const { before, after } = report.accuracy;
-    lines.push(`before KEN: ${before.metrics ? metricsText(before.metrics).split('\n')[0] : 'n/a'}`, `after KEN:  ${metricsText(after.metrics!).split('\n')[0]} (${fmt(after.samples)} samples, ${providerLabel(after.executionProvider, after.adapter)})`);
+    lines.push(`before: ${before.metrics ? metricsText(before.metrics).split('\n')[0] : 'n/a'}`, `after:  ${metricsText(after.metrics!).split('\n')[0]} (${fmt(after.samples)} samples, ${providerLabel(after.executionProvider, after.adapter)})`);
   } else if (report.accuracy) {
     const { before, after } = report.accuracy;
     lines.push(`accuracy ${pct(before.accuracy, 2)} -> ${pct(after.accuracy, 2)} (${((after.accuracy - before.accuracy) * 100).toFixed(2)} points) on ${fmt(after.samples)} samples (${providerLabel(after.executionProvider, after.adapter)}, ${(before.seconds + after.seconds).toFixed(1)} s)`);
@@ -119,7 +156,7 @@ export function pruneSummary(report: KenReport, out: string): string {
 
 export const prune: Command = {
   summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: 'ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]',
+  usage: `ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export] [--compare]] [--method ${METHOD_NAMES.join('|')}] [--seed N] [--calibration FILE [--calibration-lines N]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]`,
   options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder or file');

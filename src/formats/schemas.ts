@@ -154,6 +154,10 @@ export const subnetworkMetaSchema = z.object({
   k: int(0, Number.MAX_SAFE_INTEGER),
   /** The KDE's kernel; files written before kernels existed lack it (gaussian). */
   kernel: z.string().max(64).optional(),
+  /** The pruning method (src/methods); files written before methods existed lack it (ken). */
+  method: z.string().max(64).optional(),
+  /** The seed of a seeded method (random, dare). */
+  seed: int(0, Number.MAX_SAFE_INTEGER).optional(),
   scope: z.string().max(64),
   include: z.string().max(10_000).optional(),
   exclude: z.string().max(10_000).optional(),

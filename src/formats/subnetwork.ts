@@ -68,6 +68,10 @@ export interface SubnetworkMeta {
   k: number;
   /** The KDE's kernel (scikit-learn's name); files written before kernels existed lack it (gaussian). */
   kernel?: string;
+  /** The pruning method (src/methods); files written before methods existed lack it (ken). */
+  method?: string;
+  /** The seed of a seeded method (random, dare). */
+  seed?: number;
   scope: string;
   include?: string;
   exclude?: string;

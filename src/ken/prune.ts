@@ -26,8 +26,9 @@ import { runKen, type RunProgress } from './run';
 import type { Kernel } from './kernels';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
 import { adapterLabel, providerLabel } from './adapter';
+import { checkMethodChoice, prepareMethod, type MethodChoice } from '../methods/prepare';
 
-export interface PruneRequest {
+export interface PruneRequest extends MethodChoice {
   finetuned: string;
   base: string;
   out: string;
@@ -153,6 +154,7 @@ export async function sha256File(path: string): Promise<string> {
  */
 export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: string | undefined }): Promise<{ ft: ModelFolder; base: ModelFolder; plan: Plan; reservation: OutputReservation | undefined }> {
   checkK(req.k);
+  checkMethodChoice(req);
   checkKernelBackend(req.kernel ?? 'gaussian', req.backend ?? 'auto', req.device ?? 'auto');
   const include = parseRegex('--include', req.include);
   const exclude = parseRegex('--exclude', req.exclude);
@@ -234,14 +236,19 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       return fh;
     };
 
-    pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
-    req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
+    const method = await prepareMethod(req, ft, plan, req.signal);
+    const selector = method.selectorFor(method.seed ?? 0);
+    // KEN's densities run in the worker pool; the other methods choose their rows in this thread
+    if (!selector) {
+      pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
+      req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
+    }
     const rec = new KenRecorder(join(tmp, '.subnetwork.data'));
     recorder = rec;
     const onnxRewrites = new Map<string, Uint8Array>();
     let placed = 0;
 
-    await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true }, async (o) => {
+    await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true, selector }, async (o) => {
       for (const view of o.tensor.views) {
         // unpruned tensors only need their safetensors bytes put in place (the ONNX copy is as stored)
         if (o.status !== 'pruned' && view.format !== 'safetensors') continue;
@@ -295,9 +302,11 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       fileEntries.push({ path: rel, size, sha256: await sha256File(path), holes });
     }
 
-    const kernel = pool.kernel;
+    const kernel = pool?.kernel;
+    const methodName = method.method.name;
     const subnetworkBytes = await writing(join(out, SUBNETWORK_FILE), () => rec.finish(join(tmp, SUBNETWORK_FILE), {
       k: req.k, kernel, scope: req.scope ?? 'all', include: req.include, exclude: req.exclude, includeHead: req.includeHead ?? false,
+      method: methodName === 'ken' ? undefined : methodName, seed: method.seed,
     }, fileEntries));
     // Before reporting success: what was written can be restored (sizes and hole maps, from its header).
     const problem = restorableProblem(await readSubnetwork(join(tmp, SUBNETWORK_FILE)));
@@ -307,11 +316,16 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
 
     const report: KenReport = {
       k: req.k,
-      kernel: pool.kernel,
-      backend: pool.backend,
-      executionProvider: pool.executionProvider,
-      ...(pool.adapter ? { adapter: adapterLabel(pool.adapter) } : {}),
-      densityChecks: { densities: pool.densities, rechecked: pool.rechecked },
+      ...(pool ? { kernel: pool.kernel } : {}),
+      method: methodName,
+      ...(method.seed !== undefined ? { seed: method.seed } : {}),
+      ...(method.method.rescales ? { rescaled: true } : {}),
+      ...(method.calibration ? { calibration: method.calibration } : {}),
+      ...(method.fallback.size > 0 ? { fallback: { method: 'delta-magnitude', tensors: [...method.fallback] } } : {}),
+      backend: pool?.backend ?? 'js',
+      executionProvider: pool?.executionProvider ?? 'cpu',
+      ...(pool?.adapter ? { adapter: adapterLabel(pool.adapter) } : {}),
+      ...(pool ? { densityChecks: { densities: pool.densities, rechecked: pool.rechecked } } : {}),
       seconds: (performance.now() - started) / 1000,
       ...summarize(rec.reports),
       tensors: rec.reports,
@@ -321,10 +335,10 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       finetuned: ft.path,
       base: base.path,
       formats: [ft.safetensors ? 'safetensors' : '', ft.onnx ? 'onnx' : ''].filter(Boolean),
-      threads: pool.threads,
+      threads: pool?.threads ?? 1,
       createdAt: new Date().toISOString(),
     };
-    if (pool.densityEngine) report.densityEngine = pool.densityEngine;
+    if (pool?.densityEngine) report.densityEngine = pool.densityEngine;
     if (plan.unmapped.length > 0) report.unmappedInitializers = plan.unmapped;
     if (plan.family) report.family = plan.family;
     const problemType = ft.config?.['problem_type'];

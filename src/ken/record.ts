@@ -27,6 +27,9 @@ export interface RecordSettings {
   k: number;
   /** The KDE's kernel; absent for a comparison (nothing was estimated). */
   kernel?: string | undefined;
+  /** The pruning method, when not KEN; and its seed when it draws at random. */
+  method?: string | undefined;
+  seed?: number | undefined;
   scope: string;
   include?: string | undefined;
   exclude?: string | undefined;
@@ -48,7 +51,7 @@ export class KenRecorder {
     this.reports.push(tensorReport(o));
     if (o.status === 'pruned') {
       const positions = encodePositions(o.mask!, o.rows, o.n, o.kept);
-      await this.writer.add(`values:${t.name}`, t.dtype, [o.kept], gatherKept(o.finetuned, o.mask!, o.kept, elementSize(t.dtype as FloatDType)));
+      await this.writer.add(`values:${t.name}`, t.dtype, [o.kept], gatherKept(o.pruned, o.mask!, o.kept, elementSize(t.dtype as FloatDType)));
       for (const p of positions.parts) await this.writer.add(`${p.key}:${t.name}`, p.dtype, p.shape, p.data);
       const b = t.base!;
       this.tensors.push({
@@ -78,6 +81,8 @@ export class KenRecorder {
       includeHead: settings.includeHead, tensors: this.tensors, files,
     };
     if (settings.kernel !== undefined) meta.kernel = settings.kernel;
+    if (settings.method !== undefined) meta.method = settings.method;
+    if (settings.seed !== undefined) meta.seed = settings.seed;
     if (settings.include !== undefined) meta.include = settings.include;
     if (settings.exclude !== undefined) meta.exclude = settings.exclude;
     return this.writer.finish(path, meta);

@@ -1,7 +1,7 @@
 // Runs KEN over a plan: tensors are read one at a time (a few in flight, bounded in bytes), their
 // rows pruned by the pool, and each outcome handed to the caller's sink in plan order.
 import { CancelledError, CheckpointError } from '../errors';
-import { elementSize, isFloatDType, toFloat32, type FloatDType } from './dtype';
+import { elementSize, fromFloat32, isFloatDType, toFloat32, type FloatDType } from './dtype';
 import { convertBytes, kenRows, mergeKept, mergeKeptInto } from './layout';
 import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
@@ -29,6 +29,28 @@ export interface TensorOutcome {
   baseSha256?: string;
 }
 
+/** One tensor's rows, for a selection method other than KEN (float32, KEN layout: rows x n). */
+export interface RowSelectorInput {
+  tensor: string;
+  rows: number;
+  n: number;
+  k: number;
+  finetuned: Float32Array;
+  /** The base values, converted to the tensor's dtype first (the values a reset writes). */
+  base: Float32Array;
+}
+
+export interface RowSelection {
+  /** rows*n bytes, 1 where the value keeps its fine-tuned value (or `values`' value). */
+  mask: Uint8Array;
+  kept: number;
+  /** The pruned tensor's values when kept values are not the fine-tuned ones (DARE), else absent. */
+  values?: Float32Array | undefined;
+}
+
+/** Chooses the kept values of one tensor in the main thread (a method other than KEN's densities). */
+export type RowSelector = (input: RowSelectorInput) => RowSelection;
+
 export interface RunProgress {
   rowsDone: number;
   rowsTotal: number;
@@ -49,6 +71,8 @@ export interface RunOptions {
   hashBase?: boolean;
   /** Hand the base bytes over in each outcome (the watcher's drift needs them); otherwise they become the pruned bytes in place. */
   keepBase?: boolean;
+  /** Choose the kept values with this instead of KEN's densities in the pool. */
+  selector?: RowSelector | undefined;
 }
 
 /** Index of the first NaN or infinity among little-endian `dtype` values, or -1 (exponent bits all ones). */
@@ -71,7 +95,8 @@ function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: (o: TensorOutcome) => Promise<void>): Promise<void> {
+/** Prunes every tensor of the plan (KEN in `pool`, or `opts.selector`), handing outcomes to `sink` in plan order. */
+export async function runKen(plan: Plan, pool: KenPool | undefined, opts: RunOptions, sink: (o: TensorOutcome) => Promise<void>): Promise<void> {
   const includeUnpruned = opts.includeUnpruned ?? true;
   const todo = plan.tensors.filter((t) => includeUnpruned || t.status === 'pruned');
   const rowsTotal = todo.reduce((s, t) => s + (t.status === 'pruned' ? kenRows(t.shape).rows : 0), 0);
@@ -114,6 +139,22 @@ export async function runKen(plan: Plan, pool: KenPool, opts: RunOptions, sink: 
       rowsDone += rows;
       return { tensor: t, status: 'pruned', rows, n, kept: 0, total, mask: new Uint8Array(total), finetuned, pruned: base, base, ...(baseSha256 ? { baseSha256 } : {}) };
     }
+    if (opts.selector) {
+      const bad = firstNonFinite(finetuned, dtype);
+      if (bad >= 0) throw new CheckpointError(`tensor ${t.name}: row ${Math.floor(bad / n)} holds NaN or infinity (column ${bad % n}); it cannot be scored`);
+      const sel = opts.selector({ tensor: t.name, rows, n, k: opts.k, finetuned: toFloat32(finetuned, dtype), base: toFloat32(base, dtype) });
+      rowsDone += rows;
+      opts.onProgress?.({ rowsDone, rowsTotal, tensorsDone, tensorsTotal: todo.length, tensor: t.name });
+      const status = sel.kept === total ? 'kept-all' : 'pruned';
+      let pruned: Uint8Array;
+      if (status === 'kept-all' && !sel.values) pruned = finetuned;
+      else if (sel.values) pruned = dtype === 'F32' ? new Uint8Array(sel.values.buffer, sel.values.byteOffset, sel.values.byteLength) : fromFloat32(sel.values, dtype);
+      else pruned = opts.keepBase ? mergeKept(finetuned, base, sel.mask, elem) : mergeKeptInto(finetuned, base, sel.mask, elem);
+      const outcome: TensorOutcome = { tensor: t, status, rows, n, kept: sel.kept, total, mask: sel.mask, finetuned, pruned, base: opts.keepBase ? base : undefined };
+      if (baseSha256) outcome.baseSha256 = baseSha256;
+      return outcome;
+    }
+    if (!pool) throw new Error('runKen: KEN needs a worker pool');
     try {
       result = await pool.pruneRows(rowsOf, rows, n, opts.k, opts.signal, (count) => {
         rowsDone += count;

@@ -68,6 +68,16 @@ export interface KenReport {
   k: number;
   /** The KDE's kernel (scikit-learn's name); absent in reports from before kernels: gaussian. */
   kernel?: string;
+  /** The pruning method (src/methods: ken, delta-magnitude, magnitude, random, dare, wanda); absent: ken. */
+  method?: string;
+  /** The seed of random and dare. */
+  seed?: number;
+  /** DARE: the kept changes were rescaled by n/k (kept values are not the fine-tuned ones). */
+  rescaled?: boolean;
+  /** Wanda: tensors scored without activations (no Linear input measured), by delta-magnitude. */
+  fallback?: { method: string; tensors: string[] };
+  /** Wanda: the calibration lines the activation norms were taken over. */
+  calibration?: { data: string; lines: number };
   backend: string;
   executionProvider: string;
   /** The WebGPU adapter (vendor and device name), when KEN's densities ran on WebGPU. */
