@@ -62,6 +62,67 @@ export interface SweepPoint {
   /** The sweep's metric (--metric) at this k, and every scalar metric. */
   value?: number;
   metrics?: Record<string, number>;
+  /** The pruning method (src/methods); absent in sweeps from before methods: ken. */
+  method?: string;
+  /** The seed of a random or dare run. */
+  seed?: number;
+  /** Bytes of the subnetwork at this point: its tensors' values, positions and whole tensors, and the files' other bytes (the few-KB JSON header aside). */
+  subnetworkBytes?: number;
+}
+
+/** A seeded method (random, dare) at one k over its seeds: the metric's mean and spread. */
+export interface MethodAggregate {
+  method: string;
+  k: number;
+  runs: number;
+  /** Mean of the sweep's metric over the seeds. */
+  mean: number;
+  /** Sample standard deviation over the seeds (0 for one run). */
+  spread: number;
+  min: number;
+  max: number;
+  keptParams: number;
+  subnetworkBytes: number;
+}
+
+/** Per method, the smallest k within --max-drop (the mean over seeds for seeded methods). */
+export interface MethodRecommendation {
+  method: string;
+  k?: number;
+  keptParams?: number;
+  subnetworkBytes?: number;
+  /** The metric there (the mean for seeded methods). */
+  value?: number;
+  /** Why there is none. */
+  note?: string;
+}
+
+/** A PEFT adapter of the same task on the same base, as one point beside the pruning methods. */
+export interface AdapterPoint {
+  path: string;
+  /** The sweep's metric, and every scalar metric, of the merged model. */
+  value: number;
+  metrics: Record<string, number>;
+  /** Parameters the adapter trains (LoRA A and B matrices and its modules_to_save). */
+  trainableParams: number;
+  /** The adapter's weight files' bytes. */
+  bytes: number;
+}
+
+/** What a sweep keeps for the panel and reports: the curve of every method, with the reference. */
+export interface SweepRecord {
+  finetunedAccuracy: number;
+  points: SweepPoint[];
+  metric?: string;
+  finetunedValue?: number;
+  /** The methods swept, in the order asked (absent: ken alone). */
+  methods?: string[];
+  /** Seeded methods over their seeds, per k. */
+  aggregates?: MethodAggregate[];
+  recommendations?: MethodRecommendation[];
+  adapter?: AdapterPoint;
+  /** The fine-tuned model's parameters, the reference the kept counts are read against. */
+  totalParams?: number;
 }
 
 export interface KenReport {
@@ -94,7 +155,7 @@ export interface KenReport {
   tensors: TensorReport[];
   bytes?: { checkpoint: number; subnetwork: number };
   accuracy?: { before: EvalResult; after: EvalResult };
-  sweep?: { finetunedAccuracy: number; points: SweepPoint[]; metric?: string; finetunedValue?: number };
+  sweep?: SweepRecord;
   /** The model family (config.json model_type's registry entry), when known. */
   family?: string;
   /** config.json `problem_type` (regression, single_label_classification, multi_label_classification). */
