@@ -86,13 +86,19 @@ function indexType(max: number): { dtype: 'U8' | 'U16' | 'U32'; size: number } {
   return { dtype: 'U32', size: 4 };
 }
 
+/** The bytes of a tensor's positions as encodePositions stores them (index+counts or a bitmask, the smaller). */
+export function positionsBytes(rows: number, n: number, kept: number): number {
+  const indexBytes = kept * indexType(Math.max(0, n - 1)).size + rows * indexType(n).size;
+  const maskBytes = Math.ceil((rows * n) / 8);
+  return Math.min(indexBytes, maskBytes);
+}
+
 /** Encodes a KEN-layout mask as positions: index+counts or a bitmask, whichever is smaller. */
 export function encodePositions(mask: Uint8Array, rows: number, n: number, kept: number): { layout: 'index' | 'mask'; parts: { key: string; dtype: string; shape: number[]; data: Uint8Array }[] } {
   const idx = indexType(Math.max(0, n - 1));
   const cnt = indexType(n);
-  const indexBytes = kept * idx.size + rows * cnt.size;
   const maskBytes = Math.ceil((rows * n) / 8);
-  if (indexBytes < maskBytes) {
+  if (positionsBytes(rows, n, kept) < maskBytes) {
     const index = newUints(idx.size, kept);
     const counts = newUints(cnt.size, rows);
     let p = 0;

@@ -1,9 +1,8 @@
 // The jobs a worker can run: each one call into the core with a signal, progress and a log.
 import { compareToFolder } from '../ken/compare';
-import { OutputReservation } from '../formats/output';
 import { pruneToFolder } from '../ken/prune';
 import { restoreSubnetwork } from '../ken/restore';
-import { sweep } from '../ken/sweep';
+import { sweepAndPrune } from '../ken/sweep';
 import { EvalBench } from '../eval/bench';
 import { parseRegex } from '../ken/plan';
 import { watchRun } from '../watch/watcher';
@@ -55,30 +54,17 @@ export const jobs: { [K in JobKind]: Runner<K> } = {
     const bench = await EvalBench.open(model, spec, ctx.signal);
     return bench.evaluate(model, { signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: 'samples' }) });
   },
-  sweep: async ({ out, ...params }, ctx) => {
-    // the output name is taken before sweeping: a clash is told at once
-    const reservation = out === undefined ? undefined : await OutputReservation.take(out, { inputs: [params.finetuned, params.base], onNotice: (w) => ctx.log('warn', w) });
-    try {
-      const result = await sweep({
-        ...params,
-        signal: ctx.signal,
-        onWarning: (w) => ctx.log('warn', w),
-        onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
-        onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.k ? ` k=${p.k}` : ''}` }),
-        onPoint: (p) => ctx.log('info', `k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, ${params.metric ?? 'accuracy'} ${(p.value ?? p.accuracy).toFixed(4)}`),
-      });
-      if (out === undefined) return { result };
-      const k = result.recommended ?? params.ks[params.ks.length - 1]!;
-      const report = await pruneToFolder({
-        ...params, out, k, signal: ctx.signal, eval: params.eval, evalBefore: result.before, reservation,
-        sweep: { finetunedAccuracy: result.finetunedAccuracy, points: result.points, metric: result.metric, finetunedValue: result.finetunedValue },
-        onProgress: (p) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: `pruning at k=${k}` }),
-      });
-      return { result, out, report };
-    } finally {
-      await reservation?.release();
-    }
-  },
+  sweep: ({ out, ...params }, ctx) =>
+    sweepAndPrune({
+      ...params,
+      out,
+      signal: ctx.signal,
+      onWarning: (w) => ctx.log('warn', w),
+      onBackend: (backend, ep, note) => ctx.log('info', `KEN backend ${backend}, execution provider ${ep}${note ? ` (${note})` : ''}`),
+      onProgress: (p) => ctx.progress({ done: p.done, total: p.total, label: `${p.phase}${p.method ? ` ${p.method}` : ''}${p.k ? ` k=${p.k}` : ''}` }),
+      onPoint: (p) => ctx.log('info', `${p.method ?? 'ken'}${p.seed !== undefined ? ` seed ${p.seed}` : ''} k=${p.k}: kept ${(p.keptRatio * 100).toFixed(1)}%, ${params.metric ?? 'accuracy'} ${(p.value ?? p.accuracy).toFixed(4)}`),
+      onPruneProgress: (p, k) => ctx.progress({ done: p.rowsDone, total: p.rowsTotal, label: `pruning at k=${k}` }),
+    }),
   restore: (params, ctx) =>
     restoreSubnetwork({ ...params, signal: ctx.signal, onWarning: (w) => ctx.log('warn', w), onProgress: (done, total, file) => ctx.progress({ done, total, label: file }) }),
 };

@@ -1,33 +1,53 @@
-// `ken sweep`: KEN at several k, each pruned model evaluated in memory (the fine-tuned ONNX bytes
-// patched in place, or the built graph with the pruned tensors handed to the session from memory; no
-// checkpoint written per k). With a maximum accuracy drop it searches (grid,
-// then bisection) for the smallest k whose accuracy stays within it.
+// `ken sweep`: every pruning method at several k (random and dare at several seeds), each pruned model
+// evaluated in memory (the fine-tuned ONNX bytes patched in place, or the built graph with the pruned
+// tensors handed to the session from memory; no checkpoint written per point). The base is read once per
+// point, the evaluation prepared once. With a maximum drop it searches (grid, then bisection), per
+// method, for the smallest k whose metric (the mean over seeds) stays within it.
 import { providerLabel } from './adapter';
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
-import type { EvalResult, SweepPoint } from '../report/report';
+import type { EvalResult, MethodAggregate, MethodRecommendation, SweepPoint, SweepRecord } from '../report/report';
+import { elementSize, isFloatDType, type FloatDType } from './dtype';
+import { positionsBytes } from '../formats/subnetwork';
+import { checkMethodChoice, prepareMethod, type PreparedMethod } from '../methods/prepare';
+import { methodNamed } from '../methods/registry';
+import type { CalibrationSpec } from '../methods/calibration';
+import { stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { dropUnit, metricDrop, metricValue, primaryMetric, scalarMetrics } from '../eval/metrics';
 import { kenRows } from './layout';
-import { checkK, preparePrune, toStored, type PruneRequest } from './prune';
+import { checkK, checkpointFiles, preparePrune, pruneToFolder, toStored, viewRange, type PruneRequest } from './prune';
+import { OutputReservation } from '../formats/output';
+import type { KenReport } from '../report/report';
+import type { RunProgress } from './run';
+import type { ModelFolder } from '../formats/folder';
+import type { Plan } from './plan';
 import { KenPool } from './pool';
 import { runKen } from './run';
 
-export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgress' | 'eval' | 'evalBefore' | 'sweep' | 'onEvalProgress'> {
+export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgress' | 'eval' | 'evalBefore' | 'sweep' | 'onEvalProgress' | 'method'> {
   ks: number[];
+  /** The methods to sweep, in the order shown (default ken alone). */
+  methods?: string[] | undefined;
+  /** Runs of each seeded method (random, dare) at each k: seeds `seed` .. `seed + seeds - 1` (default 1). */
+  seeds?: number | undefined;
   /** Largest accepted drop in `metric`: points for fractions and correlations (1 = one percentage point), units for perplexity/NLL/MSE. */
   maxDrop?: number | undefined;
   /** The metric the sweep follows and --max-drop is in (default accuracy). */
   metric?: string | undefined;
   eval: EvalSpec;
+  /** Wanda's calibration lines. */
+  calibration?: CalibrationSpec | undefined;
   onProgress?: ((p: SweepProgress) => void) | undefined;
   onPoint?: ((p: SweepPoint) => void) | undefined;
 }
 
 export interface SweepProgress {
-  phase: 'evaluate fine-tuned' | 'prune' | 'evaluate';
+  phase: 'evaluate fine-tuned' | 'prune' | 'evaluate' | 'calibrate';
   k?: number;
+  method?: string;
   done: number;
   total: number;
 }
@@ -38,12 +58,24 @@ export interface SweepResult {
   metric: string;
   finetunedValue: number;
   before: EvalResult;
-  /** Every k evaluated, by k. */
+  /** The methods swept, in the order asked. */
+  methods: string[];
+  /** The k values asked for (points also hold the k a --max-drop search tried). */
+  ks: number[];
+  /** Every point evaluated: by method (in `methods` order), k, then seed. */
   points: SweepPoint[];
-  /** The smallest k within maxDrop, when asked for and found. */
+  /** Seeded methods at each k over their seeds. */
+  aggregates: MethodAggregate[];
+  /** The first method's smallest k within maxDrop, when asked for and found (KEN's, when swept alone). */
   recommended?: number;
-  /** Why there is no recommendation, when maxDrop was given. */
+  /** Why the first method has no recommendation, when maxDrop was given. */
   note?: string;
+  /** Per method, the smallest k within maxDrop (when asked for). */
+  recommendations?: MethodRecommendation[];
+  /** The method keeping the fewest parameters within maxDrop, and the one with the smallest subnetwork. */
+  best?: { fewestParams: MethodRecommendation; smallestSubnetwork: MethodRecommendation };
+  /** The fine-tuned model's parameters (every tensor of the plan). */
+  totalParams: number;
   kernel: string;
   backend: string;
   executionProvider: string;
@@ -58,11 +90,65 @@ export function parseKs(text: string): number[] {
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
+/** What a sweep keeps in ken-report.json for the panel (one owner for both doors). */
+export function sweepRecord(r: SweepResult): SweepRecord {
+  const rec: SweepRecord = { finetunedAccuracy: r.finetunedAccuracy, points: r.points, metric: r.metric, finetunedValue: r.finetunedValue, totalParams: r.totalParams };
+  if (r.methods.length > 1 || r.methods[0] !== 'ken') rec.methods = r.methods;
+  if (r.aggregates.length > 0) rec.aggregates = r.aggregates;
+  if (r.recommendations) rec.recommendations = r.recommendations;
+  return rec;
+}
+
+/** The method and k a sweep's `--out` prunes: the best within the budget, else the first method at its recommended or largest k. */
+export function sweepChoice(r: SweepResult, ks: readonly number[]): { method: string; k: number; seed?: number } {
+  const pick = r.best?.fewestParams;
+  const method = pick?.k !== undefined ? pick.method : r.methods[0]!;
+  const k = pick?.k ?? r.recommended ?? ks[ks.length - 1]!;
+  return methodNamed(method).seeded ? { method, k, seed: r.points.find((p) => p.method === method)?.seed ?? 0 } : { method, k };
+}
+
+/** Bytes of a pruned model's files outside its tensors (what the subnetwork keeps of them). */
+async function skeletonBytes(ft: ModelFolder, plan: Plan): Promise<number> {
+  const files = checkpointFiles(ft);
+  const holes = new Map<string, number>();
+  for (const t of plan.tensors) {
+    for (const v of t.views) {
+      const r = viewRange(v, ft);
+      if (r) holes.set(relative(ft.dir, r.file), (holes.get(relative(ft.dir, r.file)) ?? 0) + (r.end - r.begin));
+    }
+  }
+  let total = 0;
+  for (const rel of [...files.weights, ...files.aux]) {
+    // a virtual file (a merged LoRA adapter, a .bin read as safetensors) is its 8-byte length and header outside the tensors
+    const path = join(ft.dir, rel);
+    const vf = ft.safetensors?.virtual?.files.get(path);
+    const size = vf ? 8 + vf.headerBytes.byteLength + (holes.get(rel) ?? 0) : await stat(path).then((st) => st.size, () => 0);
+    total += Math.max(0, size - (holes.get(rel) ?? 0));
+  }
+  return total;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Sample standard deviation (0 for a single value). */
+function spread(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** Prunes and evaluates every method at every k (and seed); see the file's header. */
 export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const started = performance.now();
   if (req.ks.length === 0) throw new UsageError('-k needs one or more values');
   for (const k of req.ks) checkK(k);
   if (req.maxDrop !== undefined && !(req.maxDrop >= 0)) throw new UsageError(`--max-drop must be a number >= 0 (got ${req.maxDrop})`);
+  const seeds = req.seeds ?? 1;
+  if (!(Number.isSafeInteger(seeds) && seeds >= 1)) throw new UsageError(`--seeds must be a whole number >= 1 (got ${seeds})`);
+  const methodNames = req.methods && req.methods.length > 0 ? [...new Set(req.methods)] : ['ken'];
+  for (const m of methodNames) checkMethodChoice({ method: m, seed: req.seed, calibration: req.calibration });
   const { ft, plan } = await preparePrune({
     finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
     includeHead: req.includeHead, signal: req.signal, kernel: req.kernel, backend: req.backend, device: req.device, onWarning: req.onWarning,
@@ -93,27 +179,47 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
       throw new CheckpointError(`${onnx!.path}: initializer ${v.name} is not stored as raw bytes (${s.kind}); sweep needs raw_data or float_data initializers — prune at each k with ken prune --eval instead`);
     }
   }
-  const unprunedTotal = plan.tensors.filter((t) => t.status !== 'pruned').reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  const elemOf = (t: Plan['tensors'][number]): number => (isFloatDType(t.dtype) ? elementSize(t.dtype as FloatDType) : 4);
+  const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+  const unpruned = plan.tensors.filter((t) => t.status !== 'pruned');
+  const unprunedTotal = unpruned.reduce((s, t) => s + numel(t.shape), 0);
+  const totalParams = plan.tensors.reduce((s, t) => s + numel(t.shape), 0);
+  // what every point's subnetwork holds whatever is kept: whole tensors and the files' other bytes
+  const fixedBytes = unpruned.reduce((s, t) => s + numel(t.shape) * elemOf(t), 0) + (await skeletonBytes(ft, plan));
   const rowsPerK = plan.tensors.filter((t) => t.status === 'pruned').reduce((s, t) => s + kenRows(t.shape).rows, 0);
 
-  const pool = await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' });
-  req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
-  const points = new Map<number, SweepPoint>();
+  const prepared = new Map<string, PreparedMethod>();
+  for (const name of methodNames) {
+    if (methodNamed(name).calibrated) progress({ phase: 'calibrate', method: name, done: 0, total: 1 });
+    prepared.set(name, await prepareMethod({ method: name, seed: req.seed, calibration: req.calibration }, ft, plan, req.signal));
+  }
+  const pool = methodNames.includes('ken') ? await KenPool.open({ backend: req.backend ?? 'auto', device: req.device ?? 'auto', threads: req.threads, kernel: req.kernel ?? 'gaussian' }) : undefined;
+  if (pool) req.onBackend?.(pool.backend, providerLabel(pool.executionProvider, pool.adapter), pool.note);
+  const points = new Map<string, SweepPoint>();
+  const seedsOf = (name: string): number[] => {
+    const p = prepared.get(name)!;
+    return p.seed === undefined ? [-1] : Array.from({ length: seeds }, (_, i) => p.seed! + i);
+  };
   try {
-    const at = async (k: number): Promise<SweepPoint> => {
-      const known = points.get(k);
+    const run = async (name: string, k: number, seed: number): Promise<SweepPoint> => {
+      const key = `${name}:${k}:${seed}`;
+      const known = points.get(key);
       if (known) return known;
       throwIfAborted(req.signal);
+      const method = prepared.get(name)!;
       let kept = unprunedTotal;
       let total = unprunedTotal;
+      let subnetworkBytes = fixedBytes;
       // The built graph's replaced tensors at this k (safetensors layout); the checkpoint is never rewritten.
       const overrides = new Map<string, Uint8Array>();
       await runKen(plan, pool, {
-        k, signal: req.signal, includeUnpruned: false,
-        onProgress: (p) => progress({ phase: 'prune', k, done: p.rowsDone, total: rowsPerK }),
+        k, signal: req.signal, includeUnpruned: false, selector: method.selectorFor(seed < 0 ? 0 : seed),
+        onProgress: (p) => progress({ phase: 'prune', k, method: name, done: p.rowsDone, total: rowsPerK }),
       }, async (o) => {
         kept += o.kept;
         total += o.total;
+        const elem = elemOf(o.tensor);
+        subnetworkBytes += o.status === 'pruned' ? o.kept * elem + positionsBytes(o.rows, o.n, o.kept) : o.total * elem;
         if (!o.mask) return;
         for (const v of o.tensor.views) {
           if (model && v.format === 'onnx') {
@@ -127,45 +233,107 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
       });
       const evaluated = model ? new Uint8Array(model.buffer, model.byteOffset, model.byteLength) : { folder: ft.dir, overrides };
       const result = await bench.evaluate(evaluated, {
-        signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate', k, done: p.done, total: p.total }),
+        signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate', k, method: name, done: p.done, total: p.total }),
       });
       const value = metricValue(result.metrics, metric);
       const point: SweepPoint = {
-        k, keptParams: kept, keptRatio: total ? kept / total : 1, accuracy: result.accuracy, macroF1: result.macroF1,
+        method: name, ...(seed >= 0 ? { seed } : {}), k, keptParams: kept, keptRatio: total ? kept / total : 1, subnetworkBytes,
+        accuracy: result.accuracy, macroF1: result.macroF1,
         value: typeof value === 'number' ? value : Number.NaN, metrics: result.metrics ? scalarMetrics(result.metrics) : {},
       };
-      points.set(k, point);
+      points.set(key, point);
       req.onPoint?.(point);
       return point;
     };
-    for (const k of req.ks) await at(k);
+    /** The method's metric at k: the mean over its seeds. */
+    const at = async (name: string, k: number): Promise<{ value: number; point: SweepPoint }> => {
+      const runs: SweepPoint[] = [];
+      for (const seed of seedsOf(name)) runs.push(await run(name, k, seed));
+      return { value: mean(runs.map((p) => p.value ?? Number.NaN)), point: runs[0]! };
+    };
+    for (const name of methodNames) for (const k of req.ks) await at(name, k);
+
     const sweepResult: SweepResult = {
-      finetunedAccuracy: before.accuracy, metric, finetunedValue, before, points: [], kernel: pool.kernel, backend: pool.backend, executionProvider: providerLabel(pool.executionProvider, pool.adapter),
+      finetunedAccuracy: before.accuracy, metric, finetunedValue, before, methods: methodNames, ks: [...req.ks].sort((a, b) => a - b), points: [], aggregates: [], totalParams,
+      kernel: pool?.kernel ?? (req.kernel ?? 'gaussian'), backend: pool?.backend ?? 'js', executionProvider: pool ? providerLabel(pool.executionProvider, pool.adapter) : 'cpu',
       evalProvider: providerLabel(before.executionProvider, before.adapter), seconds: 0,
     };
     if (req.maxDrop !== undefined) {
       const maxDrop = req.maxDrop;
-      const ok = (p: SweepPoint): boolean => metricDrop(metric, finetunedValue, p.value ?? Number.NaN) <= maxDrop + 1e-10;
-      const grid = req.ks.map((k) => points.get(k)!);
-      const firstOk = grid.findIndex(ok);
-      if (firstOk < 0) {
-        sweepResult.note = `no k up to ${req.ks[req.ks.length - 1]} keeps ${metric} within ${req.maxDrop} ${dropUnit(metric)} of ${finetunedValue.toFixed(4)}; try larger k`;
-      } else {
+      const ok = (value: number): boolean => metricDrop(metric, finetunedValue, value) <= maxDrop + 1e-10;
+      const recs: MethodRecommendation[] = [];
+      for (const name of methodNames) {
+        const grid: { k: number; value: number }[] = [];
+        for (const k of req.ks) grid.push({ k, value: (await at(name, k)).value });
+        const firstOk = grid.findIndex((g) => ok(g.value));
+        if (firstOk < 0) {
+          recs.push({ method: name, note: `no k up to ${req.ks[req.ks.length - 1]} keeps ${metric} within ${req.maxDrop} ${dropUnit(metric)} of ${finetunedValue.toFixed(4)}; try larger k` });
+          continue;
+        }
         let hi = grid[firstOk]!.k;
         let lo = firstOk > 0 ? grid[firstOk - 1]!.k : 0;
         while (hi - lo > 1) {
           const mid = Math.floor((lo + hi) / 2);
-          if (ok(await at(mid))) hi = mid;
+          if (ok((await at(name, mid)).value)) hi = mid;
           else lo = mid;
         }
-        sweepResult.recommended = hi;
+        const { value, point } = await at(name, hi);
+        recs.push({ method: name, k: hi, keptParams: point.keptParams, subnetworkBytes: point.subnetworkBytes!, value });
+      }
+      sweepResult.recommendations = recs;
+      const first = recs[0]!;
+      if (first.k !== undefined) sweepResult.recommended = first.k;
+      else sweepResult.note = first.note!;
+      const found = recs.filter((r) => r.k !== undefined);
+      if (found.length > 0) {
+        const by = (f: (r: MethodRecommendation) => number): MethodRecommendation => found.reduce((a, b) => (f(b) < f(a) ? b : a));
+        sweepResult.best = { fewestParams: by((r) => r.keptParams!), smallestSubnetwork: by((r) => r.subnetworkBytes!) };
       }
     }
-    sweepResult.points = [...points.values()].sort((a, b) => a.k - b.k);
+    const order = new Map(methodNames.map((m, i) => [m, i]));
+    sweepResult.points = [...points.values()].sort((a, b) => order.get(a.method!)! - order.get(b.method!)! || a.k - b.k || (a.seed ?? 0) - (b.seed ?? 0));
+    for (const name of methodNames) {
+      if (prepared.get(name)!.seed === undefined) continue;
+      const ks = [...new Set(sweepResult.points.filter((p) => p.method === name).map((p) => p.k))];
+      for (const k of ks) {
+        const runs = sweepResult.points.filter((p) => p.method === name && p.k === k);
+        const values = runs.map((p) => p.value ?? Number.NaN);
+        sweepResult.aggregates.push({
+          method: name, k, runs: runs.length, mean: mean(values), spread: spread(values), min: Math.min(...values), max: Math.max(...values),
+          keptParams: runs[0]!.keptParams, subnetworkBytes: runs[0]!.subnetworkBytes!,
+        });
+      }
+    }
     sweepResult.seconds = (performance.now() - started) / 1000;
     return sweepResult;
   } finally {
-    await pool.close();
+    await pool?.close();
   }
 }
 
+export interface SweepAndPrune {
+  result: SweepResult;
+  /** The folder written (`out`), with the method and k it was pruned at. */
+  out?: string;
+  report?: KenReport;
+}
+
+/**
+ * `ken sweep --out` and the Sweep command: the sweep, then the chosen method at its chosen k (sweepChoice)
+ * pruned into `out`, its report holding the sweep. The output name is taken first: a clash is told at once.
+ */
+export async function sweepAndPrune(req: SweepRequest & { out?: string | undefined; onPruneProgress?: ((p: RunProgress, k: number) => void) | undefined }): Promise<SweepAndPrune> {
+  const reservation = req.out === undefined ? undefined : await OutputReservation.take(req.out, { inputs: [req.finetuned, req.base], onNotice: req.onWarning });
+  try {
+    const result = await sweep(req);
+    if (req.out === undefined) return { result };
+    const choice = sweepChoice(result, req.ks);
+    const report = await pruneToFolder({
+      ...req, out: req.out, k: choice.k, method: choice.method, seed: choice.seed ?? req.seed, eval: req.eval, evalBefore: result.before, reservation,
+      sweep: sweepRecord(result), onProgress: (p) => req.onPruneProgress?.(p, choice.k),
+    });
+    return { result, out: req.out, report };
+  } finally {
+    await reservation?.release();
+  }
+}

@@ -33,10 +33,65 @@ export function evalSummary(r: EvalResult): string {
   return lines.join('\n') + '\n';
 }
 
-export function sweepTable(r: SweepResult, maxDrop: number | undefined): string {
-  const metric = r.metric ?? 'accuracy';
+/** Shows a value of `metric` (percent for fractions, 4 decimals otherwise). */
+export function metricShow(metric: string): (x: number | undefined) => string {
   const asPct = higherIsBetter(metric) && metric !== 'mcc' && metric !== 'pearson' && metric !== 'spearman';
-  const show = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? 'n/a' : asPct ? pct(x, 2) : x.toFixed(4));
+  return (x) => (x === undefined || Number.isNaN(x) ? 'n/a' : asPct ? pct(x, 2) : x.toFixed(4));
+}
+
+function mib(bytes: number | undefined): string {
+  return bytes === undefined ? 'n/a' : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** A sweep over several methods: one row per k, one column per method (mean +- spread over seeds). */
+function methodsTable(r: SweepResult, maxDrop: number | undefined): string {
+  const metric = r.metric ?? 'accuracy';
+  const show = metricShow(metric);
+  const ks = r.ks;
+  const seeded = new Set(r.aggregates.map((a) => a.method));
+  const cell = (m: string, k: number): string => {
+    const agg = r.aggregates.find((a) => a.method === m && a.k === k);
+    if (agg) return agg.runs > 1 ? `${show(agg.mean)} ±${(agg.spread * (show(1).endsWith('%') ? 100 : 1)).toFixed(2)}` : show(agg.mean);
+    const p = r.points.find((q) => q.method === m && q.k === k);
+    return p ? show(p.value ?? p.accuracy) : '';
+  };
+  const heads = r.methods.map((m) => {
+    const runs = r.aggregates.find((a) => a.method === m)?.runs ?? 1;
+    return seeded.has(m) && runs > 1 ? `${m} (${runs} seeds)` : m;
+  });
+  const widths = heads.map((h, i) => Math.max(h.length, ...ks.map((k) => cell(r.methods[i]!, k).length)));
+  const lines = [
+    `fine-tuned ${metric} ${show(r.finetunedValue ?? r.finetunedAccuracy)} on ${fmt(r.before.samples)} samples (KEN: ${r.backend} on ${r.executionProvider}; eval on ${r.evalProvider}; ${r.seconds.toFixed(1)} s)`,
+    '',
+    `     k     kept   kept params  ${heads.map((h, i) => h.padStart(widths[i]!)).join('  ')}`,
+  ];
+  for (const k of ks) {
+    const first = r.points.find((p) => p.k === k)!;
+    lines.push(`${String(k).padStart(6)}  ${pct(first.keptRatio).padStart(7)}  ${fmt(first.keptParams).padStart(12)}  ${r.methods.map((m, i) => cell(m, k).padStart(widths[i]!)).join('  ')}`);
+  }
+  if (maxDrop !== undefined && r.recommendations) {
+    if (r.points.some((p) => !ks.includes(p.k))) lines.push(`(the search for the budget also tried k=${[...new Set(r.points.map((p) => p.k).filter((k) => !ks.includes(k)))].sort((a, b) => a - b).join(', ')}: in --json)`);
+    lines.push('', `the smallest k within ${maxDrop} ${dropUnit(metric)} of ${show(r.finetunedValue)}:`);
+    const w = Math.max(...r.methods.map((m) => m.length));
+    for (const rec of r.recommendations) {
+      lines.push(rec.k !== undefined
+        ? `  ${rec.method.padEnd(w)}  k=${rec.k}: ${show(rec.value)}${seeded.has(rec.method) ? ' (mean)' : ''}, keeps ${fmt(rec.keptParams!)} parameters (${pct(rec.keptParams! / r.totalParams)}), subnetwork ${mib(rec.subnetworkBytes)}`
+        : `  ${rec.method.padEnd(w)}  ${rec.note}`);
+    }
+    if (r.best) {
+      const b = r.best;
+      lines.push(b.fewestParams.method === b.smallestSubnetwork.method
+        ? `fewest parameters and smallest subnetwork within the budget: ${b.fewestParams.method} (k=${b.fewestParams.k})`
+        : `fewest parameters within the budget: ${b.fewestParams.method} (k=${b.fewestParams.k}); smallest subnetwork: ${b.smallestSubnetwork.method} (k=${b.smallestSubnetwork.k})`);
+    } else lines.push('no method stays within the budget at these k; try larger k');
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function sweepTable(r: SweepResult, maxDrop: number | undefined): string {
+  if (r.methods.length > 1 || r.methods[0] !== 'ken' || r.aggregates.some((a) => a.runs > 1)) return methodsTable(r, maxDrop);
+  const metric = r.metric ?? 'accuracy';
+  const show = metricShow(metric);
   const lines = [
     `fine-tuned ${metric} ${show(r.finetunedValue ?? r.finetunedAccuracy)} on ${fmt(r.before.samples)} samples (KEN: ${r.backend} on ${r.executionProvider}; eval on ${r.evalProvider}; ${r.seconds.toFixed(1)} s)`,
     '',
