@@ -98,7 +98,7 @@ test('the summary names the method, its seed and DARE\'s rescaling', async () =>
 test('bad method choices are one line and write nothing', async () => {
   const cases: [string[], RegExp][] = [
     [['--method', 'sparsegpt'], /^ken prune: unknown method 'sparsegpt'; the methods are ken, delta-magnitude, magnitude, random, dare, wanda$/],
-    [['--method', 'random', '--seed', '-1'], /--seed must be a non-negative integer \(got '-1'\)/],
+    [['--method', 'random', '--seed=-1'], /--seed must be a non-negative integer \(got '-1'\)/],
     [['--method', 'random', '--seed', '1.5'], /--seed must be a non-negative integer \(got '1.5'\)/],
     [['--method', 'wanda'], /wanda needs --calibration FILE/],
   ];
