@@ -12,9 +12,11 @@ import { progressBar } from './progress';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';
 import type { EvalSpec } from '../eval/bench';
 import { GRAPH_CHOICES } from '../eval/model';
-import { methodNamed, parseSeed, METHOD_NAMES } from '../methods/registry';
+import { methodNamed, parseMethods, parseSeed, METHOD_NAMES } from '../methods/registry';
 import { DEFAULT_CALIBRATION_LINES, type CalibrationSpec } from '../methods/calibration';
 import { UsageError } from '../errors';
+import { COMPARE_METHODS, comparisonLine, sweepAndPrune, type SweepAndPrune } from '../ken/sweep';
+import { metricShow } from '../report/text';
 
 export const PRUNE_OPTIONS = {
   base: { type: 'string', short: 'b' },
@@ -156,13 +158,18 @@ export function pruneSummary(report: KenReport, out: string): string {
 
 export const prune: Command = {
   summary: 'prune a fine-tuned model against its pre-trained base',
-  usage: `ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export] [--compare]] [--method ${METHOD_NAMES.join('|')}] [--seed N] [--calibration FILE [--calibration-lines N]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]`,
-  options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' } },
+  usage: `ken prune <finetuned> --base <pretrained> -k <K> --out <dir> [--eval <data> [--text-field text] [--text-pair-field NAME] [--label-field label] [--batch-size N] [--skip-bad-lines] [--graph auto|built|export] [--compare [--methods a,b,..] [--seeds N]]] [--method ${METHOD_NAMES.join('|')}] [--seed N] [--calibration FILE [--calibration-lines N]] [--scope all|attention] [--include REGEX] [--exclude REGEX] [--include-head] [--kernel gaussian|tophat|epanechnikov|exponential|linear|cosine] [--backend auto|ort|js] [--device auto|cuda|webgpu|cpu] [--threads N] [--json]`,
+  options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, out: { type: 'string', short: 'o' }, eval: { type: 'string' }, compare: { type: 'boolean' }, methods: { type: 'string' }, seeds: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder or file');
     const common = commonPrune(values);
     const out = required(values, 'out', 'the folder to write');
     const data = str(values, 'eval');
+    if (values['compare']) {
+      if (data === undefined) throw new UsageError('--compare needs --eval <data> (the methods are compared on it)');
+      await pruneCompared(finetuned, out, common, evalSpec(values, data, common.device, common.threads), str(values, 'methods'), intOption(values, 'seeds', '--seeds', 3), values['json'] === true, io);
+      return;
+    }
     const bar = progressBar('KEN', 'rows', io.progress);
     const evalBar = progressBar('eval', 'samples', io.progress);
     let report: KenReport;
@@ -185,3 +192,32 @@ export const prune: Command = {
   },
 };
 
+
+/**
+ * `ken prune --eval --compare`: the other methods at the same k, evaluated in memory on the same data (random and
+ * dare over `seeds` seeds), then the chosen method pruned into `out`; its report keeps the comparison.
+ */
+async function pruneCompared(finetuned: string, out: string, common: CommonPrune, spec: EvalSpec, methodsText: string | undefined, seeds: number, json: boolean, io: Parameters<Command['run']>[1]): Promise<void> {
+  const others = methodsText !== undefined ? parseMethods(methodsText).map((m) => m.name) : COMPARE_METHODS.filter((m) => m !== 'wanda' || common.calibration);
+  const methods = [...new Set([common.method, ...others])];
+  const bar = progressBar('compare', 'steps', io.progress);
+  let done: SweepAndPrune;
+  try {
+    done = await sweepAndPrune({
+      finetuned, ...common, ks: [common.k], methods, seeds, eval: spec, signal: io.signal, out,
+      choice: { method: common.method, k: common.k, seed: common.seed },
+      onWarning: (w) => io.err(`warning: ${w}\n`),
+      onProgress: (p) => bar.update(p.done, p.total, `${p.phase}${p.method ? ` ${p.method}` : ''}`),
+      onPruneProgress: (p) => bar.update(p.rowsDone, p.rowsTotal, `pruning ${common.method}`),
+    });
+  } finally {
+    bar.stop();
+  }
+  const { result, report } = done;
+  if (json) {
+    io.out(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const show = metricShow(result.metric);
+  io.out(pruneSummary(report!, out) + comparisonLine(result, common.k, show, show(1).endsWith('%') ? 100 : 1) + '\n');
+}

@@ -322,12 +322,17 @@ export interface SweepAndPrune {
  * `ken sweep --out` and the Sweep command: the sweep, then the chosen method at its chosen k (sweepChoice)
  * pruned into `out`, its report holding the sweep. The output name is taken first: a clash is told at once.
  */
-export async function sweepAndPrune(req: SweepRequest & { out?: string | undefined; onPruneProgress?: ((p: RunProgress, k: number) => void) | undefined }): Promise<SweepAndPrune> {
+export async function sweepAndPrune(req: SweepRequest & {
+  out?: string | undefined;
+  /** Prune this method at this k into `out` whatever the sweep found (`ken prune --compare`). */
+  choice?: { method: string; k: number; seed?: number | undefined } | undefined;
+  onPruneProgress?: ((p: RunProgress, k: number) => void) | undefined;
+}): Promise<SweepAndPrune> {
   const reservation = req.out === undefined ? undefined : await OutputReservation.take(req.out, { inputs: [req.finetuned, req.base], onNotice: req.onWarning });
   try {
     const result = await sweep(req);
     if (req.out === undefined) return { result };
-    const choice = sweepChoice(result, req.ks);
+    const choice = req.choice ?? sweepChoice(result, req.ks);
     const report = await pruneToFolder({
       ...req, out: req.out, k: choice.k, method: choice.method, seed: choice.seed ?? req.seed, eval: req.eval, evalBefore: result.before, reservation,
       sweep: sweepRecord(result), onProgress: (p) => req.onPruneProgress?.(p, choice.k),
@@ -336,4 +341,18 @@ export async function sweepAndPrune(req: SweepRequest & { out?: string | undefin
   } finally {
     await reservation?.release();
   }
+}
+
+/** The methods `ken prune --compare` sets beside the pruned one (wanda too when calibration lines are given). */
+export const COMPARE_METHODS: readonly string[] = ['ken', 'delta-magnitude', 'magnitude', 'random', 'dare'];
+
+/** One line: every method's metric at one k ("at k=96: ken 63.46%, delta-magnitude 68.77%, random 63.27% ±0.36 (3 seeds), ..."). */
+export function comparisonLine(r: SweepResult, k: number, show: (x: number | undefined) => string, spreadScale: number): string {
+  const parts = r.methods.map((m) => {
+    const agg = r.aggregates.find((a) => a.method === m && a.k === k);
+    if (agg) return `${m} ${show(agg.mean)}${agg.runs > 1 ? ` ±${(agg.spread * spreadScale).toFixed(2)} (${agg.runs} seeds)` : ''}`;
+    const p = r.points.find((q) => q.method === m && q.k === k);
+    return `${m} ${show(p?.value)}`;
+  });
+  return `at k=${k}: ${parts.join(', ')}; fine-tuned ${show(r.finetunedValue)} (${r.metric})`;
 }
