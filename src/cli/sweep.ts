@@ -11,8 +11,8 @@ import { METHOD_NAMES, parseMethods } from '../methods/registry';
 
 export const sweepCommand: Command = {
   summary: 'prune and evaluate every method at several k (in memory); find the smallest k within a budget',
-  usage: `ken sweep <finetuned> --base <pretrained> --data <file> -k 8,16,32,64 [--methods ${METHOD_NAMES.join(',')}] [--seeds N] [--seed N] [--calibration FILE] [--metric accuracy|macro_f1|weighted_f1|mcc|f1|...] [--max-drop POINTS] [--out DIR] [--text-field text] [--label-field label] [--batch-size N] [--scope ..] [--kernel NAME] [--backend ..] [--device ..] [--json]`,
-  options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, data: { type: 'string', short: 'd' }, 'max-drop': { type: 'string' }, metric: { type: 'string' }, out: { type: 'string', short: 'o' }, methods: { type: 'string' }, seeds: { type: 'string' } },
+  usage: `ken sweep <finetuned> --base <pretrained> --data <file> -k 8,16,32,64 [--methods ${METHOD_NAMES.join(',')}] [--seeds N] [--seed N] [--calibration FILE] [--adapter DIR] [--metric accuracy|macro_f1|weighted_f1|mcc|f1|...] [--max-drop POINTS] [--out DIR] [--text-field text] [--label-field label] [--batch-size N] [--scope ..] [--kernel NAME] [--backend ..] [--device ..] [--json]`,
+  options: { ...PRUNE_OPTIONS, ...EVAL_OPTIONS, data: { type: 'string', short: 'd' }, 'max-drop': { type: 'string' }, metric: { type: 'string' }, out: { type: 'string', short: 'o' }, methods: { type: 'string' }, seeds: { type: 'string' }, adapter: { type: 'string' } },
   async run({ values, positionals }, io) {
     const finetuned = onePositional(positionals, 'fine-tuned model folder');
     const ksText = required(values, 'k', 'the k values, e.g. -k 8,16,32,64');
@@ -32,7 +32,7 @@ export const sweepCommand: Command = {
     const bar = progressBar('sweep', 'steps', io.progress);
     try {
       done = await sweepAndPrune({
-        finetuned, ...common, ks, methods, seeds, maxDrop, metric: str(values, 'metric'), eval: spec, signal: io.signal, onWarning, out,
+        finetuned, ...common, ks, methods, seeds, maxDrop, metric: str(values, 'metric'), adapter: str(values, 'adapter'), eval: spec, signal: io.signal, onWarning, out,
         onProgress: (p) => bar.update(p.done, p.total, `${p.phase}${p.method && methods.length > 1 ? ` ${p.method}` : ''}${p.k ? ` k=${p.k}` : ''}`),
         onPruneProgress: (p, k) => bar.update(p.rowsDone, p.rowsTotal, `pruning at k=${k}`),
       });

@@ -46,6 +46,8 @@ export interface LoraInfo {
   modules: string[];
   modulesToSave: string[];
   adapterBytes: number;
+  /** Parameters the adapter file holds: what its training changed (LoRA A and B matrices, modules_to_save). */
+  trainableParams: number;
   adapterDir: string;
 }
 
@@ -283,7 +285,8 @@ export async function openMergedAdapter(dir: string, names: readonly string[], b
     },
   };
   const adapterBytes = (await stat(adapterPath)).size;
-  return { folder, info: { r: rank, alpha: alphaSeen, rslora: cfg.rslora, modules: [...modules].sort(), modulesToSave: [...modulesToSave].sort(), adapterBytes, adapterDir: dir } };
+  const trainableParams = [...tensors.values()].reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+  return { folder, info: { r: rank, alpha: alphaSeen, rslora: cfg.rslora, modules: [...modules].sort(), modulesToSave: [...modulesToSave].sort(), adapterBytes, trainableParams, adapterDir: dir } };
 }
 
 export function adapterAsBaseError(path: string): UsageError {

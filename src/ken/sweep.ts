@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
-import type { EvalResult, MethodAggregate, MethodRecommendation, SweepPoint, SweepRecord } from '../report/report';
+import type { AdapterPoint, EvalResult, MethodAggregate, MethodRecommendation, SweepPoint, SweepRecord } from '../report/report';
+import { openModel } from '../formats/folder';
+import { safetensorsViews } from './plan';
 import { elementSize, isFloatDType, type FloatDType } from './dtype';
 import { positionsBytes } from '../formats/subnetwork';
 import { checkMethodChoice, prepareMethod, type PreparedMethod } from '../methods/prepare';
@@ -40,12 +42,14 @@ export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgre
   eval: EvalSpec;
   /** Wanda's calibration lines. */
   calibration?: CalibrationSpec | undefined;
+  /** A LoRA/PEFT adapter of the same task on the same base: evaluated merged, as one more point. */
+  adapter?: string | undefined;
   onProgress?: ((p: SweepProgress) => void) | undefined;
   onPoint?: ((p: SweepPoint) => void) | undefined;
 }
 
 export interface SweepProgress {
-  phase: 'evaluate fine-tuned' | 'prune' | 'evaluate' | 'calibrate';
+  phase: 'evaluate fine-tuned' | 'prune' | 'evaluate' | 'calibrate' | 'evaluate adapter';
   k?: number;
   method?: string;
   done: number;
@@ -76,6 +80,8 @@ export interface SweepResult {
   best?: { fewestParams: MethodRecommendation; smallestSubnetwork: MethodRecommendation };
   /** The fine-tuned model's parameters (every tensor of the plan). */
   totalParams: number;
+  /** The adapter given with --adapter, merged and evaluated. */
+  adapter?: AdapterPoint;
   kernel: string;
   backend: string;
   executionProvider: string;
@@ -96,6 +102,7 @@ export function sweepRecord(r: SweepResult): SweepRecord {
   if (r.methods.length > 1 || r.methods[0] !== 'ken') rec.methods = r.methods;
   if (r.aggregates.length > 0) rec.aggregates = r.aggregates;
   if (r.recommendations) rec.recommendations = r.recommendations;
+  if (r.adapter) rec.adapter = r.adapter;
   return rec;
 }
 
@@ -128,6 +135,27 @@ async function skeletonBytes(ft: ModelFolder, plan: Plan): Promise<number> {
   return total;
 }
 
+/** The adapter merged into the base (as ken prune merges one), evaluated on the fine-tuned folder's graph with its tensors from memory. */
+async function adapterPoint(path: string, base: ModelFolder, ft: ModelFolder, bench: EvalBench, metric: string, signal: AbortSignal | undefined, onProgress: (done: number, total: number) => void): Promise<AdapterPoint> {
+  const merged = await openModel(path, 'adapter', { adapterBase: base });
+  if (!merged.lora) throw new UsageError(`--adapter ${path}: not a LoRA/PEFT adapter folder (no adapter_config.json)`);
+  if (!ft.safetensors) throw new CheckpointError(`${ft.path}: --adapter is evaluated on the graph built from config.json, which needs the fine-tuned weights as safetensors`);
+  const overrides = new Map<string, Uint8Array>();
+  for (const v of safetensorsViews(merged)) {
+    const own = ft.safetensors.tensors.get(v.name)?.entry;
+    // the fine-tuned model's tensors, as the adapter has them (the base's pre-training head, absent from it, stays out)
+    if (own && own.dtype === v.dtype && own.shape.join() === v.shape.join()) overrides.set(v.name, await v.read());
+  }
+  const head = merged.lora.modulesToSave;
+  if (head.length === 0) throw new UsageError(`--adapter ${path}: saves no task head (modules_to_save), so it cannot be scored as the fine-tuned model's task`);
+  const result = await bench.evaluate({ folder: ft.dir, overrides }, { signal, onProgress: (p) => onProgress(p.done, p.total) });
+  const value = metricValue(result.metrics, metric);
+  return {
+    path: merged.path, value: typeof value === 'number' ? value : Number.NaN, metrics: result.metrics ? scalarMetrics(result.metrics) : {},
+    trainableParams: merged.lora.trainableParams, bytes: merged.lora.adapterBytes,
+  };
+}
+
 function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -149,7 +177,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   if (!(Number.isSafeInteger(seeds) && seeds >= 1)) throw new UsageError(`--seeds must be a whole number >= 1 (got ${seeds})`);
   const methodNames = req.methods && req.methods.length > 0 ? [...new Set(req.methods)] : ['ken'];
   for (const m of methodNames) checkMethodChoice({ method: m, seed: req.seed, calibration: req.calibration });
-  const { ft, plan } = await preparePrune({
+  const { ft, base, plan } = await preparePrune({
     finetuned: req.finetuned, base: req.base, k: req.ks[0]!, scope: req.scope, include: req.include, exclude: req.exclude,
     includeHead: req.includeHead, signal: req.signal, kernel: req.kernel, backend: req.backend, device: req.device, onWarning: req.onWarning,
   });
@@ -169,6 +197,8 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   const metric = req.metric ?? (before.metrics ? primaryMetric(before.metrics) : 'accuracy');
   const finetunedValue = metricValue(before.metrics, metric);
   if (typeof finetunedValue === 'string') throw new UsageError(finetunedValue);
+
+  const adapter = req.adapter === undefined ? undefined : await adapterPoint(req.adapter, base, ft, bench, metric, req.signal, (done, total) => progress({ phase: 'evaluate adapter', done, total }));
 
   // The working copy of the export: every pruned initializer is overwritten at each k, the rest never changes.
   const model = onnx ? await readFile(onnx.path) : undefined;
@@ -258,6 +288,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
       kernel: pool?.kernel ?? (req.kernel ?? 'gaussian'), backend: pool?.backend ?? 'js', executionProvider: pool ? providerLabel(pool.executionProvider, pool.adapter) : 'cpu',
       evalProvider: providerLabel(before.executionProvider, before.adapter), seconds: 0,
     };
+    if (adapter) sweepResult.adapter = adapter;
     if (req.maxDrop !== undefined) {
       const maxDrop = req.maxDrop;
       const ok = (value: number): boolean => metricDrop(metric, finetunedValue, value) <= maxDrop + 1e-10;

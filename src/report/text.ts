@@ -69,6 +69,10 @@ function methodsTable(r: SweepResult, maxDrop: number | undefined): string {
     const first = r.points.find((p) => p.k === k)!;
     lines.push(`${String(k).padStart(6)}  ${pct(first.keptRatio).padStart(7)}  ${fmt(first.keptParams).padStart(12)}  ${r.methods.map((m, i) => cell(m, k).padStart(widths[i]!)).join('  ')}`);
   }
+  if (r.adapter) {
+    const a = r.adapter;
+    lines.push('', `adapter ${a.path}: ${metric} ${show(a.value)}, trains ${fmt(a.trainableParams)} parameters (${pct(a.trainableParams / r.totalParams)} of the model), adapter file ${mib(a.bytes)}`);
+  }
   if (maxDrop !== undefined && r.recommendations) {
     if (r.points.some((p) => !ks.includes(p.k))) lines.push(`(the search for the budget also tried k=${[...new Set(r.points.map((p) => p.k).filter((k) => !ks.includes(k)))].sort((a, b) => a - b).join(', ')}: in --json)`);
     lines.push('', `the smallest k within ${maxDrop} ${dropUnit(metric)} of ${show(r.finetunedValue)}:`);
@@ -89,7 +93,7 @@ function methodsTable(r: SweepResult, maxDrop: number | undefined): string {
 }
 
 export function sweepTable(r: SweepResult, maxDrop: number | undefined): string {
-  if (r.methods.length > 1 || r.methods[0] !== 'ken' || r.aggregates.some((a) => a.runs > 1)) return methodsTable(r, maxDrop);
+  if (r.methods.length > 1 || r.methods[0] !== 'ken' || r.aggregates.some((a) => a.runs > 1) || r.adapter) return methodsTable(r, maxDrop);
   const metric = r.metric ?? 'accuracy';
   const show = metricShow(metric);
   const lines = [

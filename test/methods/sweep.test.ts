@@ -84,3 +84,53 @@ test('bad sweep choices are one line', async () => {
   assert.equal(c.code, 2);
   assert.match(c.stderr, /--compare needs --eval <data>/);
 });
+
+test('sweep --adapter: a LoRA adapter of the same task is one more point, scored as the merged model and counted by its trainable parameters', async () => {
+  const { readSafetensorsHeader, writeSafetensors } = await import('../../src/formats/safetensors');
+  const { copyFileSync, mkdirSync } = await import('node:fs');
+  const read = async (file: string): Promise<Map<string, { dtype: string; shape: number[]; data: Uint8Array }>> => {
+    const h = await readSafetensorsHeader(file);
+    const bytes = readFileSync(file);
+    return new Map(h.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: new Uint8Array(bytes.subarray(t.begin, t.end)) }]));
+  };
+  const ft = await read(join(FT, 'model.safetensors'));
+  const base = await read(join(BASE, 'model.safetensors'));
+  const root = tmp();
+  // the adapter: LoRA on every query with B = 0 (no change), the pooler and the classifier saved whole
+  const adapter = join(root, 'adapter');
+  mkdirSync(adapter);
+  writeFileSync(join(adapter, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', task_type: 'SEQ_CLS', r: 2, lora_alpha: 4, target_modules: ['query'], modules_to_save: ['classifier', 'pooler'], base_model_name_or_path: BASE }));
+  const tensors: { name: string; dtype: string; shape: number[]; data: Uint8Array }[] = [];
+  let trainable = 0;
+  for (const [name, t] of ft) {
+    if (/\.query\.weight$/.test(name)) {
+      const [out, inp] = t.shape as [number, number];
+      const a = new Float32Array(2 * inp).map((_, i) => Math.sin(i) * 0.1);
+      tensors.push({ name: `base_model.model.${name.replace(/\.weight$/, '.lora_A.weight')}`, dtype: 'F32', shape: [2, inp], data: new Uint8Array(a.buffer) });
+      tensors.push({ name: `base_model.model.${name.replace(/\.weight$/, '.lora_B.weight')}`, dtype: 'F32', shape: [out, 2], data: new Uint8Array(out * 2 * 4) });
+      trainable += 2 * inp + out * 2;
+    } else if (/^(classifier|bert\.pooler)\./.test(name)) {
+      tensors.push({ name: `base_model.model.${name}`, ...t });
+      trainable += t.shape.reduce((x, y) => x * y, 1);
+    }
+  }
+  await writeSafetensors(join(adapter, 'adapter_model.safetensors'), tensors);
+  // what the merged model must be: the base's encoder with the fine-tuned pooler and classifier
+  const expected = join(root, 'expected');
+  mkdirSync(expected);
+  await writeSafetensors(join(expected, 'model.safetensors'), [...ft].map(([name, t]) => ({ name, ...(/^(classifier|bert\.pooler)\./.test(name) ? t : base.get(name)!) })));
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) copyFileSync(join(FT, f), join(expected, f));
+  const e = await ken(['eval', expected, '--data', DATA, '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const want = (JSON.parse(e.stdout) as { metrics: { accuracy: number } }).metrics.accuracy;
+
+  const r = await ken(['sweep', FT, '--base', BASE, '--data', DATA, '-k', '8', '--methods', 'delta-magnitude', '--adapter', adapter, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepResult;
+  assert.equal(s.adapter!.value, want);
+  assert.equal(s.adapter!.metrics['accuracy'], want);
+  assert.equal(s.adapter!.trainableParams, trainable);
+  assert.equal(s.adapter!.bytes, statSync(join(adapter, 'adapter_model.safetensors')).size);
+  const t = await ken(['sweep', FT, '--base', BASE, '--data', DATA, '-k', '8', '--methods', 'delta-magnitude', '--adapter', adapter]);
+  assert.match(t.stdout, new RegExp(`^adapter .*adapter: accuracy ${(want * 100).toFixed(2)}%, trains ${trainable.toLocaleString('en-US')} parameters`, 'm'));
+});
