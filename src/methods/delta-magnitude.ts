@@ -8,11 +8,11 @@ export function topKRows(input: RowSelectorInput, score: (row: number, out: Floa
   const { rows, n, k } = input;
   const mask = new Uint8Array(rows * n);
   const scores = new Float32Array(n);
-  const scratch = new Float32Array(n);
+  const bits = new Uint32Array(scores.buffer);
   let kept = 0;
   for (let r = 0; r < rows; r++) {
     score(r, scores);
-    kept += markTopK(scores, n, k, mask, r * n, scratch);
+    kept += markTopK(scores, n, k, mask, r * n, bits);
   }
   return { mask, kept };
 }

@@ -117,11 +117,19 @@ test('bad method choices are one line and write nothing', async () => {
 test('top-k keeps the largest scores and the first of tied ones in column order', () => {
   const scores = Float32Array.from([1, 3, 3, 2, 3, 0]);
   const mask = new Uint8Array(6);
-  assert.equal(markTopK(scores, 6, 2, mask, 0, new Float32Array(6)), 2);
+  assert.equal(markTopK(scores, 6, 2, mask, 0), 2);
   assert.deepEqual([...mask], [0, 1, 1, 0, 0, 0]);
   mask.fill(0);
-  markTopK(scores, 6, 4, mask, 0, new Float32Array(6));
+  markTopK(scores, 6, 4, mask, 0);
   assert.deepEqual([...mask], [0, 1, 1, 1, 1, 0]);
+  // scores that share their high bits (the radix passes must narrow down to the last bit), and zeros
+  const close = Float32Array.from([1.0000001, 1.0000002, 1, 0, 1.0000002, 0]);
+  for (let k = 1; k <= 6; k++) {
+    mask.fill(0);
+    markTopK(close, 6, k, mask, 0);
+    const want = [...close.keys()].sort((a, b) => close[b]! - close[a]! || a - b).slice(0, k);
+    assert.deepEqual([...mask.keys()].filter((j) => mask[j]), want.sort((a, b) => a - b), `k=${k}`);
+  }
 });
 
 test('the draws are uniform: every column is chosen about k/n of the time over many rows', () => {
