@@ -10,7 +10,6 @@ import type { DeviceChoice } from '../ken/worker-protocol';
 import { batchFeeds, graphInputs } from '../eval/classifier';
 import { loadRecords, RecordError, type DataRecord } from '../eval/dataset';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';
-import { lmWindows } from '../eval/metrics';
 import { qaFeatures } from '../eval/qa-features';
 import { firstKeys, PAIR_FOR, TEXT_FIELDS } from '../eval/tasks';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from '../eval/tokenize';
@@ -115,14 +114,17 @@ export async function calibrationTexts(task: Task, tokenizer: ModelTokenizer, sp
       return { texts: items.flat(), lines: items.length };
     }
     case 'causal-lm': {
-      // each line in windows of the model's length, every token run once
+      // each line in consecutive windows of the model's length (every token run once; a one-token line too,
+      // which `ken eval` leaves out as it predicts nothing)
       const text = pick(spec.textField, ['text']);
       const window = tokenizer.maxLength;
       const items = await read([[text, '--text-field']], (r) => {
         const ids = tokenizer.assemble(tokenizer.tokensWithOffsets(str(r, text, '--text-field')).tokens, null);
-        return lmWindows(ids.ids.length, window, window).map((w) => ({ ids: ids.ids.subarray(w.begin, w.end), typeIds: ids.typeIds.subarray(w.begin, w.end) }));
+        const out: EncodedText[] = [];
+        for (let b = 0; b < ids.ids.length; b += window) out.push({ ids: ids.ids.subarray(b, b + window), typeIds: ids.typeIds.subarray(b, b + window) });
+        return out;
       });
-      return { texts: items.flat().filter((t) => t.ids.length > 0), lines: items.length };
+      return { texts: items.flat(), lines: items.length };
     }
   }
 }
