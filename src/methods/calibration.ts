@@ -136,7 +136,7 @@ export function calibrationGraph(ft: ModelFolder): BuiltGraph {
   } catch (e) {
     if (!(e instanceof CheckpointError || e instanceof UsageError)) throw e;
     const why = e.message.replace(`; ${EXPORT_WORKS}`, '').replace(` (${EXPORT_WORKS})`, '');
-    throw new CheckpointError(`wanda measures activations in the inference graph built from config.json, which this model has not: ${why}; --method delta-magnitude needs no data`);
+    throw new CheckpointError(`wanda measures activations in the inference graph built from config.json, and none can be built here: ${why}; --method delta-magnitude needs no data`);
   }
 }
 
