@@ -78,7 +78,7 @@ export interface CommonPrune {
 }
 
 export function commonPrune(values: Record<string, string | boolean | string[] | undefined>): CommonPrune {
-  return {
+  const common: CommonPrune = {
     base: required(values, 'base', 'the pre-trained model folder or file'),
     k: intOption(values, 'k', '-k'),
     scope: choice(values, 'scope', ['all', 'attention'] as const, 'all'),
@@ -93,6 +93,9 @@ export function commonPrune(values: Record<string, string | boolean | string[] |
     seed: parseSeed(str(values, 'seed')),
     calibration: calibrationSpec(values),
   };
+  // Wanda's calibration lines run where the evaluation would: the device asked for
+  if (common.calibration) common.calibration.device = common.device;
+  return common;
 }
 
 /** Wanda's calibration lines: `--calibration FILE [--calibration-lines N]`, read with the eval field options. */

@@ -89,8 +89,8 @@ export interface TaskEvalReport {
 }
 
 /** The usual field names, first present wins: text classification's text and pair. */
-const TEXT_FIELDS = ['text', 'sentence', 'sentence1', 'question1', 'premise', 'question'];
-const PAIR_FOR: Record<string, string[]> = {
+export const TEXT_FIELDS = ['text', 'sentence', 'sentence1', 'question1', 'premise', 'question'];
+export const PAIR_FOR: Record<string, string[]> = {
   text: ['text_pair'], sentence: ['text_pair'], sentence1: ['sentence2'], question1: ['question2'], premise: ['hypothesis'], question: ['sentence', 'context'],
 };
 
@@ -113,7 +113,7 @@ export function autoTask(config: Record<string, unknown> | undefined, file: stri
 }
 
 /** The first record's keys (JSONL), header (CSV/TSV) or schema (Parquet, Arrow, data set folders), to pick default field names. */
-async function firstKeys(path: string, split?: string): Promise<string[]> {
+export async function firstKeys(path: string, split?: string): Promise<string[]> {
   if (split !== undefined || /\.(parquet|pq|arrow|arrows|ipc|feather)$/i.test(path) || (await stat(path).then((st) => st.isDirectory(), () => false))) {
     const d = await openData(path, { split }).catch(() => undefined);
     return d?.columns ?? [];

@@ -195,6 +195,50 @@ export class GraphBuilder {
     return this.storedWeight(name);
   }
 
+  /**
+   * Checkpoint weights that the graph reads only as the right operand of MatMul (a Linear's weight,
+   * transposed, or a Conv1D's, as stored), with the left operands (their inputs) and the stored axis
+   * those inputs' features run along (1 for a transposed weight, 0 as stored). A weight read any other
+   * way (an embedding's Gather, a norm, a bias, a tied table that is also an LM head) is left out.
+   */
+  matmulInputs(): Map<string, { inputs: Value[]; storedAxis: 0 | 1 }> {
+    const alias = new Map<string, { weight: string; transposed: boolean }>();
+    for (const name of this.stored.keys()) alias.set(name, { weight: name, transposed: false });
+    const found = new Map<string, { inputs: Value[]; storedAxis: 0 | 1 }>();
+    const other = new Set<string>();
+    for (const n of this.nodes) {
+      const a = alias.get(n.inputs[0] ?? '');
+      if (a && n.op === 'Cast' && n.inputs.length === 1) {
+        alias.set(n.outputs[0]!, a);
+        continue;
+      }
+      const perm = n.attrs?.['perm'];
+      if (a && n.op === 'Transpose' && Array.isArray(perm) && perm.length === 2 && perm[0] === 1 && perm[1] === 0) {
+        alias.set(n.outputs[0]!, { weight: a.weight, transposed: !a.transposed });
+        continue;
+      }
+      const w = alias.get(n.inputs[1] ?? '');
+      if (n.op === 'MatMul' && w && !a) {
+        const axis = w.transposed ? 1 : 0;
+        const rec = found.get(w.weight);
+        if (rec && rec.storedAxis !== axis) other.add(w.weight);
+        else if (rec) rec.inputs.push(n.inputs[0] as Value);
+        else found.set(w.weight, { inputs: [n.inputs[0] as Value], storedAxis: axis });
+        continue;
+      }
+      for (const i of n.inputs) {
+        const r = alias.get(i);
+        if (r) other.add(r.weight);
+      }
+    }
+    for (const o of this.outputs) {
+      const r = alias.get(o.name);
+      if (r) other.add(r.weight);
+    }
+    for (const w of other) found.delete(w);
+    return found;
+  }
+
   /** The serialized ModelProto (initializers reference external data; nothing is copied). */
   toBytes(): Uint8Array {
     const w = Writer.create();

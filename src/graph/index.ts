@@ -37,7 +37,8 @@ import { CheckpointError, UsageError } from '../errors';
 import type { ModelFolder } from '../formats/folder';
 import { familyOf, supportedModelTypes } from '../models/registry';
 import type { ModelFamily } from '../models/types';
-import { GraphBuilder, type ComputeType } from './builder';
+import { GraphBuilder, type ComputeType, type Value } from './builder';
+import { ONNX_TYPE } from '../formats/onnx-write';
 import { ConfigReader, type GraphContext, type GraphInputs, type Task, type TaskOutputs } from './types';
 import { CheckpointWeights, type MemoryFile } from './weights';
 import { join } from 'node:path';
@@ -56,6 +57,22 @@ export interface BuildRequest {
   computeType?: ComputeType | undefined;
   /** External-data locations relative to this folder (where the graph file will be written); default the weights' folder. */
   relativeTo?: string | undefined;
+  /**
+   * Also output, for every weight the graph reads only as a MatMul's right operand (Linear, Conv1D), the
+   * sum over real tokens of its input's squares per input feature (float32 [features]); see `weightInputs`.
+   */
+  measureWeightInputs?: boolean | undefined;
+}
+
+/** A measured weight input (BuildRequest.measureWeightInputs). */
+export interface WeightInput {
+  /** The checkpoint tensor. */
+  weight: string;
+  /** The graph output: float32 [features], the sum of squares of each input feature over the batch's real tokens. */
+  output: string;
+  /** The stored axis the input features run along: 1 for a Linear ([out, in]), 0 for a Conv1D ([in, out]). */
+  storedAxis: 0 | 1;
+  features: number;
 }
 
 export interface BuiltGraph {
@@ -73,6 +90,8 @@ export interface BuiltGraph {
   outputs: string[];
   /** Labels of classification heads (from the classifier's weight). */
   numLabels: number | undefined;
+  /** The measured weight inputs (empty unless asked for). */
+  weightInputs: WeightInput[];
 }
 
 /** Every model_type with a built graph, sorted. */
@@ -169,10 +188,57 @@ export function buildGraph(folder: ModelFolder, req: BuildRequest = {}): BuiltGr
   const out = family.graph.build(ctx);
   if (out.task !== task) throw new Error(`graph: ${family.id} built ${out.task} for ${task}`);
   const { names, numLabels } = declareOutputs(g, out);
+  const weightInputs = req.measureWeightInputs ? measureWeightInputs(g, inputs.attentionMask) : [];
   return {
     model: g.toBytes(), weightsFolder: weights.folder, memoryFiles: weights.memoryFiles(), task, family: family.id, architecture,
-    inputs: ['input_ids', 'attention_mask', ...(tokenTypes ? ['token_type_ids'] : [])], outputs: names, numLabels,
+    inputs: ['input_ids', 'attention_mask', ...(tokenTypes ? ['token_type_ids'] : [])], outputs: [...names, ...weightInputs.map((w) => w.output)], numLabels,
+    weightInputs,
   };
+}
+
+/**
+ * One output per weight read only as a MatMul's right operand: the sum over rows of its inputs' squares
+ * (all its MatMuls together, as hooks on a torch module would see every call). An input laid out as the
+ * padded batch ([batch, sequence, features], what the attention mask covers) counts its real tokens only;
+ * any other layout (the encoders' packed tokens, one pooled row per line, relative-position tables) has
+ * no padding and counts every row. Which layout an input has is only known at run time, so the graph
+ * compares its leading dimensions with the mask's.
+ */
+function measureWeightInputs(g: GraphBuilder, mask: Value): WeightInput[] {
+  const out: WeightInput[] = [];
+  const perInput = new Map<Value, Value>();
+  const maskFlat = g.op('Cast', [g.op('Reshape', [mask, g.i64([-1])])], { to: ONNX_TYPE.float32 }, { hint: 'measure_mask' });
+  const sumsq = (x: Value, features: number): Value => {
+    const known = perInput.get(x);
+    if (known) return known;
+    let rows = g.op('Reshape', [x, g.i64([-1, features])], undefined, { hint: 'measure_rows' });
+    if (g.computeType !== 'float32') rows = g.op('Cast', [rows], { to: ONNX_TYPE.float32 });
+    const count = g.op('Slice', [g.op('Shape', [rows]), g.i64([0]), g.i64([1])]); // [rows]
+    // [batch, sequence, features]: the padded layout, whose rows are weighted by the mask
+    const shape = g.op('Shape', [x]);
+    const lead = g.op('Equal', [g.op('Slice', [shape, g.i64([0]), g.i64([2])]), g.op('Shape', [mask])]);
+    const rank3 = g.op('Equal', [g.op('Size', [shape]), g.i64([3], [])]);
+    const padded = g.op('And', [rank3, g.op('Cast', [g.op('ReduceMin', [g.op('Cast', [lead], { to: ONNX_TYPE.int64 })], { keepdims: 0 })], { to: ONNX_TYPE.bool })], undefined, { hint: 'measure_padded' });
+    const ones = g.op('ConstantOfShape', [count], { value: { name: '', elemType: 'float32', dims: [1], raw: new Uint8Array(new Float32Array([1]).buffer) } });
+    const masked = g.op('Slice', [g.op('Concat', [maskFlat, ones], { axis: 0 }), g.i64([0]), count]);
+    const weights = g.op('Where', [padded, masked, ones], undefined, { hint: 'measure_weights' });
+    const squares = g.op('Mul', [rows, rows]);
+    const s = g.op('ReduceSum', [g.op('Mul', [squares, g.op('Unsqueeze', [weights, g.i64([1])])]), g.i64([0])], { keepdims: 0 }, { hint: 'measure_sumsq' });
+    perInput.set(x, s);
+    return s;
+  };
+  for (const [weight, m] of g.matmulInputs()) {
+    const features = g.shape(weight)[m.storedAxis]!;
+    let total: Value | undefined;
+    for (const x of m.inputs) {
+      const s = sumsq(x, features);
+      total = total === undefined ? s : g.op('Add', [total, s]);
+    }
+    const output = `weight_input_sumsq/${weight}`;
+    g.output(total!, output, 'float32', [features]);
+    out.push({ weight, output, storedAxis: m.storedAxis, features });
+  }
+  return out;
 }
 
 /** The onnxruntime session options a built graph needs: where its external data lives, and the in-memory buffers. */

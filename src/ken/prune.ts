@@ -196,6 +196,8 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       ? req.evalBefore ?? (await bench.evaluate(evalExport ? ft.onnx!.path : ft.dir, { signal: req.signal, onProgress: (p) => req.onEvalProgress?.('before', p.done, p.total) }))
       : undefined;
     started += performance.now() - evalStarted; // `seconds` is KEN's: the evaluations carry their own
+    // the method's own measurements (Wanda's calibration lines) before anything is written
+    const method = await prepareMethod(req, ft, plan, req.signal);
     const files = checkpointFiles(ft);
     // Safetensors shards are written once: their bytes outside the tensors now, every tensor when KEN
     // hands it over (pruned or as it is). Other files are copied whole (ONNX is rewritten at the end).
@@ -236,7 +238,6 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
       return fh;
     };
 
-    const method = await prepareMethod(req, ft, plan, req.signal);
     const selector = method.selectorFor(method.seed ?? 0);
     // KEN's densities run in the worker pool; the other methods choose their rows in this thread
     if (!selector) {

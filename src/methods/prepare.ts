@@ -41,18 +41,20 @@ export async function prepareMethod(choice: MethodChoice, ft: ModelFolder, plan:
   const method = checkMethodChoice(choice);
   const fallback = new Set<string>();
   let inputNorms: ReadonlyMap<string, Float32Array> | undefined;
+  let inputRowNorms: ReadonlyMap<string, Float32Array> | undefined;
   let calibration: PreparedMethod['calibration'];
   if (method.calibrated) {
     const pruned = plan.tensors.filter((t) => t.status === 'pruned').map((t) => t.name);
     const a = await inputActivationNorms(ft, pruned, choice.calibration!, signal);
     inputNorms = a.norms;
+    inputRowNorms = a.rowNorms;
     calibration = { data: choice.calibration!.data, lines: a.lines };
   }
   const make = method.selector;
   const prepared: PreparedMethod = {
     method,
     seed: method.seeded ? choice.seed ?? 0 : undefined,
-    selectorFor: (seed) => make?.({ seed, inputNorms, onFallback: (t) => fallback.add(t) }),
+    selectorFor: (seed) => make?.({ seed, inputNorms, inputRowNorms, onFallback: (t) => fallback.add(t) }),
     fallback,
   };
   if (calibration) prepared.calibration = calibration;

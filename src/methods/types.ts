@@ -10,6 +10,8 @@ export interface SelectorOptions {
   seed: number;
   /** L2 norm of each input column's activation over the calibration lines, by tensor name (Wanda). */
   inputNorms?: ReadonlyMap<string, Float32Array> | undefined;
+  /** The same along KEN rows, by tensor name: a GPT-2 Conv1D ([in, out]), whose rows are its input features. */
+  inputRowNorms?: ReadonlyMap<string, Float32Array> | undefined;
   /** Told once per tensor that a calibrated method scored without activations (Wanda's fallback). */
   onFallback?: ((tensor: string) => void) | undefined;
 }
