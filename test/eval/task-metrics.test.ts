@@ -68,7 +68,7 @@ test('prune --eval and sweep on a token classification model: the report stores 
   const out = join(tmp(), 'pruned');
   const r = await ken(['prune', join(H, 'bert-token'), '--base', G, '-k', '4', '--out', out, '--eval', data('bert-token'), '--device', 'cpu']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /after KEN: {2}entity F1 /);
+  assert.match(r.stdout, /after: {2}entity F1 /);
   const report = JSON.parse(readFileSync(join(out, 'ken-report.json'), 'utf8')) as KenReport;
   assert.deepEqual(report.accuracy!.before.metrics, expected('bert-token').default);
   assert.equal(report.accuracy!.after.metrics?.kind, 'token_classification');
