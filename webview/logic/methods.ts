@@ -218,7 +218,7 @@ export function methodTraces(s: MethodsSeries, axis: MethodsAxis, style: TraceSt
     const a = s.adapter;
     const x = axis === 'params' ? a.trainableParams : a.bytes;
     traces.push({
-      type: 'scatter', mode: 'markers+text', name: `adapter ${a.name}`, x: [x], y: [a.value], text: [`adapter ${a.name}`], textposition: 'top center',
+      type: 'scatter', mode: 'markers+text', name: `adapter ${a.name}`, x: [x], y: [a.value], text: [`adapter ${a.name}`], textposition: 'bottom right',
       textfont: { color: style.muted }, marker: { symbol: 'diamond', size: 12, color: style.accent },
       hovertext: [`<b>adapter</b> ${a.path}<br>trainable ${a.trainableParams.toLocaleString('en-US')} parameters<br>adapter files ${formatBytes(a.bytes)}<br>${s.metric} ${style.fmt(a.value)}`],
       hovertemplate: '%{hovertext}<extra></extra>', meta: { role: 'adapter' },
