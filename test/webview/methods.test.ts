@@ -114,8 +114,8 @@ test('hover: method, seed, k, kept parameters and share, bytes, the metric (mean
   const s = methodsSeries(threeMethods(true));
   const t = methodTraces(s, 'params', STYLE);
   const text = t[2]!['text'] as string[];
-  assert.equal(text[0], '<b>random</b><br>k=8<br>kept 800 parameters (0.80%)<br>subnetwork 7.8 KiB<br>accuracy 0.600 mean ± 0.100 over 3 seeds (min 0.500, max 0.700)');
-  assert.equal((t[3]!['text'] as string[])[1], '<b>random</b> (seed 1)<br>k=8<br>kept 800 parameters (0.80%)<br>subnetwork 7.8 KiB<br>accuracy 0.600');
+  assert.equal(text[0], '<b>random</b><br>k=8<br>kept 800 parameters (0.80%)<br>subnetwork 8.0 kB<br>accuracy 0.600 mean ± 0.100 over 3 seeds (min 0.500, max 0.700)');
+  assert.equal((t[3]!['text'] as string[])[1], '<b>random</b> (seed 1)<br>k=8<br>kept 800 parameters (0.80%)<br>subnetwork 8.0 kB<br>accuracy 0.600');
   assert.equal(hoverText({ method: 'ken', k: 4, keptParams: 1234567, keptRatio: Number.NaN, bytes: undefined, value: 0.5 }, 'mcc', (v) => String(v)), '<b>ken</b><br>k=4<br>kept 1,234,567 parameters<br>mcc 0.5');
 });
 
@@ -125,7 +125,7 @@ test('axis helpers: log scale over a wide span, bytes formatting, adapter names'
   assert.equal(logAxis([Number.NaN, 5]), false);
   const s = methodsSeries(threeMethods(true));
   assert.deepEqual(allXs(s, 'params').sort((a, b) => a - b).slice(0, 3), [800, 800, 800]);
-  assert.deepEqual([formatBytes(512), formatBytes(2048), formatBytes(3 * 2 ** 20), formatBytes(2 ** 31)], ['512 B', '2.0 KiB', '3.0 MiB', '2.00 GiB']);
+  assert.deepEqual([formatBytes(512), formatBytes(2048), formatBytes(3e6), formatBytes(2.5e9)], ['512 B', '2.0 kB', '3.0 MB', '2.50 GB'], 'SI units, as the header and the axis');
   assert.equal(adapterName('/a/b/lora-adapter/'), 'lora-adapter');
   assert.equal(adapterName('C:\\x\\peft'), 'peft');
 });

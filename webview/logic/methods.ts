@@ -2,6 +2,7 @@
 // random, DARE, ...) as one line per method against kept parameters or subnetwork bytes; seeded
 // methods as their mean with the spread over seeds and each seed's points; the adapter as a point.
 import type { MethodAggregate, SweepPoint, SweepRecord } from '../../src/report/report';
+import { fmtBytes } from './format';
 
 export type MethodsAxis = 'params' | 'bytes';
 
@@ -160,13 +161,9 @@ export function hoverText(p: MethodPoint, metric: string, fmt: (v: number) => st
   return lines.join('<br>');
 }
 
-/** Bytes for hover labels and tables (binary units, as file sizes are read). */
+/** Bytes for hover labels and tables, in the SI units of the header and the bytes axis (kB, MB, GB). */
 export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
+  return fmtBytes(n);
 }
 
 export interface TraceStyle {
