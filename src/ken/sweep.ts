@@ -16,6 +16,12 @@ import { runKen } from './run';
 
 export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgress' | 'eval' | 'evalBefore' | 'sweep' | 'onEvalProgress'> {
   ks: number[];
+  /** The methods to sweep, in the order shown (default ken alone). */
+  methods?: string[] | undefined;
+  /** Runs of each seeded method (random, dare) at each k: seeds `seed` .. `seed + seeds - 1` (default 1). */
+  seeds?: number | undefined;
+  /** A PEFT adapter of the same task on the same base, evaluated as one more point. */
+  adapter?: string | undefined;
   /** Largest accepted drop in `metric`: points for fractions and correlations (1 = one percentage point), units for perplexity/NLL/MSE. */
   maxDrop?: number | undefined;
   /** The metric the sweep follows and --max-drop is in (default accuracy). */

@@ -184,10 +184,16 @@ async function uiDrive(ctx, server, { workspace, cliReport, panelAvailable }) {
   const outDir = join(workspace, 'models', `finetuned-ken-k${K}`);
   const reportFile = join(outDir, 'ken-report.json');
   let panelReadyAt;
-  const pruned = await check(stage, `explorer: right-click models/finetuned -> Prune with KEN -> k=${K}, base pretrained, data set test.jsonl`, async () => {
+  const pruned = await check(stage, `explorer: right-click models/finetuned -> Prune with KEN -> method ken, k=${K}, base pretrained, data set test.jsonl`, async () => {
     await wb.showNotificationCenter(); // to see the progress notification (no toasts here)
     const row = await wb.reveal(['models', 'finetuned']);
     await wb.contextMenu(row, 'Prune with KEN');
+    // the method picker comes first: KEN (ken.method's default) is its first row
+    await wb.waitForQuickInputTitle('selection method');
+    const ken = wb.quickPickRow('kernel density estimate');
+    await ken.waitFor({ state: 'visible', timeout: 10_000 });
+    await wb.shot('pick-method');
+    await ken.click();
     await wb.waitForQuickInputTitle('k (values kept per row)');
     await wb.shot('input-k');
     await wb.answerInput(String(K));
