@@ -9,6 +9,9 @@
 // 2. Emulates the VS Code panel: the page from webviewHtml() served from a fake webview origin, a fake
 //    acquireVsCodeApi wired to a real PanelSession + VizDataSource in this process, so tiles come from
 //    the host as they would in VS Code; measures the matrix switch for 768x3072 and streams timeline points.
+// 3. The Methods view: the fixture's output with a made-up 3-method sweep (test/e2e/lib/methods-sweep.mjs)
+//    in both themes (3 method lines drawn, the bytes axis), and at 480 px wide (a narrow editor group):
+//    the header's title keeps the width, the buttons and the "Report updated" note do not cover it.
 // Screenshots go to test-output/. Timings are printed, never asserted.
 import { build } from 'esbuild';
 import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { syntheticMethodsSweep } from '../test/e2e/lib/methods-sweep.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const keep = process.argv.includes('--keep');
@@ -97,7 +101,13 @@ console.log(`  fixture report: ${(r1.bytes / 1e6).toFixed(2)} MB, ${r1.tensors} 
 t = performance.now();
 const r2 = await lib.writeHtmlReport(bigOut, bigHtml, { assetsDir: join(root, 'dist'), overwrite: true });
 console.log(`  768x3072 report: ${(r2.bytes / 1e6).toFixed(2)} MB, ${r2.tensors} tensors, ${((performance.now() - t) / 1000).toFixed(1)} s`);
-for (const [name, p] of [['fixture', fixtureHtml], ['768x3072', bigHtml]]) {
+const methodsHtml = join(out, 'ken-report-methods.html');
+const fixtureReport = JSON.parse(readFileSync(join(fixtureOut, 'ken-report.json'), 'utf8'));
+await lib.writeHtmlReport(fixtureOut, methodsHtml, {
+  assetsDir: join(root, 'dist'), overwrite: true, accuracy, sweep: syntheticMethodsSweep(fixtureReport, { ks: [8, 16, 32, 64], seeds: 3 }),
+  title: 'KEN report: debdesc-bert-mini, 3 methods (figures made up for this check)',
+});
+for (const [name, p] of [['fixture', fixtureHtml], ['768x3072', bigHtml], ['methods', methodsHtml]]) {
   const v = lib.checkCsp(readFileSync(p, 'utf8'));
   if (v.length) problems.push(`${name} report CSP check: ${v.join('; ')}`);
 }
@@ -137,7 +147,7 @@ async function clickTab(page, label, view) {
 
 const VIEWS = [['Matrix', 'matrix'], ['Neighbours', 'neighbours'], ['Layers', 'layers'], ['Kept ratios', 'ratios'], ['Metrics', 'accuracy']];
 
-async function staticReport(label, file) {
+async function staticReport(label, file, views = VIEWS) {
   const page = await newPage(label);
   await page.goto(`file://${file}`);
   await rendered(page, 'matrix', 0, 30000);
@@ -150,7 +160,7 @@ async function staticReport(label, file) {
       await page.waitForTimeout(400);
       void n;
     }
-    for (const [tab, view] of VIEWS) {
+    for (const [tab, view] of views) {
       if (!(theme === 'dark' && view === 'matrix')) await clickTab(page, tab, view);
       await page.waitForTimeout(250);
       await page.screenshot({ path: join(out, `${label}-${theme}-${view}.png`) });
@@ -193,6 +203,62 @@ async function switchLayer(page) {
       await new Promise((r) => setTimeout(r, 5));
     }
   });
+}
+
+// ------------------------------------------------------------------------------------------
+// The Methods view, wide and in a narrow editor group
+
+const METHOD_VIEWS = [...VIEWS, ['Methods', 'methods']];
+
+/** At a narrow width, with a note showing as after "Report updated": nothing overlaps the title block, the summary stays a few lines. */
+async function narrowHeader(page, label, width) {
+  await page.evaluate(() => { document.querySelector('.ken-note').textContent = 'Report updated'; });
+  await page.waitForTimeout(100);
+  const g = await page.evaluate(() => {
+    const box = (sel) => { const r = document.querySelector(sel).getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; };
+    const line = parseFloat(getComputedStyle(document.querySelector('.ken-summary')).lineHeight) || 16;
+    return { header: box('.ken-header'), title: box('.ken-title-block'), summary: box('.ken-summary'), actions: box('.ken-actions'), note: box('.ken-note'), line };
+  });
+  const overlap = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  if (g.title.w < g.header.w * 0.8) problems.push(`${label}: the title block is ${Math.round(g.title.w)} px of a ${Math.round(g.header.w)} px header`);
+  if (g.summary.h > g.line * 3.5) problems.push(`${label}: the summary wraps into ${Math.round(g.summary.h / g.line)} lines`);
+  if (overlap(g.title, g.actions)) problems.push(`${label}: the buttons overlap the title block`);
+  if (overlap(g.title, g.note)) problems.push(`${label}: the note overlaps the title block`);
+  timings[`${label}: header (title / summary / actions / note heights, px)`] = [g.title.h, g.summary.h, g.actions.h, g.note.h].map(Math.round);
+  await page.screenshot({ path: join(out, `${label}-header.png`), clip: { x: 0, y: 0, width, height: Math.ceil(g.header.y + g.header.h + 40) } });
+}
+
+async function methodsView(label, width) {
+  const page = await newPage(label);
+  await page.setViewportSize({ width, height: 900 });
+  await page.goto(`file://${methodsHtml}`);
+  await rendered(page, 'matrix', 0, 30000);
+  if (width < 700) await narrowHeader(page, label, width);
+  const ev = await clickTab(page, 'Methods', 'methods');
+  await page.waitForTimeout(300);
+  const drawn = await page.evaluate(() => {
+    const plot = document.querySelector('[data-testid="methods-plot"]');
+    return { lines: Number(plot?.dataset.methodLines), traces: plot ? plot.querySelectorAll('.scatterlayer .trace').length : 0, width: plot?.getBoundingClientRect().width ?? 0 };
+  });
+  if (ev.methodLines !== 3 || drawn.lines !== 3) problems.push(`${label}: the Methods view drew ${ev.methodLines} method lines, not 3`);
+  // ken, delta-magnitude, random's mean, random's seeds, the adapter, this report's ring
+  if (drawn.traces !== 6) problems.push(`${label}: the Methods plot has ${drawn.traces} traces, not 6`);
+  if (drawn.width < width - 40) problems.push(`${label}: the Methods plot is ${Math.round(drawn.width)} px wide in a ${width} px page`);
+  await page.screenshot({ path: join(out, `${label}-methods-params.png`) });
+  // the bytes axis
+  const n = await page.evaluate(() => window.__kenEvents.length);
+  await page.evaluate(() => {
+    const sel = document.querySelector('[data-testid="methods-axis"]');
+    sel.value = 'bytes';
+    sel.dispatchEvent(new Event('change'));
+  });
+  const bytes = await rendered(page, 'methods', n);
+  if (bytes.axis !== 'bytes' || bytes.methodLines !== 3) problems.push(`${label}: the bytes axis drew ${bytes.methodLines} lines on ${bytes.axis}`);
+  const title = await page.evaluate(() => document.querySelector('[data-testid="methods-plot"] .g-xtitle')?.textContent ?? '');
+  if (!/bytes/.test(title)) problems.push(`${label}: the x axis says "${title}" after switching to bytes`);
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(out, `${label}-methods-bytes.png`) });
+  await page.close();
 }
 
 // ------------------------------------------------------------------------------------------
@@ -305,6 +371,12 @@ async function panel() {
   }, lightVars);
   await page.waitForTimeout(600);
   await page.screenshot({ path: join(out, 'panel-light-timeline.png') });
+  // the watch panel in a narrow editor group: four buttons and a note beside the title
+  await page.setViewportSize({ width: 480, height: 900 });
+  await page.waitForTimeout(300);
+  await narrowHeader(page, 'panel-480px', 480);
+  await page.screenshot({ path: join(out, 'panel-480px-timeline.png') });
+  await page.setViewportSize({ width: 1400, height: 900 });
   // exports go through the host
   await clickTab(page, 'Matrix', 'matrix');
   await page.click('vscode-button:has-text("Export PNG")');
@@ -322,6 +394,9 @@ async function panel() {
 try {
   await staticReport('report-fixture', fixtureHtml);
   await staticReport('report-768x3072', bigHtml);
+  await staticReport('report-methods', methodsHtml, METHOD_VIEWS);
+  await methodsView('methods-1400px', 1400);
+  await methodsView('methods-480px', 480);
   await panel();
 } catch (e) {
   problems.push(`check aborted: ${e.stack ?? e}`);

@@ -332,6 +332,36 @@ export function isKenReport(x: unknown): x is KenReport {
     && isNonNegInt(t['kept']) && isNonNegInt(t['total']) && STATUSES.includes(t['status'] as string));
 }
 
+/** A number, or the null that JSON writes for a metric a task does not have (NaN). */
+function isNumOrNull(x: unknown): boolean {
+  return x === null || isNum(x);
+}
+
+function isSweepPoint(x: unknown): boolean {
+  return isObj(x) && isPosInt(x['k']) && isNonNegInt(x['keptParams']) && isNum(x['keptRatio'])
+    && optional(x['accuracy'], isNumOrNull) && optional(x['value'], isNumOrNull)
+    && optional(x['method'], (v) => isStr(v, 64)) && optional(x['seed'], isNonNegInt) && optional(x['subnetworkBytes'], isNonNegInt)
+    && optional(x['metrics'], isObj);
+}
+
+/**
+ * A sweep's record (KenReport['sweep']) as the views read it: its points, the methods in order,
+ * seeded methods' aggregates, per-method recommendations, the adapter point.
+ */
+export function isSweepRecord(x: unknown): x is NonNullable<KenReport['sweep']> {
+  if (!isObj(x) || !isNumOrNull(x['finetunedAccuracy']) || !Array.isArray(x['points']) || !x['points'].every(isSweepPoint)) return false;
+  const agg = (a: unknown): boolean => isObj(a) && isStr(a['method'], 64) && isPosInt(a['k']) && isPosInt(a['runs'])
+    && ['mean', 'spread', 'min', 'max'].every((k) => isNumOrNull(a[k])) && isNonNegInt(a['keptParams']) && optional(a['subnetworkBytes'], isNonNegInt);
+  const rec = (r: unknown): boolean => isObj(r) && isStr(r['method'], 64) && optional(r['k'], isPosInt) && optional(r['keptParams'], isNonNegInt)
+    && optional(r['subnetworkBytes'], isNonNegInt) && optional(r['value'], isNumOrNull) && optional(r['note'], (v) => isStr(v, MAX_LOG));
+  const adapter = (a: unknown): boolean => isObj(a) && isStr(a['path']) && isNumOrNull(a['value']) && isNonNegInt(a['trainableParams']) && isNonNegInt(a['bytes']);
+  return optional(x['metric'], (v) => isStr(v, 64)) && optional(x['finetunedValue'], isNumOrNull)
+    && optional(x['methods'], (m) => Array.isArray(m) && m.every((v) => isStr(v, 64)))
+    && optional(x['aggregates'], (a) => Array.isArray(a) && a.every(agg))
+    && optional(x['recommendations'], (r) => Array.isArray(r) && r.every(rec))
+    && optional(x['adapter'], adapter) && optional(x['totalParams'], isNonNegInt);
+}
+
 function isTimelinePoint(x: unknown): x is TimelinePoint {
   if (!isObj(x) || !isNum(x['step']) || !isNum(x['keptRatio'])) return false;
   if (!Array.isArray(x['drift']) || !Array.isArray(x['overlap'])) return false;
@@ -369,9 +399,9 @@ export function isHostMessage(x: unknown): x is HostMessage {
   if (!isObj(x)) return false;
   switch (x['type']) {
     case 'init':
-      return isNonNegInt(x['protocolVersion']) && isKenReport(x['report']) && isStr(x['title']) && isStr(x['source'])
+      return isNonNegInt(x['protocolVersion']) && isKenReport(x['report']) && optional(x['report']['sweep'], isSweepRecord) && isStr(x['title']) && isStr(x['source'])
         && isStr(x['backend']) && isStr(x['executionProvider']) && Array.isArray(x['tensors']) && x['tensors'].every(isTensorInfo)
-        && optional(x['accuracy'], isObj) && optional(x['sweep'], isObj)
+        && optional(x['accuracy'], isObj) && optional(x['sweep'], isSweepRecord)
         && optional(x['timeline'], (t) => isObj(t) && Array.isArray(t['points']) && t['points'].every(isTimelinePoint))
         && optional(x['theme'], (v) => THEMES.includes(v as string));
     case 'tile':
@@ -381,9 +411,9 @@ export function isHostMessage(x: unknown): x is HostMessage {
     case 'done':
       return isNonNegInt(x['inReplyTo']) && optional(x['message'], (v) => isStr(v, MAX_LOG));
     case 'report-updated':
-      return isKenReport(x['report']) && Array.isArray(x['tensors']) && x['tensors'].every(isTensorInfo)
+      return isKenReport(x['report']) && optional(x['report']['sweep'], isSweepRecord) && Array.isArray(x['tensors']) && x['tensors'].every(isTensorInfo)
         && isStr(x['backend']) && isStr(x['executionProvider'])
-        && optional(x['accuracy'], isObj) && optional(x['sweep'], isObj) && optional(x['title'], isStr) && optional(x['source'], isStr);
+        && optional(x['accuracy'], isObj) && optional(x['sweep'], isSweepRecord) && optional(x['title'], isStr) && optional(x['source'], isStr);
     case 'timeline-point':
       return isTimelinePoint(x['point']);
     case 'theme-changed':

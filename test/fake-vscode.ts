@@ -186,12 +186,16 @@ export const opened: string[] = [];
 export const shown: { level: 'info' | 'warn' | 'error'; message: string; actions: string[] }[] = [];
 export const logLines: string[] = [];
 /** Answers for the next prompts, consumed in order. `undefined` = the user dismissed it. */
-export const answers: { inputBox: (string | undefined)[]; quickPick: (number | undefined)[]; openDialog: (string | undefined)[]; message: (string | undefined)[] } = {
+/** A quick pick's answer: an index; for a many-pick also indices or 'picked' (accept what was checked). */
+export type PickAnswer = number | number[] | 'picked' | undefined;
+export const answers: { inputBox: (string | undefined)[]; quickPick: PickAnswer[]; openDialog: (string | undefined)[]; message: (string | undefined)[] } = {
   inputBox: [],
   quickPick: [],
   openDialog: [],
   message: [],
 };
+/** Every quick pick shown: its title, item labels, the items checked beforehand, and whether many could be picked. */
+export const quickPicks: { title: string; labels: string[]; picked: string[]; many: boolean }[] = [];
 export const progressReports: { title: string; increments: number[]; messages: string[] }[] = [];
 /** When set, the next withProgress cancels after this many ms. */
 export const control: { cancelAfterMs: number | undefined; trusted: boolean; config: Record<string, unknown> } = {
@@ -204,6 +208,7 @@ export function resetFake(): void {
   shown.length = 0;
   logLines.length = 0;
   progressReports.length = 0;
+  quickPicks.length = 0;
   answers.inputBox.length = 0;
   answers.quickPick.length = 0;
   answers.openDialog.length = 0;
@@ -235,10 +240,16 @@ export const window = {
   showWarningMessage: message('warn'),
   showErrorMessage: message('error'),
   showInputBox: async (_opts: { validateInput?: (s: string) => string | undefined }): Promise<string | undefined> => answers.inputBox.shift(),
-  showQuickPick: async <T>(items: T[] | Promise<T[]>, _opts?: unknown): Promise<T | undefined> => {
+  showQuickPick: async <T>(items: T[] | Promise<T[]>, opts?: { title?: string; canPickMany?: boolean }): Promise<T | T[] | undefined> => {
     const list = await items;
-    const i = answers.quickPick.shift();
-    return i === undefined ? undefined : list[i];
+    const labelOf = (x: T): string => (typeof x === 'string' ? x : String((x as { label?: unknown }).label));
+    const checked = list.filter((x) => typeof x === 'object' && x !== null && (x as { picked?: boolean }).picked === true);
+    quickPicks.push({ title: opts?.title ?? '', labels: list.map(labelOf), picked: checked.map(labelOf), many: opts?.canPickMany === true });
+    const a = answers.quickPick.shift();
+    if (a === undefined) return undefined;
+    if (opts?.canPickMany) return a === 'picked' ? checked : (Array.isArray(a) ? a : [a]).map((i) => list[i]!);
+    if (typeof a !== 'number') throw new Error(`fake quick pick "${opts?.title ?? ''}": a single pick needs an index, got ${JSON.stringify(a)}`);
+    return list[a];
   },
   showOpenDialog: async (_opts: unknown): Promise<Uri[] | undefined> => {
     const p = answers.openDialog.shift();

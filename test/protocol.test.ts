@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MAX_TILE_CELLS, PROTOCOL_VERSION, isHostMessage, isStaticReportData, isTile, isWebviewMessage, tileArrays,
+  MAX_TILE_CELLS, PROTOCOL_VERSION, isHostMessage, isStaticReportData, isSweepRecord, isTile, isWebviewMessage, tileArrays,
   type HostMessage, type Tile, type WebviewMessage,
 } from '../src/protocol';
 import type { KenReport } from '../src/report/report';
@@ -79,6 +79,43 @@ test('isHostMessage refuses tiles whose arrays do not match their grid, and brok
   assert.equal(isHostMessage({ type: 'init', protocolVersion: 1, report: { ...report, tensors: 'x' }, title: 't', source: 's', backend: 'js', executionProvider: 'cpu', tensors: [] }), false);
   assert.equal(isHostMessage({ type: 'timeline-point', point: { step: 1, keptRatio: NaN, drift: [], overlap: [] } }), false);
   assert.equal(isHostMessage({ type: 'theme-changed', kind: 'purple' }), false);
+});
+
+const METHODS_SWEEP: NonNullable<KenReport['sweep']> = {
+  finetunedAccuracy: 0.9, metric: 'accuracy', finetunedValue: 0.9, totalParams: 1000, methods: ['ken', 'delta-magnitude', 'random'],
+  points: [
+    { k: 8, keptParams: 80, keptRatio: 0.08, accuracy: 0.7, macroF1: 0.6, value: 0.7, method: 'ken', subnetworkBytes: 800 },
+    { k: 8, keptParams: 80, keptRatio: 0.08, accuracy: 0.6, macroF1: 0.5, value: 0.6, method: 'delta-magnitude', subnetworkBytes: 800 },
+    { k: 8, keptParams: 80, keptRatio: 0.08, accuracy: 0.5, macroF1: 0.4, value: 0.5, method: 'random', seed: 0, subnetworkBytes: 800 },
+  ],
+  aggregates: [{ method: 'random', k: 8, runs: 1, mean: 0.5, spread: 0, min: 0.5, max: 0.5, keptParams: 80, subnetworkBytes: 800 }],
+  recommendations: [{ method: 'ken', k: 8, keptParams: 80, subnetworkBytes: 800, value: 0.7 }, { method: 'random', note: 'none within 1 point' }],
+  adapter: { path: '/a/lora', value: 0.88, metrics: { accuracy: 0.88 }, trainableParams: 50, bytes: 400 },
+};
+
+test('a sweep over methods travels in init and report-updated; malformed sweeps are refused', () => {
+  assert.equal(isSweepRecord(METHODS_SWEEP), true);
+  // a regression task's sweep: accuracy NaN, written as null in JSON
+  const nulls = JSON.parse(JSON.stringify({ ...METHODS_SWEEP, finetunedAccuracy: NaN, points: METHODS_SWEEP.points.map((p) => ({ ...p, accuracy: NaN })) }));
+  assert.equal(isSweepRecord(nulls), true);
+  const init = { type: 'init', protocolVersion: 1, report: { ...report, sweep: METHODS_SWEEP }, title: 't', source: 's', backend: 'js', executionProvider: 'cpu', tensors: [], sweep: METHODS_SWEEP };
+  assert.equal(isHostMessage(init), true);
+  assert.equal(isHostMessage({ type: 'report-updated', report: { ...report, sweep: METHODS_SWEEP }, tensors: [], backend: 'js', executionProvider: 'cpu', sweep: METHODS_SWEEP }), true);
+  const broken: unknown[] = [
+    { ...METHODS_SWEEP, points: 'x' },
+    { ...METHODS_SWEEP, points: [{ ...METHODS_SWEEP.points[0], k: 0 }] },
+    { ...METHODS_SWEEP, points: [{ ...METHODS_SWEEP.points[0], method: 7 }] },
+    { ...METHODS_SWEEP, points: [{ ...METHODS_SWEEP.points[0], seed: -1 }] },
+    { ...METHODS_SWEEP, methods: 'ken,random' },
+    { ...METHODS_SWEEP, aggregates: [{ method: 'random', k: 8, runs: 0, mean: 0.5, spread: 0, min: 0.5, max: 0.5, keptParams: 80 }] },
+    { ...METHODS_SWEEP, recommendations: [{ k: 8 }] },
+    { ...METHODS_SWEEP, adapter: { path: '/a', value: 0.8, metrics: {}, trainableParams: -3, bytes: 1 } },
+  ];
+  for (const b of broken) {
+    assert.equal(isSweepRecord(b), false, JSON.stringify(b).slice(0, 160));
+    assert.equal(isHostMessage({ ...init, sweep: b }), false);
+    assert.equal(isHostMessage({ ...init, sweep: undefined, report: { ...report, sweep: b } }), false, 'the report\'s own sweep is checked too');
+  }
 });
 
 test('a tile whose arrays arrive as bare ArrayBuffers is accepted and read back as Float32Arrays', () => {

@@ -14,6 +14,8 @@ import { LayersView } from './views/layers';
 import { MatrixView } from './views/matrix';
 import { RatiosView } from './views/ratios';
 import { TimelineView } from './views/timeline';
+import { MethodsView } from './views/methods';
+import { showMethodsView } from './logic/methods';
 
 const TILE_CACHE = 48;
 
@@ -170,7 +172,8 @@ export class App implements ViewContext {
     };
     if (this.persisted.source !== this.dataValue.source) this.setState({ source: this.dataValue.source });
     this.renderHeader();
-    if (first || !this.tabs) this.buildTabs();
+    // a report that gains (or loses) a comparison of methods or a timeline gets its tabs again
+    if (first || !this.tabs || this.tabIds().join() !== this.views.map((v) => v.id).join()) this.buildTabs();
     else for (const v of this.views) v.update();
   }
 
@@ -243,16 +246,27 @@ export class App implements ViewContext {
     document.body.dataset['vscodeThemeKind'] = `vscode-${theme}`;
   }
 
-  private buildTabs(): void {
+  /** The tabs the data calls for, in order. */
+  private tabIds(): TabId[] {
     const d = this.data();
-    const views: View[] = [
-      new MatrixView('matrix', 'Matrix', 'values', this),
-      new MatrixView('neighbours', 'Neighbours', 'neighbours', this),
-      new LayersView(this),
-      new RatiosView(this),
-      new AccuracyView(this),
-    ];
-    if (d.timeline !== undefined) views.push(new TimelineView(this));
+    const ids: TabId[] = ['matrix', 'neighbours', 'layers', 'ratios', 'accuracy'];
+    if (showMethodsView(d.sweep)) ids.push('methods');
+    if (d.timeline !== undefined) ids.push('timeline');
+    return ids;
+  }
+
+  private buildTabs(): void {
+    const views: View[] = this.tabIds().map((id): View => {
+      switch (id) {
+        case 'matrix': return new MatrixView('matrix', 'Matrix', 'values', this);
+        case 'neighbours': return new MatrixView('neighbours', 'Neighbours', 'neighbours', this);
+        case 'layers': return new LayersView(this);
+        case 'ratios': return new RatiosView(this);
+        case 'accuracy': return new AccuracyView(this);
+        case 'methods': return new MethodsView(this);
+        case 'timeline': return new TimelineView(this);
+      }
+    });
     this.views = views;
     const tabs = h('vscode-tabs', { panel: true, class: 'ken-tabs' });
     for (const v of views) {

@@ -20,7 +20,7 @@ export interface AppData {
   timeline: TimelinePoint[] | undefined;
 }
 
-export type TabId = 'matrix' | 'neighbours' | 'layers' | 'ratios' | 'accuracy' | 'timeline';
+export type TabId = 'matrix' | 'neighbours' | 'layers' | 'ratios' | 'accuracy' | 'methods' | 'timeline';
 
 /** The choices that survive a reload of the webview (VS Code getState/setState). */
 export interface PersistedState {
@@ -33,6 +33,8 @@ export interface PersistedState {
   sort?: { key: SortKey; dir: SortDir };
   filter?: string;
   theme?: 'light' | 'dark';
+  /** The Methods view's x axis: kept parameters or subnetwork bytes. */
+  methodsAxis?: 'params' | 'bytes';
   /** The report's folder (the panel's source), so a restored panel reopens it. */
   source?: string;
 }

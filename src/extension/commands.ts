@@ -9,6 +9,8 @@ import { REPORT_FILE } from '../ken/prune';
 import type { EvalResult, KenReport } from '../report/report';
 import { evalSummary, sweepTable } from '../report/text';
 import { dropUnit } from '../eval/metrics';
+import { METHODS, methodNamed } from '../methods/registry';
+import type { MethodChoice } from '../methods/prepare';
 import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFolder } from './detect';
 import { JobError, runJobWithProgress } from './jobs';
 import { readSettings } from './settings';
@@ -31,6 +33,12 @@ export interface PruneOptions {
   dataset?: string | null;
   out?: string;
   openPanel?: boolean;
+  /** The pruning method (default: asked, the ken.method setting first; a call that passes `k` is not asked and uses the setting). */
+  method?: string;
+  /** random/dare's seed (default: the ken.seed setting). */
+  seed?: number;
+  /** Wanda's calibration lines (default: the ken.calibrationDataset setting, else asked). */
+  calibration?: string;
 }
 
 export interface PruneOutcome {
@@ -118,23 +126,63 @@ async function askBase(s: Services, finetuned: string): Promise<string | undefin
   return path;
 }
 
-async function askDataset(finetuned: string, configured: string, required = false): Promise<string | null | undefined> {
+async function askDataset(finetuned: string, configured: string, required = false, titles?: { title: string; placeHolder: string; setting: string }): Promise<string | null | undefined> {
   const none = { label: 'No evaluation', description: 'prune only', path: null as string | null };
   const browse = { label: '$(folder-opened) Browse…', description: 'JSONL, CSV or TSV with a label column', path: '' };
   const near = await datasetCandidates(finetuned);
   const items = [
-    ...(configured ? [{ label: basename(configured), description: 'ken.evalDataset', path: configured as string | null }] : []),
+    ...(configured ? [{ label: basename(configured), description: titles?.setting ?? 'ken.evalDataset', path: configured as string | null }] : []),
     ...near.filter((p) => p !== configured).map((p) => ({ label: basename(p), description: dirname(p), path: p as string | null })),
     ...(required ? [] : [none]),
     browse,
   ];
   const pick = await vscode.window.showQuickPick(items, {
-    title: required ? 'KEN: labelled data set' : 'KEN: evaluate accuracy before and after?',
-    placeHolder: required ? 'JSONL, CSV or TSV with text and label columns' : 'A labelled data set, or none',
+    title: titles?.title ?? (required ? 'KEN: labelled data set' : 'KEN: evaluate accuracy before and after?'),
+    placeHolder: titles?.placeHolder ?? (required ? 'JSONL, CSV or TSV with text and label columns' : 'A labelled data set, or none'),
   });
   if (!pick) return undefined;
   if (pick.path === '') return (await pickFolderOrFile('Labelled data set', { folders: false, files: { Data: ['jsonl', 'csv', 'tsv', 'parquet', 'arrow'] } })) ?? undefined;
   return pick.path;
+}
+
+/** The pruning method: the registry's methods, the configured one (ken.method) first. */
+async function askMethod(configured: string): Promise<string | undefined> {
+  const ordered = [...METHODS].sort((a, b) => Number(b.name === configured) - Number(a.name === configured));
+  const pick = await vscode.window.showQuickPick(
+    ordered.map((m) => ({ label: m.name, description: m.name === configured ? 'ken.method' : '', detail: m.summary, name: m.name })),
+    { title: 'KEN: selection method', placeHolder: 'How each row chooses the k values that keep their fine-tuned value', matchOnDetail: true },
+  );
+  return pick?.name;
+}
+
+/** The methods a sweep compares (ken checked); none checked is ken alone. In the registry's order. */
+async function askMethods(): Promise<string[] | undefined> {
+  const picks = await vscode.window.showQuickPick(
+    METHODS.map((m) => ({ label: m.name, description: m.seeded ? 'seeded: mean and spread over ken.sweepSeeds runs' : m.calibrated ? 'needs calibration lines' : '', detail: m.summary, picked: m.name === 'ken', name: m.name })),
+    { title: 'KEN: methods to compare at the same k', placeHolder: 'Each checked method is pruned and evaluated at every k', canPickMany: true, matchOnDetail: true },
+  );
+  if (!picks) return undefined;
+  const names = new Set(picks.map((p) => p.name));
+  return names.size ? METHODS.filter((m) => names.has(m.name)).map((m) => m.name) : ['ken'];
+}
+
+/** Wanda's calibration lines: the given file, the ken.calibrationDataset setting, else a pick among the data sets near the model. */
+async function askCalibration(finetuned: string, given: string | undefined, configured: string): Promise<string | undefined> {
+  if (given) return given;
+  if (configured) return configured;
+  const picked = await askDataset(finetuned, '', true, {
+    title: 'KEN: calibration lines for wanda', placeHolder: 'Lines of the task\'s data whose activations weigh the changes (the first 128)', setting: 'ken.calibrationDataset',
+  });
+  return picked ?? undefined;
+}
+
+/** What the prune and sweep requests say about the method(s): the seed for seeded ones, the calibration for wanda. */
+function methodFields(methods: readonly string[], seed: number, calibration: string | undefined): MethodChoice {
+  const chosen = methods.map(methodNamed);
+  const out: MethodChoice = {};
+  if (chosen.some((m) => m.seeded)) out.seed = seed;
+  if (calibration && chosen.some((m) => m.calibrated)) out.calibration = { data: calibration };
+  return out;
 }
 
 export async function pruneCommand(s: Services, uri?: vscode.Uri, options: PruneOptions = {}): Promise<PruneOutcome | undefined> {
@@ -142,23 +190,37 @@ export async function pruneCommand(s: Services, uri?: vscode.Uri, options: Prune
   const finetuned = await resolveModel(uri, 'prune');
   if (!finetuned) return undefined;
   const settings = readSettings(vscode.Uri.file(finetuned));
+  // asked in the interactive flow; a scripted call (one that passes k) keeps to the setting
+  const method = options.method ?? (options.k === undefined ? await askMethod(settings.method) : settings.method);
+  if (method === undefined) return undefined;
   const k = options.k ?? (await askK(settings.k));
   if (k === undefined) return undefined;
   const base = options.base ?? (await askBase(s, finetuned));
   if (!base) return undefined;
+  const calibration = METHODS.find((m) => m.name === method)?.calibrated ? await askCalibration(finetuned, options.calibration, settings.calibrationDataset) : undefined;
+  if (METHODS.find((m) => m.name === method)?.calibrated && !calibration) return undefined;
   const dataset = options.dataset !== undefined ? options.dataset : await askDataset(finetuned, settings.evalDataset);
   if (dataset === undefined) return undefined;
   const workspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(finetuned))?.uri.fsPath;
   const out = options.out ?? (await outputFolder(finetuned, k, settings.outputFolder, workspace));
-  s.log.info(`prune ${finetuned} against ${base}, k=${k}, scope ${settings.scope}, backend ${settings.backend}, device ${settings.executionProvider} -> ${out}`);
+  let fields: MethodChoice;
+  try {
+    fields = methodFields([method], options.seed ?? settings.seed, calibration);
+  } catch (e) {
+    reportFailure(s, 'prune', e);
+    return undefined;
+  }
+  const seeded = fields.seed !== undefined ? `, seed ${fields.seed}` : '';
+  s.log.info(`prune ${finetuned} against ${base}, method ${method}${seeded}${calibration ? `, calibration ${calibration}` : ''}, k=${k}, scope ${settings.scope}, backend ${settings.backend}, device ${settings.executionProvider} -> ${out}`);
   // The panel opens now and shows the prune's progress, so it is ready when the report is.
-  const title = `Pruning ${basename(finetuned)} with KEN (k=${k})`;
+  const named = method === 'ken' ? 'KEN' : method;
+  const title = `Pruning ${basename(finetuned)} with ${named} (k=${k})`;
   const pending = (options.openPanel ?? true) ? s.panels?.openPending(out) : undefined;
   pending?.pending(title, 'starting…');
   let report: KenReport;
   try {
-    report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (k=${k})`, 'prune', {
-      finetuned, base, out, k, scope: settings.scope, includeHead: settings.includeHead,
+    report = await runJobWithProgress(s.context.extensionPath, `KEN: pruning ${basename(finetuned)} (${method === 'ken' ? '' : `${method}, `}k=${k})`, 'prune', {
+      finetuned, base, out, k, ...(method === 'ken' ? {} : { method }), ...fields, scope: settings.scope, includeHead: settings.includeHead,
       backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
       ...(dataset ? { eval: { data: dataset, batchSize: settings.evalBatchSize, device: settings.executionProvider } } : {}),
     }, s.log, (done, total, label) => pending?.pending(title, label, total > 0 ? done / total : undefined));
@@ -244,6 +306,14 @@ export interface SweepOptions {
   metric?: string;
   out?: string;
   openPanel?: boolean;
+  /** The methods to compare (default: asked, ken checked; a call that passes `ks` is not asked and sweeps ken alone). */
+  methods?: string[];
+  /** Runs of each seeded method per k (default: the ken.sweepSeeds setting). */
+  seeds?: number;
+  /** The first seed (default: the ken.seed setting). */
+  seed?: number;
+  /** Wanda's calibration lines (default: the ken.calibrationDataset setting, else asked). */
+  calibration?: string;
 }
 
 export async function sweepCommand(s: Services, uri?: vscode.Uri, options: SweepOptions = {}): Promise<{ out?: string } | undefined> {
@@ -255,6 +325,12 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
   if (!base) return undefined;
   const data = options.dataset ?? (await askDataset(finetuned, settings.evalDataset, true));
   if (!data) return undefined;
+  // asked in the interactive flow; a scripted call (one that passes ks) sweeps KEN alone unless it names methods
+  const methods = options.methods ?? (options.ks === undefined ? await askMethods() : ['ken']);
+  if (!methods) return undefined;
+  const wanda = methods.some((m) => METHODS.find((x) => x.name === m)?.calibrated);
+  const calibration = wanda ? await askCalibration(finetuned, options.calibration, settings.calibrationDataset) : undefined;
+  if (wanda && !calibration) return undefined;
   let ks = options.ks;
   if (!ks) {
     const text = await vscode.window.showInputBox({
@@ -278,9 +354,19 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
   }
   const workspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(finetuned))?.uri.fsPath;
   const out = options.out ?? (await outputFolder(finetuned, Math.max(...ks), settings.outputFolder, workspace)).replace(/-ken-k\d+(-\d+)?$/, '-ken-sweep$1');
+  let fields: MethodChoice & { seeds?: number };
   try {
-    const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping k for ${basename(finetuned)}`, 'sweep', {
-      finetuned, base, ks, ...(maxDrop === null ? {} : { maxDrop }), ...(metric ? { metric } : {}), out,
+    fields = methodFields(methods, options.seed ?? settings.seed, calibration);
+    if (fields.seed !== undefined) fields.seeds = options.seeds ?? settings.sweepSeeds;
+  } catch (e) {
+    reportFailure(s, 'sweep', e);
+    return undefined;
+  }
+  s.log.info(`sweep ${finetuned} against ${base}, k=${ks.join(',')}, methods ${methods.join(', ')}${fields.seeds !== undefined ? ` (seeded ones ${fields.seeds} runs from seed ${fields.seed})` : ''}${calibration ? `, calibration ${calibration}` : ''} -> ${out}`);
+  const what = methods.length === 1 && methods[0] === 'ken' ? 'k' : methods.join(', ');
+  try {
+    const { result, report } = await runJobWithProgress(s.context.extensionPath, `KEN: sweeping ${what} for ${basename(finetuned)}`, 'sweep', {
+      finetuned, base, ks, methods, ...fields, ...(maxDrop === null ? {} : { maxDrop }), ...(metric ? { metric } : {}), out,
       eval: { data, batchSize: settings.evalBatchSize, device: settings.executionProvider },
       scope: settings.scope, includeHead: settings.includeHead, backend: settings.backend, kernel: settings.kernel, device: settings.executionProvider,
     }, s.log);

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { KERNELS, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+import { METHOD_NAMES } from '../methods/registry';
 
 export interface KenSettings {
   k: number;
@@ -16,6 +17,14 @@ export interface KenSettings {
   evalBatchSize: number;
   /** The metric a sweep follows and its budget is in ('auto': the task's main one). */
   sweepMetric: string;
+  /** The pruning method offered first (src/methods). */
+  method: string;
+  /** random/dare's seed. */
+  seed: number;
+  /** Runs of each seeded method per k in a sweep. */
+  sweepSeeds: number;
+  /** Wanda's calibration lines ('' = ask). */
+  calibrationDataset: string;
 }
 
 export function readSettings(scope?: vscode.Uri): KenSettings {
@@ -32,5 +41,14 @@ export function readSettings(scope?: vscode.Uri): KenSettings {
     includeHead: c.get<boolean>('includeHead', false),
     evalBatchSize: Math.max(1, c.get<number>('evalBatchSize', 32)),
     sweepMetric: c.get<string>('sweepMetric', 'auto') || 'auto',
+    method: METHOD_NAMES.find((v) => v === c.get('method')) ?? 'ken',
+    seed: wholeNumber(c.get<number>('seed', 0), 0, 0),
+    sweepSeeds: wholeNumber(c.get<number>('sweepSeeds', 3), 1, 3),
+    calibrationDataset: c.get<string>('calibrationDataset', '') ?? '',
   };
+}
+
+/** A setting that must be a whole number >= min: anything else gives the default. */
+function wholeNumber(v: unknown, min: number, fallback: number): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? v : fallback;
 }

@@ -9,7 +9,7 @@ import { isFloatDType, toFloat32 } from '../ken/dtype';
 import { kenRows } from '../ken/layout';
 import { REPORT_FILE, SUBNETWORK_FILE } from '../ken/prune';
 import {
-  PROTOCOL_VERSION, isKenReport,
+  PROTOCOL_VERSION, isKenReport, isSweepRecord,
   type ErrorMessage, type InitMessage, type RequestTileMessage, type TensorInfo, type ThemeKind, type Tile, type TileMessage, type TimelinePoint,
 } from '../protocol';
 import { layerOf, layerPattern, type KenReport, type TensorStatus } from './report';
@@ -161,6 +161,7 @@ export async function readReport(folder: string): Promise<KenReport> {
     throw new CheckpointError(`${path}: not JSON (${oneLine(e)})`);
   }
   if (!isKenReport(json)) throw new CheckpointError(`${path}: not a KEN report (k, tensors or totals missing)`);
+  if (json.sweep !== undefined && !isSweepRecord(json.sweep)) throw new CheckpointError(`${path}: its sweep is malformed (points, methods, aggregates, recommendations or adapter)`);
   return json;
 }
 

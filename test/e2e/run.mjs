@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDeps } from './lib/deps.mjs';
 import { median, sameAtShownPrecision } from './lib/figures.mjs';
 import { makeLargePair, makeWorkspace, writeTrainerCheckpoint } from './lib/fixture.mjs';
+import { SWEEP_METHODS, methodsSweepFolder } from './lib/methods-sweep.mjs';
 import { installVsix, startServer } from './lib/server.mjs';
 import { Workbench, launchBrowser, until } from './lib/ui.mjs';
 import { MAX_VSIX_BYTES, checkInstalledContents, packageVsix } from './lib/vsix.mjs';
@@ -29,6 +30,7 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const EXTENSION_ID = `${PKG.publisher}.${PKG.name}`;
 const K = 32;
 const LARGE_OUT = `ken-k${K}-768x3072`;
+const METHODS_OUT = 'sweep-3-methods';
 const KEEP = process.argv.includes('--keep');
 const PACKAGE = !process.argv.includes('--no-package');
 const TIMEOUT_S = Number(process.env.KEN_E2E_TIMEOUT_S ?? 600);
@@ -184,10 +186,16 @@ async function uiDrive(ctx, server, { workspace, cliReport, panelAvailable }) {
   const outDir = join(workspace, 'models', `finetuned-ken-k${K}`);
   const reportFile = join(outDir, 'ken-report.json');
   let panelReadyAt;
-  const pruned = await check(stage, `explorer: right-click models/finetuned -> Prune with KEN -> k=${K}, base pretrained, data set test.jsonl`, async () => {
+  const pruned = await check(stage, `explorer: right-click models/finetuned -> Prune with KEN -> method ken, k=${K}, base pretrained, data set test.jsonl`, async () => {
     await wb.showNotificationCenter(); // to see the progress notification (no toasts here)
     const row = await wb.reveal(['models', 'finetuned']);
     await wb.contextMenu(row, 'Prune with KEN');
+    // the method picker comes first: KEN (ken.method's default) is its first row
+    await wb.waitForQuickInputTitle('selection method');
+    const ken = wb.quickPickRow('kernel density estimate');
+    await ken.waitFor({ state: 'visible', timeout: 10_000 });
+    await wb.shot('pick-method');
+    await ken.click();
     await wb.waitForQuickInputTitle('k (values kept per row)');
     await wb.shot('input-k');
     await wb.answerInput(String(K));
@@ -389,6 +397,68 @@ async function panelStage({ page, wb, report, reportFile, panelReadyAt }, { pane
   });
 }
 
+/**
+ * The Methods view: the report of a sweep over ken, delta-magnitude and random (made by
+ * methodsSweepFolder in the workspace + CLI step) opened from the explorer; its Methods tab draws one
+ * line per method.
+ */
+async function methodsStage({ page, wb }, { panelAvailable, methods }) {
+  const stage = 'methods';
+  if (!page || !wb || !panelAvailable) {
+    record(stage, 'the Methods view of a 3-method sweep', false, !panelAvailable ? 'no KEN panel' : 'no workbench from the UI drive');
+    return;
+  }
+  if (methods.error) {
+    record(stage, `a report whose sweep has ${SWEEP_METHODS.join(', ')}`, false, methods.error);
+    return;
+  }
+  const view = panelView(page);
+  const opened = await check(stage, `explorer: right-click methods/${METHODS_OUT} (${methods.source}) -> Open Visualization`, async () => {
+    await (await wb.palette('>View: Close All Editors', 'View: Close All Editors')).click();
+    await until('the other panels closed', async () => (await page.locator('iframe.webview').count()) === 0, 10_000);
+    const row = await wb.reveal(['methods', METHODS_OUT]);
+    // the same menu fade as the large pair's: retry a click that opened the neighbouring item
+    for (let attempt = 1; ; attempt++) {
+      await wb.contextMenu(row, 'Open Visualization');
+      try {
+        await view.locator('body[data-ready="true"]').waitFor({ timeout: 15_000 });
+        return;
+      } catch (e) {
+        await wb.shot(`methods-panel-not-ready-${attempt}`);
+        if (attempt === 3) throw e;
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+      }
+    }
+  });
+  if (!opened) return;
+  await check(stage, 'the Methods tab draws 3 method lines (ken, delta-magnitude, random\'s mean)', async () => {
+    const ms = await switchView(view, 'tab-methods');
+    const plot = view.getByTestId('methods-plot');
+    await plot.locator('.scatterlayer .trace').first().waitFor({ state: 'attached', timeout: 10_000 });
+    const lines = await plot.getAttribute('data-method-lines');
+    const traces = await plot.locator('.scatterlayer .trace').count();
+    const legend = (await plot.locator('.legendtext').allTextContents()).join(' | ');
+    await wb.shot('panel-methods');
+    if (lines !== '3') throw new Error(`data-method-lines=${lines}; legend: ${legend}`);
+    for (const m of SWEEP_METHODS) if (!legend.includes(m)) throw new Error(`no legend entry for ${m}: ${legend}`);
+    if (traces < 3) throw new Error(`${traces} plotly traces`);
+    return `${ms} ms; ${traces} traces; legend ${legend}`;
+  });
+  await check(stage, 'the Methods view switches to subnetwork bytes', async () => {
+    await view.getByTestId('methods-axis').evaluate((el) => {
+      el.ownerDocument.body.removeAttribute('data-ready');
+      el.value = 'bytes';
+      el.dispatchEvent(new Event('change'));
+    });
+    await view.locator('body[data-ready="true"]').waitFor({ timeout: 10_000 });
+    const title = (await view.getByTestId('methods-plot').locator('.g-xtitle').textContent()) ?? '';
+    await wb.shot('panel-methods-bytes');
+    if (!/bytes/.test(title)) throw new Error(`x axis "${title}"`);
+    return title;
+  });
+}
+
 /** KEN live while a model fine-tunes: right-click the run folder -> Watch, a trainer writes three checkpoints, the timeline shows them. */
 async function watchStage({ page, wb }, fx) {
   const stage = 'watch';
@@ -564,13 +634,21 @@ async function main() {
   const suiteJs = join(tmp, 'suite', 'index.js');
 
   const ws = join(tmp, 'workspace');
-  const { fx, cliReport, largeReport } = await timed('workspace + CLI', () => {
+  const { fx, cliReport, largeReport, methods } = await timed('workspace + CLI', () => {
     const fx = makeWorkspace(ROOT, ws);
     const large = makeLargePair(join(ws, 'large'));
     const cliReport = JSON.parse(cli(['prune', fx.finetuned, '--base', fx.pretrained, '-k', String(K), '--out', join(tmp, `cli-k${K}`), '--eval', fx.testSet, '--json']));
     const largeReport = JSON.parse(cli(['prune', large.finetuned, '--base', large.pretrained, '-k', String(K), '--out', join(ws, 'large', LARGE_OUT), '--json']));
-    return { fx, cliReport, largeReport };
+    // a report whose sweep compares 3 methods, for the Methods view: `ken sweep --methods` when this build has it
+    let methods;
+    try {
+      methods = methodsSweepFolder(join(ROOT, 'bin', 'ken.js'), { finetuned: fx.finetuned, pretrained: fx.pretrained, testSet: fx.testSet, out: join(ws, 'methods', METHODS_OUT) });
+    } catch (e) {
+      methods = { error: oneLine(e) };
+    }
+    return { fx, cliReport, largeReport, methods };
   });
+  say(methods.error ? `methods sweep: ${methods.error}` : `methods sweep (${methods.source}): ${methods.report.sweep.points.length} points over ${SWEEP_METHODS.join(', ')}`);
   say(`CLI: k=${K} keeps ${cliReport.keptParams} of ${cliReport.totalParams} (${(cliReport.keptRatio * 100).toFixed(2)}%) with ${cliReport.backend} on ${cliReport.executionProvider}`);
   const dev = suiteConfig(tmp, 'dev', fx, ws, cliReport);
 
@@ -589,6 +667,7 @@ async function main() {
 
   const drive = await timed('UI drive', () => uiDrive(ctx, server, { workspace: ws, cliReport, panelAvailable }));
   await timed('panel', () => panelStage(drive, { panelAvailable, cliReport, largeReport }));
+  await timed('methods', () => methodsStage(drive, { panelAvailable, methods }));
   await timed('watch', () => watchStage(drive, fx));
   await drive.page.close();
   await server.stop();

@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { activate } from '../../src/extension/extension';
 import { baseCandidates, datasetCandidates, outputFolder } from '../../src/extension/detect';
 import type { PruneOutcome } from '../../src/extension/commands';
-import { answers, control, fakeContext, logLines, progressReports, resetFake, shown, statusItems } from '../fake-vscode';
+import { answers, control, fakeContext, logLines, progressReports, quickPicks, resetFake, shown, statusItems } from '../fake-vscode';
+import { METHOD_NAMES } from '../../src/methods/registry';
 import { DEMO, EXPECTED, ROOT, fixture, linkFile, tmp } from '../helpers';
 
 const context = fakeContext(ROOT);
@@ -38,6 +39,7 @@ test('the prompts: k, base (a detected sibling), no dataset; output beside the m
   mkdirSync(base);
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']) linkFile(join(DEMO, 'finetuned', f), join(ft, f));
   linkFile(join(DEMO, 'pretrained', 'model.safetensors'), join(base, 'model.safetensors'));
+  answers.quickPick.push(0); // the method: ken.method's (ken) comes first
   answers.inputBox.push('16');
   answers.quickPick.push(0); // the detected base
   const noEvalIndex = (await datasetCandidates(ft)).length; // "No evaluation" follows the candidates
@@ -47,6 +49,112 @@ test('the prompts: k, base (a detected sibling), no dataset; output beside the m
   assert.equal(result.out, join(root, 'finetuned-ken-k16'));
   assert.equal(result.report.k, 16);
   assert.equal(result.report.keptParams, EXPECTED.ken['16']!.keptParams);
+  assert.deepEqual(quickPicks[0]!.labels, [...METHOD_NAMES], 'the method picker offers the registry, ken.method first');
+  assert.equal(result.report.method, 'ken');
+});
+
+test('the method picker: ken.method first; the chosen method and ken.seed reach the prune (its report records them)', async () => {
+  control.config = { 'ken.method': 'random', 'ken.seed': 7 };
+  const ft = fixture('finetuned', ['safetensors']);
+  const base = fixture('pretrained', ['safetensors']);
+  answers.quickPick.push(0); // random, the configured one, listed first
+  answers.inputBox.push('8');
+  answers.openDialog.push(base); // no detected base for the fixture: Browse…
+  answers.quickPick.push(0); // Browse… (the only row)
+  const out = join(tmp(), 'random');
+  const r = (await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { base, dataset: null, out, openPanel: false })) as PruneOutcome;
+  assert.ok(r, JSON.stringify(shown));
+  assert.equal(quickPicks[0]!.title, 'KEN: selection method');
+  assert.deepEqual(quickPicks[0]!.labels, ['random', ...METHOD_NAMES.filter((m) => m !== 'random')]);
+  assert.deepEqual([r.report.method, r.report.seed, r.report.k], ['random', 7, 8]);
+  assert.match(progressReports[0]!.title, /KEN: pruning finetuned \(random, k=8\)/);
+  assert.ok(logLines.some((l) => /method random, seed 7, k=8/.test(l)), logLines.join('\n'));
+});
+
+test('a scripted prune (k given) is not asked the method: options.method, else the setting', async () => {
+  control.config = { 'ken.method': 'delta-magnitude' };
+  const ft = fixture('finetuned', ['safetensors']);
+  const base = fixture('pretrained', ['safetensors']);
+  const a = (await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { k: 8, base, dataset: null, out: join(tmp(), 'dm'), openPanel: false })) as PruneOutcome;
+  assert.equal(quickPicks.length, 0);
+  assert.equal(a.report.method, 'delta-magnitude');
+  const b = (await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { k: 8, base, dataset: null, out: join(tmp(), 'dare'), method: 'dare', seed: 3, openPanel: false })) as PruneOutcome;
+  assert.deepEqual([b.report.method, b.report.seed, b.report.rescaled], ['dare', 3, true]);
+  // an unknown method from a caller: one notification naming the methods, nothing written
+  const out = join(tmp(), 'nope');
+  const c = await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { k: 8, base, dataset: null, out, method: 'lottery', openPanel: false });
+  assert.equal(c, undefined);
+  assert.match(shown.at(-1)!.message, /KEN: prune failed: unknown method 'lottery'; the methods are ken, delta-magnitude, magnitude, random, dare, wanda/);
+  assert.equal(existsSync(out), false);
+});
+
+test('wanda asks for calibration lines unless ken.calibrationDataset names them; dismissing runs nothing', async () => {
+  const ft = fixture('finetuned', ['safetensors']);
+  const base = fixture('pretrained', ['safetensors']);
+  answers.quickPick.push(METHOD_NAMES.indexOf('wanda'));
+  answers.inputBox.push('8');
+  answers.quickPick.push(undefined); // dismiss the calibration picker
+  const r = await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { base, dataset: null, out: join(tmp(), 'w'), openPanel: false });
+  assert.equal(r, undefined);
+  assert.equal(quickPicks.at(-1)!.title, 'KEN: calibration lines for wanda');
+  assert.equal(progressReports.length, 0);
+  // with the setting: no picker; the calibration file reaches the prune (a file that is not there fails in one line)
+  resetFake();
+  const missing = join(tmp(), 'calibration.jsonl');
+  control.config = { 'ken.calibrationDataset': missing };
+  const r2 = await vscode.commands.executeCommand('ken.prune', vscode.Uri.file(ft), { k: 8, base, dataset: null, out: join(tmp(), 'w2'), method: 'wanda', openPanel: false });
+  assert.equal(r2, undefined);
+  assert.equal(quickPicks.length, 0);
+  assert.ok(logLines.some((l) => l.includes(`method wanda, calibration ${missing}`)), logLines.join('\n'));
+  const err = shown.find((x) => x.level === 'error');
+  assert.ok(err, 'a failure notification');
+  assert.ok(!/\n/.test(err.message), err.message);
+});
+
+test('settings: ken.method, ken.seed, ken.sweepSeeds and ken.calibrationDataset are declared, the method enum is the registry\'s', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { enum?: string[]; default?: unknown; minimum?: number }> } } };
+  const props = pkg.contributes.configuration.properties;
+  assert.deepEqual(props['ken.method']!.enum, [...METHOD_NAMES]);
+  assert.equal(props['ken.method']!.default, 'ken');
+  assert.deepEqual([props['ken.seed']!.default, props['ken.seed']!.minimum], [0, 0]);
+  assert.deepEqual([props['ken.sweepSeeds']!.default, props['ken.sweepSeeds']!.minimum], [3, 1]);
+  assert.equal(props['ken.calibrationDataset']!.default, '');
+});
+
+test('the sweep\'s methods picker: ken checked; the methods, seeds and seed reach the sweep request', async () => {
+  const { DEMO: demo } = await import('../helpers');
+  control.config = { 'ken.seed': 4, 'ken.sweepSeeds': 2 };
+  control.cancelAfterMs = 1; // the request is logged, then the job is cancelled: nothing is swept
+  answers.quickPick.push([METHOD_NAMES.indexOf('ken'), METHOD_NAMES.indexOf('delta-magnitude'), METHOD_NAMES.indexOf('random')]);
+  answers.inputBox.push('8,32');
+  answers.inputBox.push('');
+  const out = join(tmp(), 'sweep-methods');
+  const r = await vscode.commands.executeCommand('ken.sweep', vscode.Uri.file(join(demo, 'finetuned')), { base: join(demo, 'pretrained'), dataset: join(demo, 'test.jsonl'), out, openPanel: false });
+  assert.equal(r, undefined);
+  const pick = quickPicks[0]!;
+  assert.equal(pick.many, true);
+  assert.deepEqual(pick.labels, [...METHOD_NAMES]);
+  assert.deepEqual(pick.picked, ['ken'], 'ken is checked by default');
+  assert.ok(logLines.some((l) => /k=8,32, methods ken, delta-magnitude, random \(seeded ones 2 runs from seed 4\)/.test(l)), logLines.join('\n'));
+  assert.match(progressReports[0]!.title, /KEN: sweeping ken, delta-magnitude, random for finetuned/);
+  assert.match(shown.at(-1)!.message, /sweep cancelled; nothing was written/);
+  assert.equal(existsSync(out), false);
+  // accepting the defaults sweeps KEN alone; nothing checked is KEN alone too
+  for (const answer of ['picked', []] as const) {
+    resetFake();
+    control.cancelAfterMs = 1;
+    answers.quickPick.push(answer as 'picked' | number[]);
+    answers.inputBox.push('8', '');
+    await vscode.commands.executeCommand('ken.sweep', vscode.Uri.file(join(demo, 'finetuned')), { base: join(demo, 'pretrained'), dataset: join(demo, 'test.jsonl'), out: join(tmp(), 's'), openPanel: false });
+    assert.ok(logLines.some((l) => /k=8, methods ken -> /.test(l)), `${JSON.stringify(answer)}: ${logLines.join('\n')}`);
+    assert.match(progressReports[0]!.title, /KEN: sweeping k for finetuned/);
+  }
+  // dismissed: nothing runs
+  resetFake();
+  answers.quickPick.push(undefined);
+  const none = await vscode.commands.executeCommand('ken.sweep', vscode.Uri.file(join(demo, 'finetuned')), { base: join(demo, 'pretrained'), dataset: join(demo, 'test.jsonl'), openPanel: false });
+  assert.equal(none, undefined);
+  assert.equal(progressReports.length, 0);
 });
 
 test('cancel leaves no output; a failure is one notification with "Open log"', async () => {

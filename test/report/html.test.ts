@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../../src/errors';
@@ -50,6 +50,31 @@ test('the HTML report of a pruned fixture is one self-contained file with the re
   assert.deepEqual(data.tiles.map((t) => t.tensor).sort(), report.tensors.map((t: { name: string }) => t.name).sort());
   for (const t of data.tiles) assert.ok(t.rows <= 256 && t.cols <= 256, `${t.tensor}: ${t.rows}x${t.cols}`);
   assert.equal(readdirSync(join(path, '..')).length, 1, 'no temporary file left');
+});
+
+test('a report whose sweep compares methods embeds it whole for the Methods view; a malformed sweep is a one-line error', async () => {
+  const dir = join(tmp('ken-html-methods-'), 'pruned');
+  cpSync(out, dir, { recursive: true });
+  const report = JSON.parse(readFileSync(join(dir, 'ken-report.json'), 'utf8'));
+  const pt = (method: string, k: number, value: number, seed?: number) => ({ k, keptParams: k * 10, keptRatio: k / 100, accuracy: value, macroF1: value, value, method, subnetworkBytes: k * 80, ...(seed === undefined ? {} : { seed }) });
+  report.sweep = {
+    finetunedAccuracy: 0.8, metric: 'accuracy', finetunedValue: 0.8, totalParams: report.totalParams, methods: ['ken', 'delta-magnitude', 'random'],
+    points: [pt('ken', 8, 0.7), pt('delta-magnitude', 8, 0.6), pt('random', 8, 0.5, 0), pt('random', 8, 0.55, 1)],
+    aggregates: [{ method: 'random', k: 8, runs: 2, mean: 0.525, spread: 0.035, min: 0.5, max: 0.55, keptParams: 80, subnetworkBytes: 640 }],
+    recommendations: [{ method: 'ken', k: 8, keptParams: 80, subnetworkBytes: 640, value: 0.7 }],
+    adapter: { path: 'lora', value: 0.78, metrics: { accuracy: 0.78 }, trainableParams: 40, bytes: 200 },
+  };
+  writeFileSync(join(dir, 'ken-report.json'), JSON.stringify(report));
+  const path = join(tmp('ken-html-methods-out-'), 'report.html');
+  await writeHtmlReport(dir, path);
+  const data = embedded(readFileSync(path, 'utf8'));
+  assert.ok(isStaticReportData(data));
+  assert.deepEqual(data.init.report.sweep, report.sweep);
+  report.sweep.points[0].method = 42;
+  writeFileSync(join(dir, 'ken-report.json'), JSON.stringify(report));
+  const bad = join(tmp('ken-html-methods-bad-'), 'report.html');
+  await assert.rejects(writeHtmlReport(dir, bad), (e: Error) => /ken-report\.json: its sweep is malformed/.test(e.message) && !e.message.includes('\n'));
+  assert.equal(existsSync(bad), false, 'nothing written');
 });
 
 test('embedded tiles decode to the host tiles (within quantisation) and reduce further', async () => {

@@ -9,6 +9,7 @@ import { normaliseConfusion } from '../logic/shape';
 import { isFraction, metricCards, metricsOf, metricSweepSeries, scoreRows, type MetricCard } from '../logic/metrics';
 import { colorbarTheme } from '../logic/theme-layout';
 import { mix, toCss } from '../logic/colors';
+import { showMethodsView, sweepMethods } from '../logic/methods';
 
 export class AccuracyView implements View {
   readonly id = 'accuracy' as const;
@@ -77,7 +78,11 @@ export class AccuracyView implements View {
         draws.push(this.drawScatter(chart, accuracy.before, accuracy.after));
       }
     }
-    if (sweep && sweep.points.length) {
+    if (sweep && showMethodsView(sweep)) {
+      // a comparison of methods has its own view; one curve here would mix them
+      this.el.append(h('section', { class: 'ken-section' }, h('h3', {}, 'k sweep'),
+        h('p', { class: 'ken-hint', 'data-testid': 'sweep-methods-hint' }, `This sweep compares ${sweepMethods(sweep).length} methods${sweep.adapter ? ' and an adapter' : ''}: see the Methods tab.`)));
+    } else if (sweep && sweep.points.length) {
       const plot = h('div', { class: 'ken-plot ken-plot-small' });
       this.el.append(h('section', { class: 'ken-section' }, h('h3', {}, `${metricSweepSeries(sweep).metric} against parameters kept (k sweep)`), plot));
       this.sweepChart = new Chart(plot, () => this.ctx.theme());

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { median, sameAtShownPrecision } from './figures.mjs';
 import { checkInstalledContents, runtimeClosure } from './vsix.mjs';
+import { SWEEP_METHODS, keptAt, syntheticMethodsSweep } from './methods-sweep.mjs';
 
 const dirs = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -78,4 +79,29 @@ test('checkInstalledContents: passes a lean copy, names what a leaky one holds',
   const missing = join(root, 'missing');
   files(missing, [...runtime, ...ort.slice(0, 2)]);
   assert.match(checkInstalledContents(missing, root).problems.join(), /node_modules missing \(onnxruntime-node needs them\): onnxruntime-common/);
+});
+
+test('the made-up 3-method sweep: every method at every k, random per seed with its aggregates, kept counts from the tensors', () => {
+  const report = {
+    totalParams: 1000,
+    tensors: [
+      { name: 'a.weight', rows: 4, total: 400, kept: 0, status: 'pruned' },
+      { name: 'a.bias', rows: 1, total: 100, kept: 100, status: 'kept-all' },
+      { name: 'head.weight', rows: 5, total: 500, kept: 500, status: 'head' },
+    ],
+  };
+  assert.equal(keptAt(report, 8), 4 * 8 + 100 + 500);
+  assert.equal(keptAt(report, 1000), 400 + 100 + 500, 'never more than the row');
+  const s = syntheticMethodsSweep(report, { ks: [8, 32], seeds: 3 });
+  assert.deepEqual(s.methods, SWEEP_METHODS);
+  assert.equal(s.points.length, 2 * (2 + 3));
+  assert.deepEqual(s.points.filter((p) => p.method === 'random').map((p) => [p.k, p.seed]), [[8, 0], [8, 1], [8, 2], [32, 0], [32, 1], [32, 2]]);
+  assert.equal(s.points.filter((p) => p.method !== 'random').every((p) => p.seed === undefined), true);
+  for (const a of s.aggregates) {
+    const vs = s.points.filter((p) => p.method === 'random' && p.k === a.k).map((p) => p.value);
+    assert.ok(Math.abs(a.mean - vs.reduce((x, y) => x + y, 0) / vs.length) < 1e-12);
+    assert.deepEqual([a.min, a.max, a.runs], [Math.min(...vs), Math.max(...vs), 3]);
+  }
+  assert.deepEqual(s.recommendations.map((r) => r.method), SWEEP_METHODS);
+  assert.ok(s.adapter.trainableParams > 0 && s.adapter.bytes > 0);
 });
