@@ -372,8 +372,12 @@ export async function sweepCommand(s: Services, uri?: vscode.Uri, options: Sweep
     }, s.log);
     s.log.info(sweepTable(result, maxDrop ?? undefined));
     if (report) s.status.ran(report.backend, report.executionProvider, report.adapter);
-    const verdict = result.recommended !== undefined ? `use k=${result.recommended}` : result.note ?? `${result.points.length} values of k evaluated`;
-    void vscode.window.showInformationMessage(`KEN sweep: ${verdict}. The pruned model and the curve are in ${basename(out)}.`);
+    const best = result.best?.fewestParams;
+    const verdict = result.methods.length > 1
+      ? best ? `${best.method} keeps the fewest parameters within the budget (k=${best.k})` : result.recommendations ? 'no method stays within the budget at these k' : `${result.methods.length} methods at ${result.ks.length} values of k evaluated`
+      : result.recommended !== undefined ? `use k=${result.recommended}` : result.note ?? `${result.points.length} values of k evaluated`;
+    const pruned = report ? `${report.method ?? 'ken'} at k=${report.k}` : 'the pruned model';
+    void vscode.window.showInformationMessage(`KEN sweep: ${verdict}. ${pruned[0]!.toUpperCase()}${pruned.slice(1)} and the curves are in ${basename(out)}.`);
     if (options.openPanel ?? true) await vscode.commands.executeCommand('ken.openVisualization', vscode.Uri.file(out));
     return { out };
   } catch (e) {
