@@ -6,7 +6,7 @@
 //   node dist/bench/densities.js --phases [--rounds 5] [--errors 1e-3,1e-4]: the WebAssembly RowPruner's
 //     µs per row in each phase (profile.ts), for each first-pass error budget, with the kept count
 import { NormalStream } from './synth';
-import { RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
+import { FIRST_PASS_ERROR as DEFAULT_FIRST_PASS_ERROR, RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
 import { WasmDensities } from '../src/ken/wasm-densities';
 import { PHASES } from '../src/ken/profile';
 
@@ -48,7 +48,7 @@ const SHAPES = [
   [3072, 384, 500],
   [768, 96, 2000],
 ] as const;
-const FIRST_PASS_ERROR = 1e-3; // as RowPruner
+const FIRST_PASS_ERROR = DEFAULT_FIRST_PASS_ERROR; // as RowPruner
 
 /** Seeded N(0, scale) values (the bench's own generator). */
 function normals(count: number, seed: number, scale: number): Float32Array {

@@ -22,8 +22,12 @@ const TWO21 = 2097152; // 2^21: room for an index below a 32-bit sort key inside
 export const SQRT_2PI = Math.sqrt(2 * Math.PI);
 export const TERM_FLOOR = 1e-30; // a Gaussian term below this cannot move a rounded density
 // The first pass drops terms that can change no density by more than this (absolute); a second,
-// exact pass runs only for rows where a density lies that close to a rounding boundary.
-export const FIRST_PASS_ERROR = 1e-3;
+// exact pass runs only for densities that lie that close to a rounding boundary. 1e-4 rather than
+// 1e-3: walks ~10% longer, but ten times fewer densities summed again (each costs n Math.exp), which
+// measured faster (bench/densities.js --phases; BENCHMARKS.md).
+export const FIRST_PASS_ERROR = 1e-4;
+// The exponential kernel's budget: its walks are long (the tail falls as e^-d), so a smaller budget costs more there.
+const FIRST_PASS_ERROR_EXPONENTIAL = 1e-3;
 
 /**
  * Densities of the reference's KDE at its k grid points for one row, computed elsewhere (an ONNX
@@ -414,7 +418,7 @@ export class RowPruner {
     } else if (this.kernel === 'exponential') {
       // The same two passes: a recurrence stopped at a floor, with its error bound; densities that
       // close to a rounding boundary are summed again by the definition.
-      const floor = Math.min(1e-4, this.firstPassError * 2 * h);
+      const floor = Math.min(1e-4, FIRST_PASS_ERROR_EXPONENTIAL * 2 * h);
       const err = exponentialDensities(row, grid, h, dens, floor);
       if (pf) this.lap(PHASE_DENSITIES);
       for (let i = 0; i < k; i++) {
