@@ -14,7 +14,7 @@ import { PHASES } from '../src/ken/profile';
 function phases(rounds: number, errors: number[]): void {
   const wasm = WasmDensities.create();
   if (!wasm) throw new Error('WebAssembly SIMD is not available in this Node');
-  console.log(`µs per row by phase (bandwidth/sort, densities, re-checks, selection; total), median of ${rounds} rounds, budgets alternating`);
+  console.log(`µs per row by phase (bandwidth/sort, densities, re-checks, selection; total wall and CPU), median of ${rounds} rounds, budgets alternating`);
   for (const [n, k, rows] of SHAPES) {
     const data = normals(n * rows, 7 + n + k, 0.02);
     const mask = new Uint8Array(n);
@@ -27,17 +27,19 @@ function phases(rounds: number, errors: number[]): void {
         pruner.firstPassError = err;
         pruner.profile = new Float64Array(PHASES);
         let sum = 0;
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         for (let r = 0; r < rows; r++) sum += pruner.prune(data.subarray(r * n, (r + 1) * n), k, mask, 0);
         const total = ((performance.now() - t0) / rows) * 1000;
-        times[e]!.push([...Array.from(pruner.profile, (x) => (x / rows) * 1e6), total]);
+        const c = process.cpuUsage(c0);
+        times[e]!.push([...Array.from(pruner.profile, (x) => (x / rows) * 1e6), total, (c.user + c.system) / rows]);
         kept[e] = sum;
         rechecked[e] = pruner.rechecked / pruner.densities;
       });
     }
     errors.forEach((err, e) => {
       const cols = times[e]![0]!.map((_, c) => median(times[e]!.map((t) => t[c]!)).toFixed(1));
-      console.log(`n=${n} k=${k} error budget ${err}: ${cols.slice(0, 4).join(' / ')}; total ${cols[4]} µs (re-checked ${(100 * rechecked[e]!).toFixed(3)}%, kept ${kept[e]})`);
+      console.log(`n=${n} k=${k} error budget ${err}: ${cols.slice(0, 4).join(' / ')}; total ${cols[4]} µs wall, ${cols[5]} µs CPU (re-checked ${(100 * rechecked[e]!).toFixed(3)}%, kept ${kept[e]})`);
     });
     if (new Set(kept).size !== 1) throw new Error(`n=${n} k=${k}: the budgets kept different counts`);
   }
