@@ -67,7 +67,7 @@ function main(): void {
   const rounds = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : 9;
   if (process.argv.includes('--phases')) {
     const e = process.argv.indexOf('--errors');
-    phases(rounds, e >= 0 ? process.argv[e + 1]!.split(',').map(Number) : [1e-3]);
+    phases(rounds, e >= 0 ? process.argv[e + 1]!.split(',').map(Number) : [DEFAULT_FIRST_PASS_ERROR]);
     return;
   }
   const wasm = WasmDensities.create();
