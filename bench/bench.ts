@@ -7,6 +7,8 @@
 // of densities re-checked exactly on the CPU; the reference comparison then is skipped. Several
 // devices (`--device webgpu,cpu`; cpu then times js) also compare the output bytes of runs that pruned
 // the same tensors at the same k (sha256 of every written file but the report).
+// --profile: for each js run, the time in reading, bandwidth/sort, densities, exact re-checks,
+// selection, merging and writing, per worker thread and in total (a few clock reads per row).
 //   node dist/bench/bench.js --llama [--layers 8] [--k 64]   (bench/llama.ts: a 7B-shaped BF16 pair)
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { CancelledError } from '../src/errors';
 import { readRange, readSafetensorsHeader } from '../src/formats/safetensors';
 import { isHead } from '../src/ken/plan';
 import { pruneToFolder } from '../src/ken/prune';
+import { emptyProfile, type KenProfile } from '../src/ken/profile';
 import { RowPruner } from '../src/ken/row';
 import { fastDensityPass } from '../src/ken/wasm-densities';
 import type { Backend, DeviceChoice } from '../src/ken/worker-protocol';
@@ -37,13 +40,14 @@ interface Args {
   ortLimit: number;
   ks: number[];
   threads: number | undefined;
+  profile: boolean;
   backendGiven?: boolean;
 }
 
 class ArgError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, backends: ['js', 'ort'], devices: ['cpu'], ortLimit: ORT_LIMIT_S, ks: [384, 96], threads: undefined };
+  const a: Args = { quick: false, backends: ['js', 'ort'], devices: ['cpu'], ortLimit: ORT_LIMIT_S, ks: [384, 96], threads: undefined, profile: false };
   let backendGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -53,6 +57,7 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     if (arg === '--quick') a.quick = true;
+    else if (arg === '--profile') a.profile = true;
     else if (arg === '--backend') {
       backendGiven = true;
       const v = value();
@@ -78,7 +83,7 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(t) || t < 1) throw new ArgError(`--threads must be a whole number >= 1`);
       a.threads = t;
     } else if (arg === '--help' || arg === '-h') {
-      throw new ArgError('usage: node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu[,...]] [--ort-limit S] [--k 384,96] [--threads N]');
+      throw new ArgError('usage: node dist/bench/bench.js [--quick] [--backend js|ort|all] [--device cpu|auto|cuda|webgpu[,...]] [--ort-limit S] [--k 384,96] [--threads N] [--profile]');
     } else throw new ArgError(`unknown option ${arg}`);
   }
   a.backendGiven = backendGiven;
@@ -176,9 +181,11 @@ interface RunFigures {
   keptRatio: number;
   /** For a subset: the rows phase scaled by cells to the whole model. */
   estimatedWholeModelRowsSeconds: number | undefined;
+  /** With --profile: seconds per phase, main thread and each worker. */
+  profile?: KenProfile;
 }
 
-async function timedPrune(pair: SynthPair, out: string, k: number, backend: Backend, device: DeviceChoice, threads: number | undefined, include: string | undefined, signal: AbortSignal): Promise<RunFigures> {
+async function timedPrune(pair: SynthPair, out: string, k: number, backend: Backend, device: DeviceChoice, threads: number | undefined, include: string | undefined, signal: AbortSignal, profile?: KenProfile): Promise<RunFigures> {
   const hwmReset = resetPeakRss();
   const sampler = new RssSampler().start(50);
   const watch = new CpuWatch();
@@ -188,7 +195,7 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
   let maxChildren = 0;
   const t0 = performance.now();
   const report = await pruneToFolder({
-    finetuned: pair.finetuned, base: pair.base, out, k, backend, device, threads, include, signal,
+    finetuned: pair.finetuned, base: pair.base, out, k, backend, device, threads, include, signal, profile,
     onBackend: () => {
       ready = performance.now();
     },
@@ -241,12 +248,32 @@ async function timedPrune(pair: SynthPair, out: string, k: number, backend: Back
     seconds, rows, cells, rowsPerSecond: rows / seconds,
     peakRssBytes: sampler.peak, peakTreeRssBytes: sampler.peakTree, kernelPeakRssBytes: kernelPeak, childProcesses: maxChildren, cpu,
     phases: { setupSeconds: ((ready || t0) - t0) / 1000, rowsSeconds, finishSeconds: (t1 - lastEvent) / 1000 },
-    widths, keptRatio: report.keptRatio, estimatedWholeModelRowsSeconds: undefined,
+    widths, keptRatio: report.keptRatio, estimatedWholeModelRowsSeconds: undefined, ...(profile ? { profile } : {}),
   };
 }
 
 function recheckedText(r: RunFigures): string {
   return r.densities ? `${(100 * r.rechecked / r.densities).toPrecision(2)}%` : '-';
+}
+
+/** The --profile table: seconds per phase, per worker thread and in total, beside the run's wall time. */
+function profileTable(r: RunFigures): string {
+  const p = r.profile!;
+  const s = (x: number): string => fmt(x, 2);
+  const body = p.threads.map((t) => [
+    `worker ${t.thread}`, String(t.rows), '-', s(t.bandwidthSort), s(t.densities), s(t.rechecks), s(t.selection), '-', '-', s(t.other), s(t.busy),
+  ]);
+  const sum = (f: (t: KenProfile['threads'][number]) => number): number => p.threads.reduce((a, t) => a + f(t), 0);
+  body.push(['main thread', '-', s(p.read), '-', '-', '-', '-', s(p.merge), s(p.write), `${s(p.prepare + p.toRows)}`, '-']);
+  body.push([
+    'total', String(sum((t) => t.rows)), s(p.read), s(sum((t) => t.bandwidthSort)), s(sum((t) => t.densities)), s(sum((t) => t.rechecks)),
+    s(sum((t) => t.selection)), s(p.merge), s(p.write), s(sum((t) => t.other) + p.prepare + p.toRows), s(sum((t) => t.busy)),
+  ]);
+  return `  profile, ${r.backend} k=${r.k}: ${fmt(r.seconds)} s wall, ${fmt(r.cpu.ownCores * r.cpu.wallSeconds, 1)} CPU s; ${cpuText(r.cpu)}\n` +
+    table(['thread', 'rows', 'reading', 'bandwidth/sort', 'densities', 're-checks', 'selection', 'merging', 'writing', 'other', 'busy'], body)
+      .split('\n').map((l) => '  ' + l).join('\n') +
+    `\n  seconds; workers: clocked per row (busy = their chunks' wall time); main thread: reading = awaiting reads (tensors in flight overlap),` +
+    ` merging and other (base conversion, non-finite check, hash ${s(p.prepare)}; rows to float32 ${s(p.toRows)}) synchronous, writing = awaiting the output and subnetwork writes`;
 }
 
 function cpuText(c: CpuFigures): string {
@@ -520,9 +547,10 @@ async function main(): Promise<number> {
           log(`  ${backend} on ${device} k=${k}...`);
           const r = backend === 'ort'
             ? await ortRun(pair, shape, workDir, k, device, args.ortLimit, args.threads, controller.signal, log)
-            : await timedPrune(pair, join(workDir, `${backend}-${device}-${k}`), k, backend, device, args.threads, undefined, controller.signal);
+            : await timedPrune(pair, join(workDir, `${backend}-${device}-${k}`), k, backend, device, args.threads, undefined, controller.signal, args.profile ? emptyProfile() : undefined);
           runs.push(r);
           log(describeRun(r));
+          if (r.profile) log(profileTable(r));
         }
       }
     }

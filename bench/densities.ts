@@ -3,16 +3,54 @@
 // Rounds alternate the two engines so that load from other processes hits both alike.
 //
 //   node dist/bench/densities.js [--rounds 9]
+//   node dist/bench/densities.js --phases [--rounds 5] [--errors 1e-3,1e-4]: the WebAssembly RowPruner's
+//     µs per row in each phase (profile.ts), for each first-pass error budget, with the kept count
 import { NormalStream } from './synth';
-import { RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
+import { FIRST_PASS_ERROR as DEFAULT_FIRST_PASS_ERROR, RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
 import { WasmDensities } from '../src/ken/wasm-densities';
+import { PHASES } from '../src/ken/profile';
+
+/** µs per row per phase of the WebAssembly RowPruner, median of `rounds`, for each first-pass error budget. */
+function phases(rounds: number, errors: number[]): void {
+  const wasm = WasmDensities.create();
+  if (!wasm) throw new Error('WebAssembly SIMD is not available in this Node');
+  console.log(`µs per row by phase (bandwidth/sort, densities, re-checks, selection; total wall and CPU), median of ${rounds} rounds, budgets alternating`);
+  for (const [n, k, rows] of SHAPES) {
+    const data = normals(n * rows, 7 + n + k, 0.02);
+    const mask = new Uint8Array(n);
+    const times = errors.map(() => [] as number[][]);
+    const kept = errors.map(() => 0);
+    const rechecked = errors.map(() => 0);
+    for (let round = 0; round < rounds; round++) {
+      errors.forEach((err, e) => {
+        const pruner = new RowPruner(wasm.densities);
+        pruner.firstPassError = err;
+        pruner.profile = new Float64Array(PHASES);
+        let sum = 0;
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        for (let r = 0; r < rows; r++) sum += pruner.prune(data.subarray(r * n, (r + 1) * n), k, mask, 0);
+        const total = ((performance.now() - t0) / rows) * 1000;
+        const c = process.cpuUsage(c0);
+        times[e]!.push([...Array.from(pruner.profile, (x) => (x / rows) * 1e6), total, (c.user + c.system) / rows]);
+        kept[e] = sum;
+        rechecked[e] = pruner.rechecked / pruner.densities;
+      });
+    }
+    errors.forEach((err, e) => {
+      const cols = times[e]![0]!.map((_, c) => median(times[e]!.map((t) => t[c]!)).toFixed(1));
+      console.log(`n=${n} k=${k} error budget ${err}: ${cols.slice(0, 4).join(' / ')}; total ${cols[4]} µs wall, ${cols[5]} µs CPU (re-checked ${(100 * rechecked[e]!).toFixed(3)}%, kept ${kept[e]})`);
+    });
+    if (new Set(kept).size !== 1) throw new Error(`n=${n} k=${k}: the budgets kept different counts`);
+  }
+}
 
 const SHAPES = [
   [768, 384, 2000],
   [3072, 384, 500],
   [768, 96, 2000],
 ] as const;
-const FIRST_PASS_ERROR = 1e-3; // as RowPruner
+const FIRST_PASS_ERROR = DEFAULT_FIRST_PASS_ERROR; // as RowPruner
 
 /** Seeded N(0, scale) values (the bench's own generator). */
 function normals(count: number, seed: number, scale: number): Float32Array {
@@ -27,6 +65,11 @@ const spread = (a: number[]): string => `${Math.min(...a).toFixed(1)}-${Math.max
 function main(): void {
   const roundsArg = process.argv.indexOf('--rounds');
   const rounds = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : 9;
+  if (process.argv.includes('--phases')) {
+    const e = process.argv.indexOf('--errors');
+    phases(rounds, e >= 0 ? process.argv[e + 1]!.split(',').map(Number) : [DEFAULT_FIRST_PASS_ERROR]);
+    return;
+  }
   const wasm = WasmDensities.create();
   if (!wasm) throw new Error('WebAssembly SIMD is not available in this Node');
   const engines: [string, RecurrenceDensities][] = [

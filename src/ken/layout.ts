@@ -49,13 +49,14 @@ export function convertBytes(bytes: Uint8Array, from: FloatDType, to: FloatDType
 export function mergeKeptInto(ft: Uint8Array, base: Uint8Array, mask: Uint8Array, elem: number): Uint8Array {
   const n = mask.length;
   if (elem === 4 && ft.byteOffset % 4 === 0 && base.byteOffset % 4 === 0) {
+    // branchless, as mergeKept: about half the positions are kept, so a branch would mispredict often
     const f = new Int32Array(ft.buffer, ft.byteOffset, n);
     const b = new Int32Array(base.buffer, base.byteOffset, n);
-    for (let i = 0; i < n; i++) if (mask[i]) b[i] = f[i]!;
+    for (let i = 0; i < n; i++) b[i] = b[i]! ^ ((f[i]! ^ b[i]!) & -mask[i]!);
   } else if (elem === 2 && ft.byteOffset % 2 === 0 && base.byteOffset % 2 === 0) {
     const f = new Uint16Array(ft.buffer, ft.byteOffset, n);
     const b = new Uint16Array(base.buffer, base.byteOffset, n);
-    for (let i = 0; i < n; i++) if (mask[i]) b[i] = f[i]!;
+    for (let i = 0; i < n; i++) b[i] = b[i]! ^ ((f[i]! ^ b[i]!) & -mask[i]!);
   } else {
     for (let i = 0; i < n; i++) if (mask[i]) base.set(ft.subarray(i * elem, (i + 1) * elem), i * elem);
   }

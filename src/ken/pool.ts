@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
+import { addChunk, type KenProfile } from './profile';
 import type { AdapterInfo } from './adapter';
 import type { Kernel } from './kernels';
 import { cudaProviderInstalled, logProvider, probeWebGpu } from './ort-densities';
@@ -146,6 +147,8 @@ export class KenPool {
   /** Densities computed and those summed again exactly near a rounding boundary, so far. */
   densities = 0;
   rechecked = 0;
+  /** When set, each chunk's per-thread timing is added to it (workers then read clocks per row). */
+  profile: KenProfile | undefined;
 
   private constructor(
     readonly backend: Backend,
@@ -234,10 +237,12 @@ export class KenPool {
     const transfer = [values.buffer, ...(sums ? [sums.S.buffer, ...(sums.precision === 'f32' ? [sums.Q.buffer, sums.A.buffer] : [])] : [])] as ArrayBuffer[];
     const msg: WorkerRequest & { type: 'prune' } = { type: 'prune', id: this.nextId++, k, n, rows, values };
     if (sums) msg.sums = sums;
+    if (this.profile) msg.profile = true;
     const r = await this.select.submit(msg, transfer);
     if (r.type !== 'pruned') throw new Error('a KEN worker answered out of turn');
     this.densities += r.densities;
     this.rechecked += r.rechecked;
+    if (this.profile && r.phases) addChunk(this.profile, r.thread ?? 0, rows, r.phases);
     return r;
   }
 

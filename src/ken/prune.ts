@@ -24,6 +24,7 @@ import { KenPool, checkKernelBackend } from './pool';
 import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from './run';
 import type { Kernel } from './kernels';
+import type { KenProfile } from './profile';
 import type { BackendChoice, DeviceChoice } from './worker-protocol';
 import { adapterLabel, providerLabel } from './adapter';
 import { checkMethodChoice, prepareMethod, type MethodChoice } from '../methods/prepare';
@@ -57,6 +58,8 @@ export interface PruneRequest extends MethodChoice {
   reservation?: OutputReservation | undefined;
   /** Side files left out, stale temporary folders removed: one line each. */
   onWarning?: ((message: string) => void) | undefined;
+  /** Where the time goes (the bench's --profile): filled in as KEN runs. */
+  profile?: KenProfile | undefined;
 }
 
 export const SUBNETWORK_FILE = 'ken-subnetwork.safetensors';
@@ -249,7 +252,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     const onnxRewrites = new Map<string, Uint8Array>();
     let placed = 0;
 
-    await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true, selector }, async (o) => {
+    await runKen(plan, pool, { k: req.k, signal: req.signal, onProgress: req.onProgress, hashBase: true, selector, profile: req.profile }, async (o) => {
       for (const view of o.tensor.views) {
         // unpruned tensors only need their safetensors bytes put in place (the ONNX copy is as stored)
         if (o.status !== 'pruned' && view.format !== 'safetensors') continue;

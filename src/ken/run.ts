@@ -7,6 +7,7 @@ import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
 import { kenLayoutOf, readKenLayout, type LogicalTensor, type Plan } from './plan';
 import { createHash } from 'node:crypto';
+import type { KenProfile } from './profile';
 
 export interface TensorOutcome {
   tensor: LogicalTensor;
@@ -73,6 +74,8 @@ export interface RunOptions {
   keepBase?: boolean;
   /** Choose the kept values with this instead of KEN's densities in the pool. */
   selector?: RowSelector | undefined;
+  /** Where the time goes: main-thread phases are added to it, and the pool's workers report theirs into it. */
+  profile?: KenProfile | undefined;
 }
 
 /** Index of the first NaN or infinity among little-endian `dtype` values, or -1 (exponent bits all ones). */
@@ -110,15 +113,26 @@ export async function runKen(plan: Plan, pool: KenPool | undefined, opts: RunOpt
     return numel(t.shape) * (t.status === 'pruned' ? 2 * elem + 1 + (opts.keepBase ? elem : 0) : elem);
   };
 
+  const prof = opts.profile;
+  if (pool) pool.profile = prof;
+  const now = (): number => (prof ? performance.now() : 0);
+  const spent = (since: number): number => (performance.now() - since) / 1000;
   const process = async (t: LogicalTensor): Promise<TensorOutcome> => {
+    let t0 = now();
     const finetuned = await readKenLayout(t.views[0]!);
+    if (prof) prof.read += spent(t0);
     const total = numel(t.shape);
     const { rows, n } = kenRows(t.shape);
     if (t.status !== 'pruned') {
       return { tensor: t, status: t.status, rows, n, kept: total, total, mask: undefined, finetuned, pruned: finetuned, base: undefined };
     }
     const dtype = t.dtype as FloatDType;
+    t0 = now();
     const stored = await t.base!.read();
+    if (prof) {
+      prof.read += spent(t0);
+      t0 = now();
+    }
     const baseSha256 = opts.hashBase ? createHash('sha256').update(stored).digest('hex') : undefined;
     const base = convertBytes(kenLayoutOf(t.base!, stored), t.base!.dtype as FloatDType, dtype);
     // A NaN or infinity in the base would be copied silently wherever KEN resets a value: refused,
@@ -127,11 +141,15 @@ export async function runKen(plan: Plan, pool: KenPool | undefined, opts: RunOpt
     if (bad >= 0) {
       throw new CheckpointError(`base tensor ${t.base!.name}: row ${Math.floor(bad / n)} holds NaN or infinity (column ${bad % n}${t.base!.dtype !== dtype ? ` in ${dtype}` : ''}); pruning ${t.name} would copy it into the output`);
     }
+    if (prof) prof.prepare += spent(t0);
     const elem = elementSize(dtype);
     // float32 rows made chunk by chunk as the workers take them (a fresh array each: it is transferred)
     const rowsOf = (start: number, count: number): Float32Array => {
+      const c0 = now();
       const f = toFloat32(finetuned.subarray(start * n * elem, (start + count) * n * elem), dtype);
-      return dtype === 'F32' && f.buffer === finetuned.buffer ? f.slice() : f;
+      const rowsBytes = dtype === 'F32' && f.buffer === finetuned.buffer ? f.slice() : f;
+      if (prof) prof.toRows += spent(c0);
+      return rowsBytes;
     };
     let result;
     if (t.identicalToBase) {
@@ -166,10 +184,12 @@ export async function runKen(plan: Plan, pool: KenPool | undefined, opts: RunOpt
       }
       throw e;
     }
+    t0 = now();
     const status = result.kept === total ? 'kept-all' : 'pruned';
     // the base bytes are this call's own (TensorView.read gives a fresh buffer): unless the caller wants
     // them, the kept fine-tuned values are written into them and they become the pruned tensor
     const pruned = status === 'kept-all' ? finetuned : opts.keepBase ? mergeKept(finetuned, base, result.mask, elem) : mergeKeptInto(finetuned, base, result.mask, elem);
+    if (prof) prof.merge += spent(t0);
     const outcome: TensorOutcome = { tensor: t, status, rows, n, kept: result.kept, total, mask: result.mask, finetuned, pruned, base: opts.keepBase ? base : undefined };
     if (baseSha256) outcome.baseSha256 = baseSha256;
     return outcome;
@@ -206,7 +226,9 @@ export async function runKen(plan: Plan, pool: KenPool | undefined, opts: RunOpt
     }
     bytesInFlight -= head.bytes;
     start();
+    const w0 = now();
     await sink(outcome);
+    if (prof) prof.write += spent(w0);
     tensorsDone++;
     opts.onProgress?.({ rowsDone, rowsTotal, tensorsDone, tensorsTotal: todo.length, tensor: head.t.name });
   }

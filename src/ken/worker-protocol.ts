@@ -36,12 +36,16 @@ export type WorkerRequest =
       webgpu?: WebGpuProbe;
     }
   | { type: 'densities'; id: number; k: number; n: number; rows: number; values: Float32Array }
-  | { type: 'prune'; id: number; k: number; n: number; rows: number; values: Float32Array; sums?: DensitySums };
+  | { type: 'prune'; id: number; k: number; n: number; rows: number; values: Float32Array; sums?: DensitySums; profile?: boolean };
 
 export type WorkerResponse =
   | { type: 'ready'; backend: Backend; executionProvider: Device; densityEngine?: DensityEngine; adapter?: AdapterInfo; notes?: string[] }
   | { type: 'init-failed'; message: string; notes?: string[] }
   | { type: 'densities'; id: number; values: Float32Array; sums: DensitySums }
-  | { type: 'pruned'; id: number; mask: Uint8Array; kept: number; densities: number; rechecked: number }
+  | {
+      type: 'pruned'; id: number; mask: Uint8Array; kept: number; densities: number; rechecked: number;
+      /** With `profile`: seconds per phase (profile.ts), then the chunk's wall seconds, and the worker's thread id. */
+      phases?: number[]; thread?: number;
+    }
   | { type: 'row-error'; id: number; row: number; column: number }
   | { type: 'failed'; id: number; message: string };

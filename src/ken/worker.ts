@@ -5,9 +5,10 @@
 // - densities (backend ort): computes chunks' densities with the ONNX density graph in an
 //   onnxruntime-node session (float64 on CUDA/CPU, float32 on WebGPU); its run() blocks this thread,
 //   not the caller's, and selection runs meanwhile in the selection workers.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { constants, setPriority } from 'node:os';
 import { NonFiniteRowError, RowPruner } from './row';
+import { PHASES } from './profile';
 import { densitiesF32, densitiesF64, densityModel, densityModelF32, knownWebGpu, openSession, setProviderLog, sumsProvider, type OpenedSession } from './ort-densities';
 import { fastDensityPass } from './wasm-densities';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol';
@@ -24,6 +25,8 @@ function post(msg: WorkerResponse, transfer: ArrayBuffer[] = []): void {
 
 async function prune(msg: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {
   const { id, k, n, rows, values, sums } = msg;
+  const t0 = msg.profile ? performance.now() : 0;
+  pruner.profile = msg.profile ? new Float64Array(PHASES + 1) : undefined;
   const mask = new Uint8Array(rows * n);
   let kept = 0;
   let row = 0;
@@ -41,7 +44,13 @@ async function prune(msg: Extract<WorkerRequest, { type: 'prune' }>): Promise<vo
     }
     return;
   }
-  post({ type: 'pruned', id, mask, kept, densities: pruner.densities - densities0, rechecked: pruner.rechecked - rechecked0 }, [mask.buffer as ArrayBuffer]);
+  const reply: WorkerResponse = { type: 'pruned', id, mask, kept, densities: pruner.densities - densities0, rechecked: pruner.rechecked - rechecked0 };
+  if (pruner.profile) {
+    pruner.profile[PHASES] = (performance.now() - t0) / 1000;
+    reply.phases = Array.from(pruner.profile);
+    reply.thread = threadId;
+  }
+  post(reply, [mask.buffer as ArrayBuffer]);
 }
 
 async function densities(msg: Extract<WorkerRequest, { type: 'densities' }>): Promise<void> {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KenPool } from '../../src/ken/pool';
 import { NonFiniteRowError } from '../../src/ken/row';
-import { goldenThrough } from '../helpers';
+import { goldenRows, goldenThrough } from '../helpers';
+import { emptyProfile } from '../../src/ken/profile';
 
 
 test('js backend (worker threads, WebAssembly density pass) keeps the reference set on 100% of golden rows', async () => {
@@ -11,6 +12,25 @@ test('js backend (worker threads, WebAssembly density pass) keeps the reference 
     assert.equal(pool.backend, 'js');
     assert.equal(pool.densityEngine, 'wasm');
     assert.deepEqual(await goldenThrough(pool), []);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a profiled js pool keeps the same sets and reports each worker thread\'s rows and phase seconds', async () => {
+  const pool = await KenPool.open({ backend: 'js', device: 'cpu', threads: 2 });
+  try {
+    const profile = emptyProfile();
+    pool.profile = profile;
+    assert.deepEqual(await goldenThrough(pool), []);
+    const rows = goldenRows().length;
+    assert.equal(profile.threads.reduce((s, t) => s + t.rows, 0), rows);
+    assert.ok(profile.threads.length >= 1 && profile.threads.length <= 2);
+    for (const t of profile.threads) {
+      for (const x of [t.bandwidthSort, t.densities, t.rechecks, t.selection]) assert.ok(x >= 0 && x <= t.busy + 1e-9);
+      assert.ok(t.densities > 0 && t.selection > 0 && t.bandwidthSort > 0);
+      assert.ok(Math.abs(t.bandwidthSort + t.densities + t.rechecks + t.selection + t.other - t.busy) < 1e-9);
+    }
   } finally {
     await pool.close();
   }
