@@ -3,7 +3,8 @@
 // its config.json. Each line's raw outputs can be written as JSONL (input order); the metrics here are
 // accuracy/macro_f1 (single-label), overall_accuracy (token classification) and perplexity (causal LM).
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isAdapterPath, mergeAdapter } from './adapter';
 import { CheckpointError, throwIfAborted } from '../errors';
 import { problemType } from '../models/heads';
 import { resolveTask, type Task } from '../graph';
@@ -219,6 +220,17 @@ function str(r: DataRecord, field: string): string {
 
 /** Evaluates `model` (a folder or .onnx file) on `spec.data` for its task. */
 export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder?: string): Promise<TaskEvalReport> {
+  if (typeof model === 'string' && folder === undefined && (await isAdapterPath(model))) {
+    // a LoRA adapter folder: the merged model, written into a temporary folder removed after
+    const merged = await mergeAdapter(resolve(model), { signal: spec.signal });
+    try {
+      const r = await evaluateTask(merged.folder, spec);
+      if (r.classification) r.classification.model = merged.adapter;
+      return { ...r, model: merged.adapter, note: r.note ? `${merged.note}; ${r.note}` : merged.note };
+    } finally {
+      await merged.dispose();
+    }
+  }
   const started = performance.now();
   const opened = await openModelSession(model, folder, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
   try {

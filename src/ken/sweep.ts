@@ -59,6 +59,15 @@ export function parseKs(text: string): number[] {
 }
 
 export async function sweep(req: SweepRequest): Promise<SweepResult> {
+  const benches: EvalBench[] = [];
+  try {
+    return await sweepWith(req, benches);
+  } finally {
+    for (const b of benches) await b.close();
+  }
+}
+
+async function sweepWith(req: SweepRequest, benches: EvalBench[]): Promise<SweepResult> {
   const started = performance.now();
   if (req.ks.length === 0) throw new UsageError('-k needs one or more values');
   for (const k of req.ks) checkK(k);
@@ -78,6 +87,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     await findOnnx(ft.dir); // throws "no ONNX model to evaluate", with how to export one
   }
   const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
+  benches.push(bench);
   const progress = req.onProgress ?? (() => undefined);
   const before = await bench.evaluate(onnx ? onnx.path : ft.dir, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
   const metric = req.metric ?? (before.metrics ? primaryMetric(before.metrics) : 'accuracy');
