@@ -76,7 +76,7 @@ export const evalCommand: Command = {
       split: str(values, 'split'),
       scheme: scheme === undefined ? undefined : (scheme.toUpperCase() as TagScheme),
       maxLength: str(values, 'max-length') === undefined ? undefined : intOption(values, 'max-length', '--max-length'),
-      stride: str(values, 'stride') === undefined ? undefined : intOption(values, 'stride', '--stride'),
+      stride: strideOption(str(values, 'stride')),
       nullScoreDiffThreshold: threshold === undefined ? undefined : Number(threshold),
       signal: io.signal,
     });
@@ -107,12 +107,19 @@ export const evalCommand: Command = {
       if (reports.length > 1) io.out(`${glue!.splits[i]} (${x.data})\n`);
       if (x.skipped) io.err(`skipped ${x.skipped} bad lines\n`);
       if (x.note) io.err(`${x.note}\n`);
-      const cut = x.truncated ? `\n${fmt(x.truncated)} of ${fmt(x.samples)} samples ${x.task === 'question-answering' || x.task === 'causal-lm' ? `took several windows of ${x.maxLength} tokens` : `were cut to the model's ${x.maxLength} tokens`}\n` : '';
+      const cut = x.truncated ? `\n${fmt(x.truncated)} of ${fmt(x.samples)} samples ${x.task === 'question-answering' || x.task === 'causal-lm' ? `took several windows of ${x.maxLength} tokens (stride ${x.stride})` : `were cut to ${x.maxLength} tokens`}\n` : '';
       const headline = glue && x.metrics.kind !== undefined ? `GLUE ${glue.name}: ${glue.metrics.map((m) => `${m} ${((x.metrics as Record<string, unknown>)[m] as number | undefined)?.toFixed(4) ?? 'n/a'}`).join(', ')}\n` : '';
       io.out(headline + summary(x) + cut);
     });
   },
 };
+
+/** --stride: a whole number, 0 allowed (question answering's windows without overlap). */
+function strideOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v.trim())) throw new UsageError(`--stride must be a whole number >= 0 (got '${v}')`);
+  return Number(v);
+}
 
 /** A GLUE preset's model must be of the task's kind (classes, or one regression output). */
 function checkGlue(glue: GluePreset, r: TaskEvalReport): void {

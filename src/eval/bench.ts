@@ -14,6 +14,8 @@ import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
 import type { EncodedDataset } from './tokenize';
 import { encodeDataset } from './tokenize-pool';
+import { isAdapterPath, mergeAdapter, type MergedAdapter } from './adapter';
+import type { ModelFolder } from '../formats/folder';
 
 export interface EvalSpec {
   /** The labelled data set: .jsonl, .csv or .tsv. */
@@ -32,7 +34,30 @@ export interface EvalSpec {
 }
 
 export class EvalBench {
+  /** Set when the folder is a LoRA adapter: the merged model's temporary folder, which stands in for it. */
+  private merged: MergedAdapter | undefined;
+
   private constructor(readonly folder: string, readonly spec: EvalSpec, readonly dataset: Dataset | undefined, readonly encoded: EncodedDataset | undefined) {}
+
+  /** What the bench wants the user to know (a LoRA adapter merged for evaluation, and where its labels came from). */
+  get note(): string | undefined {
+    return this.merged?.note;
+  }
+
+  /** Removes the merged adapter's temporary folder, if any. */
+  async close(): Promise<void> {
+    await this.merged?.dispose();
+    this.merged = undefined;
+  }
+
+  /** A model of the adapter folder, as the merged folder that stands in for it. */
+  private stand(model: ModelInput): ModelInput {
+    const m = this.merged;
+    if (!m) return model;
+    if (typeof model === 'string') return resolve(model) === m.adapter ? m.folder : model;
+    if (model instanceof Uint8Array) return model;
+    return resolve(model.folder) === m.adapter ? { ...model, folder: m.folder } : model;
+  }
 
   /** Whether the folder's task is single-label classification (else ken eval's task runner scores it). */
   private static async singleLabel(folder: string): Promise<boolean> {
@@ -46,7 +71,19 @@ export class EvalBench {
    * Reads and tokenizes the data set with the tokenizer and labels of the fine-tuned `folder` (its
    * ONNX export, or the graph built from its config.json and safetensors).
    */
-  static async open(folder: string, spec: EvalSpec, signal?: AbortSignal): Promise<EvalBench> {
+  static async open(folder: string, spec: EvalSpec, signal?: AbortSignal, opts: { adapterBase?: ModelFolder | undefined } = {}): Promise<EvalBench> {
+    if (await isAdapterPath(folder)) {
+      // a LoRA adapter: evaluated as the merged model, written once into a temporary folder
+      const merged = await mergeAdapter(resolve(folder), { signal, base: opts.adapterBase });
+      try {
+        const bench = await EvalBench.open(merged.folder, spec, signal);
+        bench.merged = merged;
+        return bench;
+      } catch (e) {
+        await merged.dispose();
+        throw e;
+      }
+    }
     const dir = (await stat(folder).then((st) => st.isDirectory(), () => false)) ? folder : dirname(folder);
     if (!(await EvalBench.singleLabel(dir))) return new EvalBench(resolve(dir), spec, undefined, undefined);
     const probe = await openClassifier(folder, undefined, { device: 'cpu', threads: 1, graph: spec.graph });
@@ -67,7 +104,15 @@ export class EvalBench {
   }
 
   /** Evaluates one model of this folder (an .onnx path, a folder, ONNX bytes, or its weights with replacements) on the data set. */
-  async evaluate(model: ModelInput, opts: { signal?: AbortSignal | undefined; onProgress?: ((p: EvalProgress) => void) | undefined } = {}): Promise<EvalResult> {
+  async evaluate(given: ModelInput, opts: { signal?: AbortSignal | undefined; onProgress?: ((p: EvalProgress) => void) | undefined } = {}): Promise<EvalResult> {
+    const model = this.stand(given);
+    const named = typeof given === 'string' && this.merged && model !== given ? given : undefined;
+    const result = await this.run(model, opts);
+    if (named) result.model = resolve(named);
+    return result;
+  }
+
+  private async run(model: ModelInput, opts: { signal?: AbortSignal | undefined; onProgress?: ((p: EvalProgress) => void) | undefined }): Promise<EvalResult> {
     if (!this.encoded) {
       const r = await evaluateTask(model, {
         data: this.spec.data, graph: this.spec.graph, batchSize: this.spec.batchSize, device: this.spec.device ?? 'auto', threads: this.spec.threads,

@@ -3,8 +3,9 @@
 // its config.json. Each line's raw outputs can be written as JSONL (input order); the metrics here are
 // accuracy/macro_f1 (single-label), overall_accuracy (token classification) and perplexity (causal LM).
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { CheckpointError, throwIfAborted } from '../errors';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isAdapterPath, mergeAdapter } from './adapter';
+import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { problemType } from '../models/heads';
 import { resolveTask, type Task } from '../graph';
 import { familyOf } from '../models/registry';
@@ -14,9 +15,9 @@ import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from
 import { classNames, openData } from './data';
 import {
   firstSubTokenPredictions, lmWindows, multiLabelMetrics, PerplexityAccumulator, postprocessQa, regressionMetrics, squadMetrics, tokenClassificationMetrics,
-  type NoMetrics, type TagScheme, type TaskMetrics,
+  schemeProblem, type NoMetrics, type TagScheme, type TaskMetrics,
 } from './metrics';
-import { qaFeatures } from './qa-features';
+import { qaFeatures, qaWindowing } from './qa-features';
 import { answersOf, tokenRow } from './samples';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
 import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './model';
@@ -81,7 +82,10 @@ export interface TaskEvalReport {
   truncated: number;
   /** What the data reader wants the user to know (which of several copies of a split it read). */
   note?: string;
+  /** The length in tokens that ran: lines were cut there (classification) or read in windows of it (QA, causal LM). */
   maxLength: number;
+  /** QA: tokens a window shares with the previous; causal LM: tokens each window moves on. */
+  stride?: number;
   /** The classification figures in the report's shape (single-label). */
   classification?: EvalResult;
   /** Regression: true and predicted values (at most 5,000), for the Metrics view's scatter. */
@@ -219,13 +223,26 @@ function str(r: DataRecord, field: string): string {
 
 /** Evaluates `model` (a folder or .onnx file) on `spec.data` for its task. */
 export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder?: string): Promise<TaskEvalReport> {
+  if (typeof model === 'string' && folder === undefined && (await isAdapterPath(model))) {
+    // a LoRA adapter folder: the merged model, written into a temporary folder removed after
+    const merged = await mergeAdapter(resolve(model), { signal: spec.signal });
+    try {
+      const r = await evaluateTask(merged.folder, spec);
+      if (r.classification) r.classification.model = merged.adapter;
+      return { ...r, model: merged.adapter, note: r.note ? `${merged.note}; ${r.note}` : merged.note };
+    } finally {
+      await merged.dispose();
+    }
+  }
   const started = performance.now();
   const opened = await openModelSession(model, folder, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
   try {
     const config = await readConfig(opened.folder);
     const file = join(opened.folder, 'config.json');
     const task: Task = opened.built?.task ?? (spec.task && spec.task !== 'auto' ? spec.task : autoTask(config, file, opened.session.outputNames));
-    const tokenizer = await loadTokenizer(opened.folder);
+    // --max-length: truncation=True, max_length=N for every task (sequence and token classification cut
+    // there; QA and causal LM read windows of it), never beyond the model's usable positions
+    const tokenizer = (await loadTokenizer(opened.folder)).limitedTo(task === 'text-classification' || task === 'token-classification' ? spec.maxLength : undefined);
     const base = { task, graph: opened.graph, executionProvider: opened.executionProvider, model: opened.model, data: spec.data, maxLength: tokenizer.maxLength };
     const keys = await firstKeys(spec.data, spec.split);
     const pick = (given: string | undefined, names: string[]): string => given ?? names.find((n) => keys.includes(n)) ?? names[0]!;
@@ -249,7 +266,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       const scores: Float32Array[] = new Array(encoded.length);
       await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
         const row = rowOf(output(out, 'logits', opened.model), r) as number[];
-        rows[i] = { logits: row };
+        rows[i] = { input_ids: Array.from(encoded[i]!.ids), logits: row };
         scores[i] = Float32Array.from(row);
       });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
@@ -277,7 +294,15 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       let tagMap: LabelMap | undefined;
       const data = await loadRecords(spec.data, [[tokensField, '--tokens-field']], (r) => {
         tagMap ??= new LabelMap(labels, tagNames);
-        return tokenRow(r.get, tokensField, tagsField, tagMap);
+        const row = tokenRow(r.get, tokensField, tagsField, tagMap);
+        if (spec.scheme && row.tags) {
+          // seqeval's strict mode takes only the scheme's prefixes: a gold tag outside it is a bad line
+          for (const [w, id] of row.tags.entries()) {
+            const problem = schemeProblem(labels[id] ?? String(id), spec.scheme);
+            if (problem) throw new RecordError(`word ${w + 1}: ${problem} (--scheme ${spec.scheme})`);
+          }
+        }
+        return row;
       }, { ...spec, onOpen: (features) => (tagNames = classNames(features, tagsField)) });
       const encoded = data.items.map((d) => tokenizer.encodeWords(d.words));
       const rows: unknown[] = new Array(encoded.length);
@@ -285,7 +310,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       const predicted: string[][] = [];
       await runAll(opened, encoded, tokenizer.padId, spec, (i, out, r) => {
         const logits = rowOf(output(out, 'logits', opened.model), r, encoded[i]!.ids.length) as number[][];
-        rows[i] = { logits };
+        rows[i] = { input_ids: Array.from(encoded[i]!.ids), logits };
         const tags = data.items[i]!.tags;
         if (!tags) return;
         // each word scored at its first sub-token; words cut by truncation are left out of both sides
@@ -304,9 +329,14 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       });
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
       const scored = truth.map((_, i) => i).filter((i) => truth[i] !== undefined);
-      const metrics: TaskMetrics | NoMetrics = scored.length
-        ? { kind: 'token_classification', ...tokenClassificationMetrics(scored.map((i) => truth[i]!), scored.map((i) => predicted[i]!), spec.scheme ? { mode: 'strict', scheme: spec.scheme } : {}) }
-        : {};
+      let metrics: TaskMetrics | NoMetrics = {};
+      try {
+        if (scored.length) metrics = { kind: 'token_classification', ...tokenClassificationMetrics(scored.map((i) => truth[i]!), scored.map((i) => predicted[i]!), spec.scheme ? { mode: 'strict', scheme: spec.scheme } : {}) };
+      } catch (e) {
+        // gold tags were checked line by line: a tag outside the scheme here is one the model predicted
+        if (e instanceof RangeError) throw new CheckpointError(`${file}: the model predicts a ${e.message.replace(/^tag /, 'tag ')}; its id2label does not follow --scheme ${spec.scheme}`);
+        throw e;
+      }
       return { ...base, samples: encoded.length, metrics, seconds: secs(started), truncated: encoded.filter((e) => e.truncated).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
     }
 
@@ -315,8 +345,9 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       const c = pick(f.context, ['context']);
       const a = pick(f.answers, ['answers']);
       const answered = keys.includes(a) || f.answers !== undefined;
+      const windowing = qaWindowing(tokenizer, { maxLength: spec.maxLength, stride: spec.stride });
       const data = await loadRecords(spec.data, [[q, '--question-field'], [c, '--context-field']], (r) => {
-        const feats = qaFeatures(tokenizer, str(r, q), str(r, c), { maxLength: spec.maxLength, stride: spec.stride });
+        const feats = qaFeatures(tokenizer, str(r, q), str(r, c), windowing);
         if (typeof feats === 'string') throw new RecordError(feats);
         return { context: str(r, c), feats, answers: answered ? answersOf(r.get(a), a).text : undefined };
       }, spec);
@@ -335,22 +366,29 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
         const mine = logits.slice(k, k + d.feats.length);
         k += d.feats.length;
         const answer = postprocessQa(d.context, mine.map((l, w) => ({ startLogits: l.start, endLogits: l.end, offsets: d.feats[w]!.offsets })), { v2, nullScoreDiffThreshold: spec.nullScoreDiffThreshold });
-        const row: Record<string, unknown> = { start_logits: Array.from(mine[0]!.start), end_logits: Array.from(mine[0]!.end) };
-        if (mine.length > 1) row['windows'] = mine.slice(1).map((l) => ({ start_logits: Array.from(l.start), end_logits: Array.from(l.end) }));
+        // each window's ids and the context character span of each position (null: question, special tokens)
+        const win = (w: number): Record<string, unknown> => ({
+          input_ids: Array.from(d.feats[w]!.ids), offsets: d.feats[w]!.offsets.map((o) => (o ? [o[0], o[1]] : null)),
+          start_logits: Array.from(mine[w]!.start), end_logits: Array.from(mine[w]!.end),
+        });
+        const row: Record<string, unknown> = win(0);
+        if (mine.length > 1) row['windows'] = mine.slice(1).map((_, w) => win(w + 1));
         row['answer'] = answer.text;
         rows.push(row);
         if (d.answers) scored.push({ prediction: answer.text, answers: d.answers });
       }
       if (spec.outputs) await writeJsonl(spec.outputs, rows);
       const metrics: TaskMetrics | NoMetrics = scored.length ? { kind: 'question_answering', version: v2 ? 'squad_v2' : 'squad', ...squadMetrics(scored, v2) } : {};
-      return { ...base, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.feats.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
+      return { ...base, ...windowing, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.feats.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
     }
 
     // causal LM: each line scored alone; token_logprobs[i] = log p(ids[i+1] | ids[0..i]); a line longer than
     // the window is read in windows of maxLength tokens every `stride` (each token predicted once)
     const text = pick(f.text, ['text']);
     const window = Math.min(spec.maxLength ?? tokenizer.maxLength, tokenizer.maxLength);
+    if (spec.stride === 0) throw new UsageError('--stride 0: a causal LM\'s stride is how far each window moves (1 to the window\'s length); 0 is for question answering\'s overlap');
     const stride = spec.stride ?? Math.max(1, Math.floor(window / 2));
+    if (stride > window) throw new UsageError(`--stride ${stride} is larger than the window (${window} tokens)`);
     const data = await loadRecords(spec.data, [[text, '--text-field']], (r) => {
       const t = str(r, text);
       const ids = tokenizer.assemble(tokenizer.tokensWithOffsets(t).tokens, null);
@@ -376,9 +414,9 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
       acc.addWindow(p.w, perWindow[i]!);
       for (let t = p.w.from; t < p.w.end; t++) rows[p.line]![t - 1] = perWindow[i]![t - p.w.begin - 1]!;
     });
-    if (spec.outputs) await writeJsonl(spec.outputs, rows.map((lp) => ({ token_logprobs: lp })));
+    if (spec.outputs) await writeJsonl(spec.outputs, rows.map((lp, i) => ({ input_ids: Array.from(data.items[i]!.ids.ids), token_logprobs: lp })));
     const metrics: TaskMetrics | NoMetrics = acc.predictedTokens ? { kind: 'causal_lm', ...acc.result() } : {};
-    return { ...base, maxLength: window, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.windows.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
+    return { ...base, maxLength: window, stride, samples: data.items.length, metrics, seconds: secs(started), truncated: data.items.filter((d) => d.windows.length > 1).length, ...(data.skipped ? { skipped: data.skipped } : {}), ...(data.note ? { note: data.note } : {}) };
   } finally {
     await opened.session.release().catch(() => undefined);
   }
@@ -428,7 +466,7 @@ async function singleLabel(model: ModelInput, folder: string | undefined, spec: 
   const clf = await openClassifier(model, folder, { device: spec.device, threads: spec.threads, graph: spec.graph });
   try {
     const data = await loadDataset(spec.data, { labels: clf.labels, textField: fields.text, textPairField: fields.pair, labelField: fields.label, skipBadLines: spec.skipBadLines ?? false, signal: spec.signal, split: spec.split });
-    const encoded = await encodeDataset(clf.tokenizer, data, { signal: spec.signal });
+    const encoded = await encodeDataset(clf.tokenizer.limitedTo(spec.maxLength), data, { signal: spec.signal });
     const rows: unknown[] = [];
     const logitsOf = spec.outputs ? new Map<number, number[]>() : undefined;
     const result = await evaluate(clf, encoded, {
@@ -436,7 +474,7 @@ async function singleLabel(model: ModelInput, folder: string | undefined, spec: 
       ...(logitsOf ? { onLogits: (i: number, l: Float32Array) => logitsOf.set(i, Array.from(l)) } : {}),
     });
     if (spec.outputs && logitsOf) {
-      for (let i = 0; i < encoded.samples.length; i++) rows.push({ logits: logitsOf.get(i) });
+      for (let i = 0; i < encoded.samples.length; i++) rows.push({ input_ids: Array.from(encoded.samples[i]!.ids), logits: logitsOf.get(i) });
       await writeJsonl(spec.outputs, rows);
     }
     return {

@@ -8,6 +8,7 @@ import { CheckpointError } from '../errors';
 import { offsetStyle, tokenOffsets, type Offset } from './offsets';
 import { readJsonFile } from '../formats/input';
 import { configSchema, tokenizerConfigSchema, tokenizerJsonSchema } from '../formats/schemas';
+import { familyOf } from '../models/registry';
 
 export type TruncationStrategy = 'LongestFirst' | 'OnlyFirst' | 'OnlySecond';
 
@@ -55,18 +56,32 @@ function positiveInt(v: unknown): number | undefined {
 }
 
 /**
- * The maximum length: tokenizer.json's truncation.max_length, else tokenizer_config's
- * model_max_length, else config's max_position_embeddings (GPT-2: n_positions); never above it.
+ * The positions a model can use: config's max_position_embeddings (GPT-2: n_positions), less
+ * RoBERTa's offset (its positions start at padding_idx + 1: 514 positions hold 512 tokens).
+ */
+export function usablePositions(config: Record<string, unknown> | undefined): number | undefined {
+  const positions = positiveInt(config?.['max_position_embeddings']) ?? positiveInt(config?.['n_positions']);
+  if (positions === undefined) return undefined;
+  if (familyOf(config)?.id !== 'roberta') return positions;
+  const pad = typeof config?.['pad_token_id'] === 'number' ? config['pad_token_id'] : 1;
+  return Math.max(1, positions - (pad + 1));
+}
+
+/**
+ * The maximum length: `requested` (ken eval --max-length, truncation=True, max_length=N), else
+ * tokenizer.json's truncation.max_length, else tokenizer_config's model_max_length, else the model's
+ * usable positions; never above those.
  */
 export function truncationOf(
   tokenizerJson: Record<string, unknown>,
   tokenizerConfig: Record<string, unknown> | undefined,
   config: Record<string, unknown> | undefined,
+  requested?: number,
 ): Truncation {
   const t = tokenizerJson['truncation'] as Record<string, unknown> | null | undefined;
-  const positions = positiveInt(config?.['max_position_embeddings']) ?? positiveInt(config?.['n_positions']);
+  const positions = usablePositions(config);
   const fromConfig = positiveInt(tokenizerConfig?.['model_max_length']);
-  let maxLength = positiveInt(t?.['max_length']) ?? (fromConfig !== undefined && fromConfig < NO_LIMIT ? fromConfig : undefined) ?? positions ?? 512;
+  let maxLength = positiveInt(requested) ?? positiveInt(t?.['max_length']) ?? (fromConfig !== undefined && fromConfig < NO_LIMIT ? fromConfig : undefined) ?? positions ?? 512;
   if (positions !== undefined) maxLength = Math.min(maxLength, positions);
   const strategy = t?.['strategy'];
   const direction = t?.['direction'];
@@ -126,7 +141,7 @@ export class ModelTokenizer {
     /** Where it was read from: the worker that tokenizes a data set opens it again from this. */
     readonly source: TokenizerSource = { file: '(in memory)', json: tokenizerJson, tokenizerConfig, config },
   ) {
-    this.truncation = truncationOf(tokenizerJson, tokenizerConfig, config);
+    this.truncation = truncationOf(tokenizerJson, tokenizerConfig, config, source.maxLength);
     this.maxChars = Math.min(MAX_CHARS_CAP, Math.max(MIN_CHARS, this.truncation.maxLength * CHARS_PER_TOKEN));
     // The same lookup as the library's encode(): added tokens, then the model's vocabulary, else unknown.
     this.ids = new Map(tokenizer.model?.tokens_to_ids ?? []);
@@ -151,6 +166,12 @@ export class ModelTokenizer {
 
   get maxLength(): number {
     return this.truncation.maxLength;
+  }
+
+  /** This tokenizer cutting at `maxLength` tokens (--max-length), never beyond the model's usable positions. */
+  limitedTo(maxLength: number | undefined): ModelTokenizer {
+    if (maxLength === undefined) return this;
+    return tokenizerFrom({ ...this.source, maxLength });
   }
 
   private template(a: string[], b: string[] | null): { tokens: string[]; typeIds: number[] | undefined } {
@@ -268,6 +289,8 @@ export interface TokenizerSource {
   json: Record<string, unknown>;
   tokenizerConfig: Record<string, unknown> | undefined;
   config: Record<string, unknown> | undefined;
+  /** Cut at this many tokens (ken eval --max-length) instead of the model's maximum, never beyond its positions. */
+  maxLength?: number | undefined;
 }
 
 /** Builds a tokenizer from checked documents; a library failure is one line naming the file. */

@@ -182,6 +182,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   let reservation = req.reservation;
   let pool: KenPool | undefined;
   let recorder: KenRecorder | undefined;
+  let bench: EvalBench | undefined;
   const handles = new Map<string, FileHandle>();
   try {
     const prepared = await preparePrune(req);
@@ -192,7 +193,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     throwIfAborted(req.signal);
     const evalStarted = performance.now();
     // Evaluation first: a model that cannot be evaluated or a bad data line fails before any pruning work.
-    const bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal) : undefined;
+    bench = req.eval ? await EvalBench.open(ft.dir, req.eval, req.signal, { adapterBase: ft.lora ? base : undefined }) : undefined;
     // The export when the folder has one (unless --graph built), else the graph built over the safetensors.
     const evalExport = ft.onnx !== undefined && req.eval?.graph !== 'built';
     const before = bench
@@ -370,6 +371,7 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
     for (const fh of handles.values()) await fh.close().catch(() => undefined);
     await recorder?.abandon();
     await pool?.close();
+    await bench?.close();
     await reservation?.release();
   }
 }

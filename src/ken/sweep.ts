@@ -169,6 +169,15 @@ function spread(xs: readonly number[]): number {
 
 /** Prunes and evaluates every method at every k (and seed); see the file's header. */
 export async function sweep(req: SweepRequest): Promise<SweepResult> {
+  const benches: EvalBench[] = [];
+  try {
+    return await sweepWith(req, benches);
+  } finally {
+    for (const b of benches) await b.close();
+  }
+}
+
+async function sweepWith(req: SweepRequest, benches: EvalBench[]): Promise<SweepResult> {
   const started = performance.now();
   if (req.ks.length === 0) throw new UsageError('-k needs one or more values');
   for (const k of req.ks) checkK(k);
@@ -192,6 +201,7 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
     await findOnnx(ft.dir); // throws "no ONNX model to evaluate", with how to export one
   }
   const bench = await EvalBench.open(ft.dir, req.eval, req.signal);
+  benches.push(bench);
   const progress = req.onProgress ?? (() => undefined);
   const before = await bench.evaluate(onnx ? onnx.path : ft.dir, { signal: req.signal, onProgress: (p) => progress({ phase: 'evaluate fine-tuned', done: p.done, total: p.total }) });
   const metric = req.metric ?? (before.metrics ? primaryMetric(before.metrics) : 'accuracy');

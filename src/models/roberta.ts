@@ -1,4 +1,4 @@
-// RoBERTa, XLM-RoBERTa and CamemBERT (model_type roberta, xlm-roberta, camembert: CamembertFor* hold a `roberta` module): roberta.* encoder; heads classifier.dense /
+// RoBERTa, XLM-RoBERTa and CamemBERT (model_type roberta, xlm-roberta, camembert; CamembertFor* hold a `roberta` module and are built as RobertaFor*): roberta.* encoder; heads classifier.dense /
 // classifier.out_proj, classifier (token classification), qa_outputs; pre-training head lm_head.*.
 import type { ModelFamily } from './types';
 import type { Value } from '../graph/builder';
@@ -31,8 +31,11 @@ const robertaGraph: FamilyGraph = {
     XLMRobertaForSequenceClassification: 'text-classification',
     XLMRobertaForTokenClassification: 'token-classification',
     XLMRobertaForQuestionAnswering: 'question-answering',
+    CamembertForSequenceClassification: 'text-classification',
+    CamembertForTokenClassification: 'token-classification',
+    CamembertForQuestionAnswering: 'question-answering',
   },
-  pretraining: { RobertaForMaskedLM: 'masked LM', XLMRobertaForMaskedLM: 'masked LM' },
+  pretraining: { RobertaForMaskedLM: 'masked LM', XLMRobertaForMaskedLM: 'masked LM', CamembertForMaskedLM: 'masked LM' },
   // token_type_ids are never fed: Hugging Face uses its all-zero buffer (RoBERTa's tokenizers give none)
   tokenTypeIds: false,
   build(ctx) {

@@ -180,7 +180,6 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
   const lastSeen = new Map<string, string>(); // path -> fingerprint at the previous poll
   let revision = 0;
   let updates = 0;
-  let loraEvalNoted = false;
   const records: string[] = [];
   const pollMs = opts.pollMs ?? 1000;
   try {
@@ -224,13 +223,12 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
             // keep the newest few: the panel may still be reading the previous one
             while (records.length > 3) await rm(records.shift()!, { recursive: true, force: true });
           }
-          if (opts.eval && folder.lora) {
-            if (!loraEvalNoted) log('warn', `${basename(newest.path)}: LoRA checkpoints are analysed merged onto the base, but not evaluated (no accuracy for them)`);
-            loraEvalNoted = true;
-          } else if (opts.eval && (folder.onnx || folder.safetensors)) {
+          if (opts.eval && (folder.onnx || folder.safetensors)) {
+            let bench: EvalBench | undefined;
             try {
-              // the checkpoint's export when it has one, else the graph built over its safetensors
-              const bench = await EvalBench.open(folder.dir, opts.eval, opts.signal);
+              // the checkpoint's export when it has one, else the graph built over its safetensors (a LoRA
+              // checkpoint: merged into the watched base, in a temporary folder removed after)
+              bench = await EvalBench.open(folder.dir, opts.eval, opts.signal, { adapterBase: folder.lora ? base : undefined });
               const useExport = folder.onnx && opts.eval.graph !== 'built';
               const accuracy = (await bench.evaluate(useExport ? folder.onnx!.path : folder.dir, { signal: opts.signal })).accuracy;
               // the timeline plots accuracy: other tasks' evaluations have none (NaN)
@@ -238,6 +236,8 @@ export async function watchRun(runDir: string, opts: WatchOptions): Promise<{ up
             } catch (e) {
               if (e instanceof CancelledError || opts.signal.aborted) throw e;
               log('warn', `${basename(newest.path)}: no accuracy (${oneLine(e)})`);
+            } finally {
+              await bench?.close();
             }
           }
           updates++;

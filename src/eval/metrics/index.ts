@@ -6,7 +6,7 @@ export {
 } from './classification';
 export { regressionMetrics, pearson, spearman, meanSquaredError, averageRanks, type RegressionMetrics } from './regression';
 export {
-  tokenClassificationMetrics, lenientEntities, strictEntities, firstSubTokenPredictions, TAG_SCHEMES,
+  tokenClassificationMetrics, lenientEntities, strictEntities, firstSubTokenPredictions, TAG_SCHEMES, schemeProblem,
   type TokenClassificationMetrics, type TokenClassificationOptions, type EntityTypeMetrics, type TagScheme, type Entity,
 } from './token';
 export { squadMetrics, normalizeAnswer, exactMatch, answerF1, type QuestionAnsweringMetrics, type ScoredAnswer } from './squad';

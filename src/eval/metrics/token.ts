@@ -154,6 +154,17 @@ function matches(prev: StrictToken, cur: StrictToken, patterns: readonly Pattern
     && (cond === 'ANY' || (cond === 'SAME') === (prev.type === cur.type)));
 }
 
+/** Why seqeval's strict mode refuses `tag` under `scheme` (a prefix it does not allow), or undefined when it takes it. */
+export function schemeProblem(tag: string, scheme: TagScheme, suffix = false): string | undefined {
+  try {
+    strictToken(tag, suffix, scheme);
+    return undefined;
+  } catch (e) {
+    if (e instanceof RangeError) return e.message;
+    throw e;
+  }
+}
+
 /** Entities of each sequence that are well formed in `scheme` (seqeval's strict mode). */
 export function strictEntities(sequences: readonly (readonly string[])[], scheme: TagScheme, suffix = false): Entity[] {
   const rules = RULES[scheme];

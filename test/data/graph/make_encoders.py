@@ -176,12 +176,21 @@ def albert_forward(sd, cfg, task, ids, mask, types):
 
 
 # ---------------------------------------------------------------- weights
-def rand(gen, *shape, scale=0.5):
+# Scales chosen so that the fixtures see errors (test/graph/fixture-sensitivity.test.ts): small embeddings
+# make the embedding LayerNorm's input variance small, so its eps matters; the feed-forward layers' gain
+# puts the activation's inputs where the GELU variants differ and carries that difference to the outputs.
+EMB = 0.03
+FFN_GAIN = 3.0
+HEAD_GAIN = 20.0  # logits of a few units, as a fine-tune's are (not ~0.1): the absolute tolerance no longer hides changes
+QK_GAIN = 3.0  # sharper attention: a small change of the hidden states moves the attention weights
+
+
+def rand(gen, *shape, scale=EMB):
     return torch.randn(*shape, generator=gen) * scale
 
 
-def linear_w(sd, gen, p, out, inp, bias=True):
-    sd[p + '.weight'] = rand(gen, out, inp, scale=1.0 / math.sqrt(inp))
+def linear_w(sd, gen, p, out, inp, bias=True, gain=1.0):
+    sd[p + '.weight'] = rand(gen, out, inp, scale=gain / math.sqrt(inp))
     if bias:
         sd[p + '.bias'] = rand(gen, out, scale=0.1)
 
@@ -203,31 +212,31 @@ def bert_like_weights(gen, pre, cfg, emb):
     for i in range(cfg['num_hidden_layers']):
         p = f'{pre}encoder.layer.{i}.'
         for n in ('attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense'):
-            linear_w(sd, gen, p + n, h, h)
+            linear_w(sd, gen, p + n, h, h, gain=QK_GAIN if n.endswith(('query', 'key')) else 1.0)
         norm_w(sd, gen, p + 'attention.output.LayerNorm', h)
-        linear_w(sd, gen, p + 'intermediate.dense', inter, h)
-        linear_w(sd, gen, p + 'output.dense', h, inter)
+        linear_w(sd, gen, p + 'intermediate.dense', inter, h, gain=FFN_GAIN)
+        linear_w(sd, gen, p + 'output.dense', h, inter, gain=FFN_GAIN)
         norm_w(sd, gen, p + 'output.LayerNorm', h)
     return sd
 
 
 def head_weights(sd, gen, family, task, h, labels):
     if task == 'token':
-        linear_w(sd, gen, 'classifier', labels, h)
+        linear_w(sd, gen, 'classifier', labels, h, gain=HEAD_GAIN)
     elif task == 'qa':
-        linear_w(sd, gen, 'qa_outputs', 2, h)
+        linear_w(sd, gen, 'qa_outputs', 2, h, gain=HEAD_GAIN)
     elif family == 'bert':
         linear_w(sd, gen, 'bert.pooler.dense', h, h)
-        linear_w(sd, gen, 'classifier', labels, h)
+        linear_w(sd, gen, 'classifier', labels, h, gain=HEAD_GAIN)
     elif family == 'albert':
         linear_w(sd, gen, 'albert.pooler', h, h)
-        linear_w(sd, gen, 'classifier', labels, h)
+        linear_w(sd, gen, 'classifier', labels, h, gain=HEAD_GAIN)
     elif family in ('roberta', 'xlm-roberta', 'electra'):
         linear_w(sd, gen, 'classifier.dense', h, h)
-        linear_w(sd, gen, 'classifier.out_proj', labels, h)
+        linear_w(sd, gen, 'classifier.out_proj', labels, h, gain=HEAD_GAIN)
     elif family == 'distilbert':
         linear_w(sd, gen, 'pre_classifier', h, h)
-        linear_w(sd, gen, 'classifier', labels, h)
+        linear_w(sd, gen, 'classifier', labels, h, gain=HEAD_GAIN)
 
 
 # ---------------------------------------------------------------- inputs
@@ -268,10 +277,10 @@ def make(name, family, task, seed, extra_cfg=None, dtype=torch.float32, shards=1
         for i in range(layers):
             p = f'distilbert.transformer.layer.{i}.'
             for n in ('attention.q_lin', 'attention.k_lin', 'attention.v_lin', 'attention.out_lin'):
-                linear_w(sd, gen, p + n, h, h)
+                linear_w(sd, gen, p + n, h, h, gain=QK_GAIN if n.endswith(('q_lin', 'k_lin')) else 1.0)
             norm_w(sd, gen, p + 'sa_layer_norm', h)
-            linear_w(sd, gen, p + 'ffn.lin1', inter, h)
-            linear_w(sd, gen, p + 'ffn.lin2', h, inter)
+            linear_w(sd, gen, p + 'ffn.lin1', inter, h, gain=FFN_GAIN)
+            linear_w(sd, gen, p + 'ffn.lin2', h, inter, gain=FFN_GAIN)
             norm_w(sd, gen, p + 'output_layer_norm', h)
         # DistilBERT ignores config eps: a different value here must not change the outputs
         cfg['layer_norm_eps'] = 1e-3
@@ -289,11 +298,11 @@ def make(name, family, task, seed, extra_cfg=None, dtype=torch.float32, shards=1
             for j in range(2):
                 p = f'albert.encoder.albert_layer_groups.{g}.albert_layers.{j}.'
                 for n in ('attention.query', 'attention.key', 'attention.value', 'attention.dense'):
-                    linear_w(sd, gen, p + n, h, h)
+                    linear_w(sd, gen, p + n, h, h, gain=QK_GAIN if n.endswith(('query', 'key')) else 1.0)
                 norm_w(sd, gen, p + 'attention.LayerNorm', h)
                 norm_w(sd, gen, p + 'full_layer_layer_norm', h)
-                linear_w(sd, gen, p + 'ffn', inter, h)
-                linear_w(sd, gen, p + 'ffn_output', h, inter)
+                linear_w(sd, gen, p + 'ffn', inter, h, gain=FFN_GAIN)
+                linear_w(sd, gen, p + 'ffn_output', h, inter, gain=FFN_GAIN)
     else:
         pre = {'bert': 'bert.', 'roberta': 'roberta.', 'xlm-roberta': 'roberta.', 'electra': 'electra.'}[family]
         emb = 12 if family == 'electra' else h

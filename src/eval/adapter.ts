@@ -1,0 +1,128 @@
+// `ken eval` (and --eval, sweep, watch --eval) on a PEFT LoRA adapter folder: the model it defines is its
+// base with the adapter merged (src/formats/lora.ts). It is written once into a temporary folder (the
+// merged safetensors, the base's side files with the adapter folder's winning, config.json), evaluated
+// like any folder, and removed after (a forced stop removes it too).
+//
+// The head: a SEQ_CLS / TOKEN_CLS / QUESTION_ANS adapter (`task_type`) is that task's model whatever its
+// base is (usually a pre-training checkpoint, BertForPreTraining); its classifier comes from the adapter's
+// saved modules (modules_to_save). config.json's `architectures` is set to the family's class for that
+// task when the base's does not already name one. Labels: id2label from the adapter folder's config.json,
+// else the base's, when it counts the classifier's outputs; else none (the data's ids 0..n-1), and the
+// note says which.
+import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { CheckpointError } from '../errors';
+import { openModel, type ModelFolder } from '../formats/folder';
+import { ADAPTER_CONFIG, readLoraConfig } from '../formats/lora';
+import { trackTemporary } from '../formats/output';
+import { writeVirtualFile } from '../formats/virtual';
+import { buildGraph, resolveTask, type Task } from '../graph';
+import { familyOf } from '../models/registry';
+import { readConfig } from './classifier';
+
+/** PEFT's task_type -> the task a built graph runs. */
+const PEFT_TASKS: Readonly<Record<string, Task>> = {
+  SEQ_CLS: 'text-classification', TOKEN_CLS: 'token-classification', QUESTION_ANS: 'question-answering', CAUSAL_LM: 'causal-lm',
+};
+
+export interface MergedAdapter {
+  /** The temporary folder holding the merged model. */
+  folder: string;
+  /** The adapter folder the user named. */
+  adapter: string;
+  /** What the report says: what was merged into what, and where the labels came from. */
+  note: string;
+  /** Removes the temporary folder. */
+  dispose(): Promise<void>;
+}
+
+/** Whether `path` is a folder holding adapter_config.json. */
+export async function isAdapterPath(path: string): Promise<boolean> {
+  return stat(join(path, ADAPTER_CONFIG)).then((s) => s.isFile(), () => false);
+}
+
+function labelCount(config: Record<string, unknown> | undefined): number | undefined {
+  const m = config?.['id2label'] ?? config?.['label2id'];
+  return m && typeof m === 'object' ? Object.keys(m).length : undefined;
+}
+
+/** The architectures class of `family` for `task`, preferring the one named after the model_type (CamembertFor*, XLMRobertaFor*). */
+function headClass(config: Record<string, unknown>, task: Task): string | undefined {
+  const archs = familyOf(config)?.graph?.architectures ?? {};
+  const all = Object.keys(archs).filter((a) => archs[a] === task);
+  const type = String(config['model_type'] ?? '').replace(/[-_]/g, '').toLowerCase();
+  return all.find((a) => a.toLowerCase().startsWith(type)) ?? all[0];
+}
+
+/** Merges the adapter folder `dir` into its base, in a temporary folder. */
+export async function mergeAdapter(dir: string, opts: { signal?: AbortSignal | undefined; base?: ModelFolder | undefined } = {}): Promise<MergedAdapter> {
+  const { signal } = opts;
+  const merged = await openModel(dir, 'evaluated', { adapterBase: opts.base });
+  const virtual = merged.safetensors?.virtual;
+  if (!merged.lora || !virtual || !merged.config) throw new CheckpointError(`${dir}: a LoRA adapter whose base has no config.json and safetensors weights cannot be evaluated`);
+  const lora = await readLoraConfig(dir);
+  const tmp = await mkdtemp(join(tmpdir(), 'ken-adapter-'));
+  const untrack = trackTemporary(tmp);
+  const dispose = async (): Promise<void> => {
+    await rm(tmp, { recursive: true, force: true });
+    untrack();
+  };
+  try {
+    for (const [path, vf] of virtual.files) await writeVirtualFile(vf, join(tmp, basename(path)), signal);
+    if (virtual.index !== undefined) await writeFile(join(tmp, 'model.safetensors.index.json'), virtual.index, { flag: 'wx' });
+    for (const name of merged.auxFiles) {
+      if (name === 'config.json') continue;
+      await copyFile(join(merged.auxFrom?.get(name) ?? merged.dir, name), join(tmp, name), constants.COPYFILE_EXCL);
+    }
+    const config: Record<string, unknown> = { ...merged.config };
+    const base = [...new Set(merged.auxFrom?.values() ?? [])].find((d) => d !== dir) ?? lora.baseModel ?? '(its base)';
+    const task = lora.taskType ? PEFT_TASKS[lora.taskType] : undefined;
+    if (task) {
+      let current: Task | undefined;
+      try {
+        current = resolveTask(config, join(base, 'config.json')).task;
+      } catch {
+        current = undefined; // a pre-training checkpoint, or no architectures: the adapter's task_type decides
+      }
+      if (current !== task) {
+        const cls = headClass(config, task);
+        if (!cls) throw new CheckpointError(`${join(dir, ADAPTER_CONFIG)}: task_type ${lora.taskType} needs a ${task} head, which the built ${String(config['model_type'])} graph does not have`);
+        config['architectures'] = [cls];
+      }
+    }
+    const notes = [`LoRA adapter ${dir} merged into ${base} (in a temporary folder, removed after)`];
+    const evaluated = task ?? (() => {
+      try {
+        return resolveTask(config, join(base, 'config.json')).task;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (evaluated === 'text-classification' || evaluated === 'token-classification') {
+      await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
+      const outputs = buildGraph(await openModel(tmp, 'evaluated'), { task: evaluated }).numLabels;
+      const own = merged.auxFrom?.get('config.json') === dir ? await readConfig(dir) : undefined;
+      const fromAdapter = own && labelCount(own) === outputs ? own : undefined;
+      if (fromAdapter) {
+        config['id2label'] = fromAdapter['id2label'];
+        config['label2id'] = fromAdapter['label2id'];
+        notes.push(`labels from ${join(dir, 'config.json')}`);
+      } else if (labelCount(merged.config) === outputs) {
+        notes.push(`labels from ${join(base, 'config.json')}`);
+      } else {
+        delete config['id2label'];
+        delete config['label2id'];
+        if (outputs !== undefined) config['num_labels'] = outputs;
+        notes.push(`labels are the data's ids 0..${(outputs ?? 1) - 1} (no id2label of ${outputs} classes in the adapter's or the base's config.json)`);
+      }
+      await rm(join(tmp, 'config.json'));
+    }
+    await writeFile(join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
+    return { folder: tmp, adapter: dir, note: notes.join('; '), dispose };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
