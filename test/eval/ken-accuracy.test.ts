@@ -77,7 +77,10 @@ test('sweep on the safetensors-only folder equals the sweep on its export, and n
   const [ra, rb] = [JSON.parse(a.stdout) as SweepResult, JSON.parse(b.stdout) as SweepResult];
   assert.equal(ra.before.graph, 'built');
   assert.equal(rb.before.graph, 'export');
-  assert.deepEqual(ra.points, rb.points);
+  // the same pruned tensors and metrics; the subnetwork of the folder with an export also holds model.onnx's other bytes
+  const without = (ps: typeof ra.points): unknown[] => ps.map(({ subnetworkBytes, ...p }) => { void subnetworkBytes; return p; });
+  assert.deepEqual(without(ra.points), without(rb.points));
+  for (let i = 0; i < ra.points.length; i++) assert.ok(ra.points[i]!.subnetworkBytes! !== rb.points[i]!.subnetworkBytes!);
   assert.deepEqual(readdirSync(st).map((f) => [f, statSync(join(st, f)).mtimeMs]), before);
 });
 
