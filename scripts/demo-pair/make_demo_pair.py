@@ -12,7 +12,7 @@ Steps:
      tokenizer_config.json;
   2. a BERT base (model_type bert, HF BertModel's tensor names and math, re-implemented below) pre-trained with
      masked-language modelling (15%, 80/10/10) until its validation MLM loss stops improving;
-  3. a BertForSequenceClassification fine-tune on the Section labels: AdamW, lr 3e-5, 3 epochs, linear
+  3. a BertForSequenceClassification fine-tune on the Section labels: AdamW, lr 2e-5, 2 epochs, linear
      warmup (10%) and decay, weight decay 0.01, dropout 0.1; the epoch with the best validation accuracy kept;
   4. test.jsonl ({"text", "label"} per line).
 The log records the corpus digest, the MLM curve, the final masked-token accuracy, the fine-tune curve, the
@@ -683,12 +683,12 @@ def main():
     ap.add_argument('--out', default=os.path.join(ROOT, 'demo', 'debdesc-bert'))
     ap.add_argument('--log', default=os.path.join(ROOT, 'scripts', 'demo-pair', 'make_demo_pair.log'))
     ap.add_argument('--mlm-lr', type=float, default=1e-3)
-    ap.add_argument('--mlm-batch', type=int, default=128)
-    ap.add_argument('--mlm-max-epochs', type=int, default=3)
+    ap.add_argument('--mlm-batch', type=int, default=64)
+    ap.add_argument('--mlm-max-epochs', type=int, default=6)
     ap.add_argument('--patience', type=int, default=2)
-    ap.add_argument('--ft-lr', type=float, default=3e-5)
+    ap.add_argument('--ft-lr', type=float, default=2e-5)
     ap.add_argument('--ft-batch', type=int, default=32)
-    ap.add_argument('--ft-epochs', type=int, default=3)
+    ap.add_argument('--ft-epochs', type=int, default=2)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--smoke', action='store_true')
     ap.add_argument('--base-from', help='a saved base folder: skip the tokenizer and MLM, fine-tune from it')
