@@ -18,8 +18,8 @@ const ROOT = (() => {
   while (!existsSync(join(d, 'package.json'))) d = resolve(d, '..');
   return d;
 })();
-const FT = join(ROOT, 'demo', 'debdesc-bert-mini', 'finetuned');
-const TEST = join(ROOT, 'demo', 'debdesc-bert-mini', 'test.jsonl');
+const FT = join(ROOT, 'test', 'data', 'demo-v1', 'debdesc-bert-mini', 'finetuned');
+const TEST = join(ROOT, 'test', 'data', 'demo-v1', 'debdesc-bert-mini', 'test.jsonl');
 const WEIGHTS = join(FT, 'model.safetensors');
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
 const BATCHES = [1, 8, 32, 128];

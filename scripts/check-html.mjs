@@ -50,7 +50,7 @@ function place(src, dest) {
 function fixture(which) {
   const d = join(work, 'fixture', which);
   mkdirSync(d, { recursive: true });
-  const demo = join(root, 'demo/debdesc-bert-mini', which);
+  const demo = join(root, 'test/data/demo-v1/debdesc-bert-mini', which);
   const files = which === 'finetuned' ? ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'] : ['config.json'];
   for (const f of files) place(join(demo, f), join(d, f));
   place(join(demo, 'model.safetensors'), join(d, 'model.safetensors'));

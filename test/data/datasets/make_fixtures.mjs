@@ -25,7 +25,7 @@ mkdirSync(out(), { recursive: true });
 // ---- the data ----
 // Sequence classification: 60 lines of the demo's test set. The data set's ClassLabel lists the
 // sections in an order unlike the model's id2label, so ids are only right when mapped by name.
-const lines = readFileSync(join(root, 'demo', 'debdesc-bert-mini', 'test.jsonl'), 'utf8').trim().split('\n').slice(0, 60).map((l) => JSON.parse(l));
+const lines = readFileSync(join(root, 'test', 'data', 'demo-v1', 'debdesc-bert-mini', 'test.jsonl'), 'utf8').trim().split('\n').slice(0, 60).map((l) => JSON.parse(l));
 const sections = ['web', 'text', 'sound', 'science', 'net', 'graphics', 'games', 'admin'];
 // Token classification.
 const nerNames = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC', 'B-ORG', 'I-ORG'];

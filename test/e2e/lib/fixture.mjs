@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 /** Copies the fixture into `ws`: models/finetuned (safetensors only, as Trainer writes it: evaluated on the built graph), models/pretrained, data/test.jsonl. */
 export function makeWorkspace(root, ws) {
-  const demo = join(root, 'demo', 'debdesc-bert-mini');
+  const demo = join(root, 'test', 'data', 'demo-v1', 'debdesc-bert-mini');
   const ft = join(ws, 'models', 'finetuned');
   const pre = join(ws, 'models', 'pretrained');
   const data = join(ws, 'data');
