@@ -15,6 +15,7 @@ import { writeVirtualFile } from '../formats/virtual';
 import { readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
 import { restorableProblem } from './verify';
 import { EvalBench, type EvalSpec } from '../eval/bench';
+import { writeAdapterConfig } from '../eval/adapter';
 import type { EvalResult, KenReport } from '../report/report';
 import { TOOL } from '../version';
 import { elementSize, type FloatDType } from './dtype';
@@ -232,6 +233,9 @@ export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
         await chmod(dest, 0o644);
       });
     }
+    // a merged LoRA adapter's config.json names the head and labels its evaluation chose (one owner:
+    // src/eval/adapter.ts), so the pruned model is evaluated ("after") as the adapter was ("before")
+    if (ft.lora && ft.config && files.aux.includes('config.json')) await writing(join(out, 'config.json'), () => writeAdapterConfig(tmp, ft));
     const handle = async (srcFile: string): Promise<FileHandle> => {
       const rel = relative(ft.dir, srcFile);
       let fh = handles.get(rel);

@@ -114,3 +114,31 @@ test('a SEQ_CLS adapter with no id2label for its classifier: labels are the data
   assert.ok(o.metrics.accuracy > 0.5, `accuracy ${o.metrics.accuracy}`);
   assert.ok(!existsSync(join(m.adapter, 'config.json')), 'the adapter folder is left as it was');
 });
+
+test('ken prune --eval of a SEQ_CLS adapter over BertForPreTraining: the pruned config.json names the head the adapter evaluation chose, so "after" evaluates too', async () => {
+  const m = await makeAdapter({ adapterConfigJson: false });
+  const out = join(m.root, 'pruned');
+  const r = await ken(['prune', m.adapter, '--base', m.base, '-k', '64', '--out', out, '--eval', m.idData, '--json', '--device', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(cfg['architectures'], ['BertForSequenceClassification']);
+  assert.equal(cfg['num_labels'], 8);
+  const base = JSON.parse(readFileSync(join(m.base, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(base['architectures'], ['BertForPreTraining'], 'the base folder is left as it was');
+  const report = JSON.parse(readFileSync(join(out, 'ken-report.json'), 'utf8')) as { accuracy?: { before: { metrics: Record<string, number> }; after: { metrics: Record<string, number> } } };
+  assert.ok(report.accuracy, 'the report holds before and after');
+  assert.ok(report.accuracy.after.metrics['accuracy']! > 0.3, `after: ${JSON.stringify(report.accuracy.after.metrics)}`);
+  // the pruned checkpoint restores to the same bytes, config.json included
+  const restored = join(m.root, 'restored');
+  const x = await ken(['restore', join(out, 'ken-subnetwork.safetensors'), '--base', m.base, '--out', restored]);
+  assert.equal(x.code, 0, x.stderr);
+  assert.equal(readFileSync(join(restored, 'config.json'), 'utf8'), readFileSync(join(out, 'config.json'), 'utf8'));
+});
+
+test('ken prune of an adapter whose config.json already names its head and labels: the pruned config.json is that file, byte for byte', async () => {
+  const m = await makeAdapter({ adapterConfigJson: true });
+  const out = join(m.root, 'pruned');
+  const r = await ken(['prune', m.adapter, '--base', m.base, '-k', '64', '--out', out, '--json', '--device', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(join(out, 'config.json'), 'utf8'), readFileSync(join(m.adapter, 'config.json'), 'utf8'));
+});

@@ -64,15 +64,40 @@ def rand(g, *shape, scale=0.2):
     return torch.randn(*shape, generator=g) * scale
 
 
+# Scales chosen so that the fixtures see errors (test/graph/fixture-sensitivity.test.ts: a planted GELU
+# variant, norm eps, rope_theta, attention scaling or position change must move the outputs by >= 10x the
+# tolerance). Embedding rows get scales drawn log-uniformly over EMB_ROWS (WPE_ROWS for GPT-2's positions):
+# a token whose rows are small reaches the first norm with a small variance, so its eps matters, while the
+# large rows keep a tied LM head's logits a few units wide. GPT-2 (whose GELU variants differ by at most
+# 5e-4): QK_GAIN sharpens attention, so a small change of the hidden states moves the next layer's
+# attention weights; PROJ_GAIN carries the MLP's activation into the residual stream; LN_F_GAIN puts the
+# outputs at a few units to ~20, as a fine-tune's are, where the absolute tolerance no longer hides changes.
+# The row scales come from a generator of their own, so the main stream (weights, lines) draws as before.
+EMB_ROWS = (0.01, 0.3)
+WPE_ROWS = (0.005, 0.03)
+PROJ_GAIN = 2.0
+QK_GAIN = 3.0
+LN_F_GAIN = 3.0
+ROW_SCALES = torch.Generator().manual_seed(2025)
+
+
+def rows(g, n, d, span):
+    """An embedding matrix [n, d]: the main stream's normals, each row scaled by its own log-uniform draw over span."""
+    lo, hi = (math.log(x) for x in span)
+    scale = torch.exp(lo + (hi - lo) * torch.rand(n, generator=ROW_SCALES))
+    return torch.randn(n, d, generator=g) * scale[:, None]
+
+
 def gpt2_weights(g, cfg, prefix, head):
     d, v, n = cfg['n_embd'], cfg['vocab_size'], cfg['n_positions']
     inner = cfg.get('n_inner') or 4 * d
-    w = {f'{prefix}wte.weight': rand(g, v, d, scale=0.3), f'{prefix}wpe.weight': rand(g, n, d, scale=0.3)}
+    w = {f'{prefix}wte.weight': rows(g, v, d, EMB_ROWS), f'{prefix}wpe.weight': rows(g, n, d, WPE_ROWS)}
     for i in range(cfg['n_layer']):
         p = f'{prefix}h.{i}.'
         w[p + 'ln_1.weight'] = 1 + rand(g, d, scale=0.1)
         w[p + 'ln_1.bias'] = rand(g, d, scale=0.1)
         w[p + 'attn.c_attn.weight'] = rand(g, d, 3 * d, scale=0.4)  # Conv1D: [in, out]
+        w[p + 'attn.c_attn.weight'][:, :2 * d] *= QK_GAIN  # query and key
         w[p + 'attn.c_attn.bias'] = rand(g, 3 * d, scale=0.1)
         w[p + 'attn.c_proj.weight'] = rand(g, d, d, scale=0.3)
         w[p + 'attn.c_proj.bias'] = rand(g, d, scale=0.1)
@@ -80,10 +105,10 @@ def gpt2_weights(g, cfg, prefix, head):
         w[p + 'ln_2.bias'] = rand(g, d, scale=0.1)
         w[p + 'mlp.c_fc.weight'] = rand(g, d, inner, scale=0.3)
         w[p + 'mlp.c_fc.bias'] = rand(g, inner, scale=0.1)
-        w[p + 'mlp.c_proj.weight'] = rand(g, inner, d, scale=0.2)
+        w[p + 'mlp.c_proj.weight'] = rand(g, inner, d, scale=0.2 * PROJ_GAIN)
         w[p + 'mlp.c_proj.bias'] = rand(g, d, scale=0.1)
-    w[f'{prefix}ln_f.weight'] = 1 + rand(g, d, scale=0.1)
-    w[f'{prefix}ln_f.bias'] = rand(g, d, scale=0.1)
+    w[f'{prefix}ln_f.weight'] = (1 + rand(g, d, scale=0.1)) * LN_F_GAIN
+    w[f'{prefix}ln_f.bias'] = rand(g, d, scale=0.1) * LN_F_GAIN
     add_head(g, w, cfg, head, d, v)
     return w
 
@@ -94,7 +119,7 @@ def llama_weights(g, cfg, head, prefix='model.'):
     nkv = cfg.get('num_key_value_heads') or nh
     hd = cfg.get('head_dim') or d // nh
     inter = cfg['intermediate_size']
-    w = {f'{prefix}embed_tokens.weight': rand(g, v, d, scale=0.3)}
+    w = {f'{prefix}embed_tokens.weight': rows(g, v, d, EMB_ROWS)}
     for i in range(cfg['num_hidden_layers']):
         p = f'{prefix}layers.{i}.'
         w[p + 'input_layernorm.weight'] = 1 + rand(g, d, scale=0.1)

@@ -370,9 +370,13 @@ def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     seed = 1
+    # albert-qa is drawn from a seed of its own: seed 18's draw collapsed every token's hidden state over
+    # ALBERT's 8 shared-layer passes (end logits 60.2 +- 0.05 on every token), so its outputs barely depended
+    # on the input and a GELU variant swap moved them by 3x the tolerance only (seed 218: >= 100x)
+    redrawn = {'albert-qa': 218}
     for family in ('bert', 'roberta', 'xlm-roberta', 'electra', 'distilbert', 'albert'):
         for task in ('seq', 'token', 'qa'):
-            make(f'{family}-{task}', family, task, seed)
+            make(f'{family}-{task}', family, task, redrawn.get(f'{family}-{task}', seed))
             seed += 1
     # sequence classification variants: multi-label, regression (one label), gelu_new activation
     make('bert-seq-multilabel', 'bert', 'seq', 100, {'problem_type': 'multi_label_classification'}, labels=4)
