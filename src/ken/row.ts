@@ -303,6 +303,7 @@ export class RowPruner {
   private grounded = new Int32Array(0);
   private gcounts = new Int32Array(0);
   private gpos = new Int32Array(0);
+  private gfloat = new Float64Array(0); // the grid in float32, and a sentinel
   private bcounts = new Int32Array(0);
   private bounds = new Float64Array(0);
   /** Densities computed so far, and those summed again exactly (near a rounding boundary). */
@@ -336,7 +337,7 @@ export class RowPruner {
       this.idxA = new Int32Array(n);
       this.idxB = new Int32Array(n);
       this.order = new Int32Array(n);
-      this.sorted = new Float64Array(n);
+      this.sorted = new Float64Array(n + 1); // and a sentinel
       this.runStart = new Int32Array(n);
       this.runEnd = new Int32Array(n);
       this.nxt = new Int32Array(n + 1);
@@ -352,6 +353,7 @@ export class RowPruner {
       this.gorder = new Int32Array(k);
       this.grounded = new Int32Array(k);
       this.gpos = new Int32Array(k);
+      this.gfloat = new Float64Array(k + 1);
     }
   }
 
@@ -365,13 +367,19 @@ export class RowPruner {
     const n = row.length;
     const pf = this.profile;
     if (pf) this.clock = performance.now();
+    // branch-free min/max; NaN and infinities show through them, and a second scan names the column
     let min = Infinity;
     let max = -Infinity;
     for (let j = 0; j < n; j++) {
       const v = row[j]!;
-      if (v !== v || v === Infinity || v === -Infinity) throw new NonFiniteRowError(rowIndex, j);
-      if (v < min) min = v;
-      if (v > max) max = v;
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    if (!(min > -Infinity && max < Infinity)) {
+      for (let j = 0; j < n; j++) {
+        const v = row[j]!;
+        if (v !== v || v === Infinity || v === -Infinity) throw new NonFiniteRowError(rowIndex, j);
+      }
     }
     if (keepsWholeRow(n, k, min, max)) {
       mask.fill(1, offset, offset + n);
@@ -538,9 +546,13 @@ export class RowPruner {
     // mispredicted loop exits; ~15% faster measured): a value of an earlier bucket is strictly smaller
     // than every value of a later one (the bucket is a monotone function of the value), so no shift
     // ever crosses a bucket boundary and the result is the per-bucket sorts' exactly.
+    let top = sorted[0]!; // the largest value so far: sorted[i - 1] before each step
     for (let i = 1; i < n; i++) {
       const v = sorted[i]!;
-      if (!(v < sorted[i - 1]!)) continue;
+      if (!(v < top)) {
+        top = v;
+        continue;
+      }
       const j = order[i]!;
       let q = i - 1;
       do {
@@ -643,6 +655,26 @@ export class RowPruner {
   private gridPositions(n: number, grid: Float64Array, k: number): Int32Array {
     const sorted = this.sorted;
     const gpos = this.gpos;
+    const gf = this.gfloat;
+    let ascending = 1;
+    gf[0] = Math.fround(grid[0]!);
+    for (let i = 1; i < k; i++) {
+      gf[i] = Math.fround(grid[i]!);
+      ascending &= +(gf[i]! >= gf[i - 1]!);
+    }
+    if (ascending) {
+      // a branch-free merge: each step either moves past a value below the grid point or settles the
+      // point (the last write to gpos[i] is the first position >= it); sentinels end both sides
+      gf[k] = Infinity;
+      sorted[n] = Infinity;
+      for (let i = 0, p = 0; i < k; ) {
+        const below = +(sorted[p]! < gf[i]!);
+        gpos[i] = p;
+        p += below;
+        i += 1 - below;
+      }
+      return gpos;
+    }
     for (let i = 0, p = 0; i < k; i++) {
       const g = Math.fround(grid[i]!);
       while (p < n && sorted[p]! < g) p++;
