@@ -303,7 +303,7 @@ export class RowPruner {
   private grounded = new Int32Array(0);
   private gcounts = new Int32Array(0);
   private gpos = new Int32Array(0);
-  private gfloat = new Float64Array(0); // the grid in float32, and a sentinel
+  private gfloat = new Float64Array(0); // the grid in float32
   private bcounts = new Int32Array(0);
   private bounds = new Float64Array(0);
   /** Densities computed so far, and those summed again exactly (near a rounding boundary). */
@@ -353,7 +353,7 @@ export class RowPruner {
       this.gorder = new Int32Array(k);
       this.grounded = new Int32Array(k);
       this.gpos = new Int32Array(k);
-      this.gfloat = new Float64Array(k + 1);
+      this.gfloat = new Float64Array(k);
     }
   }
 
@@ -663,15 +663,14 @@ export class RowPruner {
       ascending &= +(gf[i]! >= gf[i - 1]!);
     }
     if (ascending) {
-      // a branch-free merge: each step either moves past a value below the grid point or settles the
-      // point (the last write to gpos[i] is the first position >= it); sentinels end both sides
-      gf[k] = Infinity;
+      // a forward-only merge, a sentinel ending the row (no bounds test, no stepping back). Measured
+      // against a branch-free merge (one step per value or point): that one wins only at n ~ k and
+      // costs twice as much at n = 8k
       sorted[n] = Infinity;
-      for (let i = 0, p = 0; i < k; ) {
-        const below = +(sorted[p]! < gf[i]!);
+      for (let i = 0, p = 0; i < k; i++) {
+        const g = gf[i]!;
+        while (sorted[p]! < g) p++;
         gpos[i] = p;
-        p += below;
-        i += 1 - below;
       }
       return gpos;
     }
