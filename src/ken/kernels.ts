@@ -126,6 +126,27 @@ export function compactDensities(kernel: Kernel, row: Float32Array, grid: Float6
 }
 
 /**
+ * Tophat densities from the row sorted ascending (`sorted[0..n)`, float32 values): the value x counts at
+ * grid point g when |g - x| < h in float64, exactly `compactDensities`' test. g - x falls as x grows
+ * and rises with g, so the values counted at g are a run [a, b) of the sorted row whose ends only move
+ * right along an ascending grid: two pointers, O(n + k), and the same integer counts times the same
+ * norm as `compactDensities`, so the same bits. False, having filled nothing, when the grid dips.
+ */
+export function tophatDensitiesSorted(sorted: Float64Array, n: number, grid: Float64Array, h: number, out: Float64Array): boolean {
+  const k = out.length;
+  for (let i = 1; i < k; i++) if (grid[i]! < grid[i - 1]!) return false;
+  const norm = KERNEL_NORM.tophat / (n * h);
+  for (let i = 0, a = 0, b = 0; i < k; i++) {
+    const g = grid[i]!;
+    while (a < n && !(g - sorted[a]! < h)) a++; // first value with g - x < h
+    if (b < a) b = a;
+    while (b < n && g - sorted[b]! > -h) b++; // first value with g - x <= -h
+    out[i] = (b - a) * norm; // compactDensities sums b - a ones: exact, the same number
+  }
+  return true;
+}
+
+/**
  * Exponential-kernel densities by a recurrence: right of a value's start point p the terms are
  * exp(-(g_p - x)/h) * exp(-u)^m (u = step/h), left of it the mirror image. A walk stops at the first
  * term below `floor`; every later term of that walk is smaller, so a grid point misses less than

@@ -8,7 +8,7 @@
 // same operations in WebAssembly SIMD); selection runs with "next alive" / "previous alive"
 // union-find links over the sorted row.
 
-import { compactDensities, directKernelDensity, exponentialDensities, type Kernel } from './kernels';
+import { compactDensities, directKernelDensity, exponentialDensities, tophatDensitiesSorted, type Kernel } from './kernels';
 import { PHASE_BANDWIDTH_SORT, PHASE_DENSITIES, PHASE_RECHECKS, PHASE_SELECTION } from './profile';
 
 /** A row that holds NaN or infinity; the caller names the tensor. */
@@ -398,6 +398,7 @@ export class RowPruner {
     fillGrid(min, max, k, grid);
     this.densities += k;
     const bounds = this.bounds.subarray(0, k);
+    let sortedRow = false;
     if (pf) this.lap(PHASE_BANDWIDTH_SORT);
     if (densities?.(row, grid, h, dens, bounds)) {
       // Second pass: densities that the provider's error could have rounded the wrong way
@@ -435,6 +436,13 @@ export class RowPruner {
           this.rechecked++;
         }
       }
+    } else if (this.kernel === 'tophat') {
+      // counts over the sorted row (the sort is needed below anyway): the same bits, O(n + k)
+      if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+      sortedRow = true;
+      if (pf) this.lap(PHASE_BANDWIDTH_SORT);
+      if (!tophatDensitiesSorted(this.sorted, n, grid, h, dens)) compactDensities(this.kernel, row, grid, h, dens);
+      if (pf) this.lap(PHASE_DENSITIES);
     } else {
       compactDensities(this.kernel, row, grid, h, dens); // every non-zero term: nothing to recheck
       if (pf) this.lap(PHASE_DENSITIES);
@@ -442,7 +450,7 @@ export class RowPruner {
     if (pf) this.lap(PHASE_RECHECKS);
     const gridOrder = this.orderGrid(dens, k);
     if (pf) this.lap(PHASE_SELECTION);
-    if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+    if (!sortedRow && !this.bucketSortRow(row, min, max)) this.radixSortRow(row);
     const runs = this.markRuns(n);
     if (pf) this.lap(PHASE_BANDWIDTH_SORT);
     const kept = runs ? this.select(n, grid, gridOrder, k, mask, offset) : this.selectDistinct(n, grid, gridOrder, k, mask, offset);
