@@ -6,7 +6,8 @@
 // - compact kernels (tophat, epanechnikov, linear, cosine): every non-zero term is summed exactly,
 //   each from its own grid point, by walking outward from a value only while the distance stays
 //   below h (the grid ascends, so the first point at distance >= h ends a walk). No term is dropped;
-//   the only error is float64 rounding.
+//   the only error is float64 rounding. Tophat's terms are ones: RowPruner counts them over the sorted
+//   row instead (`tophatDensitiesSorted`, the same bits).
 // - exponential: a geometric recurrence along the grid, stopped at a floor, with a bound on what it
 //   can be off by; densities within that bound of a rounding boundary are summed again directly.
 import { UsageError } from '../errors';
