@@ -4,7 +4,8 @@
 //
 //   node dist/bench/densities.js [--rounds 9]
 //   node dist/bench/densities.js --phases [--rounds 5] [--errors 1e-3,1e-4]: the WebAssembly RowPruner's
-//     µs per row in each phase (profile.ts), for each first-pass error budget, with the kept count
+//     µs per row in each phase (profile.ts; wall, and CPU as each phase's wall share of the row's CPU time),
+//     for each first-pass error budget, with the kept count
 import { NormalStream } from './synth';
 import { FIRST_PASS_ERROR as DEFAULT_FIRST_PASS_ERROR, RowPruner, SQRT_2PI, bandwidth, fillGrid, recurrenceDensities, type RecurrenceDensities } from '../src/ken/row';
 import { WasmDensities } from '../src/ken/wasm-densities';
@@ -14,7 +15,7 @@ import { PHASES } from '../src/ken/profile';
 function phases(rounds: number, errors: number[]): void {
   const wasm = WasmDensities.create();
   if (!wasm) throw new Error('WebAssembly SIMD is not available in this Node');
-  console.log(`µs per row by phase (bandwidth/sort, densities, re-checks, selection; total wall and CPU), median of ${rounds} rounds, budgets alternating`);
+  console.log(`µs per row by phase (bandwidth/sort, densities, re-checks, selection: wall; total wall and CPU; CPU by phase = wall share x CPU), median of ${rounds} rounds, budgets alternating`);
   for (const [n, k, rows] of SHAPES) {
     const data = normals(n * rows, 7 + n + k, 0.02);
     const mask = new Uint8Array(n);
@@ -32,14 +33,18 @@ function phases(rounds: number, errors: number[]): void {
         for (let r = 0; r < rows; r++) sum += pruner.prune(data.subarray(r * n, (r + 1) * n), k, mask, 0);
         const total = ((performance.now() - t0) / rows) * 1000;
         const c = process.cpuUsage(c0);
-        times[e]!.push([...Array.from(pruner.profile, (x) => (x / rows) * 1e6), total, (c.user + c.system) / rows]);
+        const cpu = (c.user + c.system) / rows;
+        const phaseWall = Array.from(pruner.profile, (x) => (x / rows) * 1e6);
+        // each phase's share of the wall time, times the CPU time: per-phase CPU µs, robust to load
+        const phaseCpu = phaseWall.map((w) => (w / total) * cpu);
+        times[e]!.push([...phaseWall, total, cpu, ...phaseCpu]);
         kept[e] = sum;
         rechecked[e] = pruner.rechecked / pruner.densities;
       });
     }
     errors.forEach((err, e) => {
       const cols = times[e]![0]!.map((_, c) => median(times[e]!.map((t) => t[c]!)).toFixed(1));
-      console.log(`n=${n} k=${k} error budget ${err}: ${cols.slice(0, 4).join(' / ')}; total ${cols[4]} µs wall, ${cols[5]} µs CPU (re-checked ${(100 * rechecked[e]!).toFixed(3)}%, kept ${kept[e]})`);
+      console.log(`n=${n} k=${k} error budget ${err}: ${cols.slice(0, 4).join(' / ')}; total ${cols[4]} µs wall, ${cols[5]} µs CPU; CPU by phase ${cols.slice(6, 10).join(' / ')} (re-checked ${(100 * rechecked[e]!).toFixed(3)}%, kept ${kept[e]})`);
     });
     if (new Set(kept).size !== 1) throw new Error(`n=${n} k=${k}: the budgets kept different counts`);
   }

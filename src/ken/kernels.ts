@@ -6,7 +6,8 @@
 // - compact kernels (tophat, epanechnikov, linear, cosine): every non-zero term is summed exactly,
 //   each from its own grid point, by walking outward from a value only while the distance stays
 //   below h (the grid ascends, so the first point at distance >= h ends a walk). No term is dropped;
-//   the only error is float64 rounding.
+//   the only error is float64 rounding. Tophat's terms are ones: RowPruner counts them over the sorted
+//   row instead (`tophatDensitiesSorted`, the same bits).
 // - exponential: a geometric recurrence along the grid, stopped at a floor, with a bound on what it
 //   can be off by; densities within that bound of a rounding boundary are summed again directly.
 import { UsageError } from '../errors';
@@ -123,6 +124,27 @@ export function compactDensities(kernel: Kernel, row: Float32Array, grid: Float6
         return Math.cos(d * halfPiOverH);
     }
   }
+}
+
+/**
+ * Tophat densities from the row sorted ascending (`sorted[0..n)`, float32 values): the value x counts at
+ * grid point g when |g - x| < h in float64, exactly `compactDensities`' test. g - x falls as x grows
+ * and rises with g, so the values counted at g are a run [a, b) of the sorted row whose ends only move
+ * right along an ascending grid: two pointers, O(n + k), and the same integer counts times the same
+ * norm as `compactDensities`, so the same bits. False, having filled nothing, when the grid dips.
+ */
+export function tophatDensitiesSorted(sorted: Float64Array, n: number, grid: Float64Array, h: number, out: Float64Array): boolean {
+  const k = out.length;
+  for (let i = 1; i < k; i++) if (grid[i]! < grid[i - 1]!) return false;
+  const norm = KERNEL_NORM.tophat / (n * h);
+  for (let i = 0, a = 0, b = 0; i < k; i++) {
+    const g = grid[i]!;
+    while (a < n && !(g - sorted[a]! < h)) a++; // first value with g - x < h
+    if (b < a) b = a;
+    while (b < n && g - sorted[b]! > -h) b++; // first value with g - x <= -h
+    out[i] = (b - a) * norm; // compactDensities sums b - a ones: exact, the same number
+  }
+  return true;
 }
 
 /**

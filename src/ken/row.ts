@@ -8,7 +8,7 @@
 // same operations in WebAssembly SIMD); selection runs with "next alive" / "previous alive"
 // union-find links over the sorted row.
 
-import { compactDensities, directKernelDensity, exponentialDensities, type Kernel } from './kernels';
+import { compactDensities, directKernelDensity, exponentialDensities, tophatDensitiesSorted, type Kernel } from './kernels';
 import { PHASE_BANDWIDTH_SORT, PHASE_DENSITIES, PHASE_RECHECKS, PHASE_SELECTION } from './profile';
 
 /** A row that holds NaN or infinity; the caller names the tensor. */
@@ -303,6 +303,7 @@ export class RowPruner {
   private grounded = new Int32Array(0);
   private gcounts = new Int32Array(0);
   private gpos = new Int32Array(0);
+  private gfloat = new Float64Array(0); // the grid in float32
   private bcounts = new Int32Array(0);
   private bounds = new Float64Array(0);
   /** Densities computed so far, and those summed again exactly (near a rounding boundary). */
@@ -336,7 +337,7 @@ export class RowPruner {
       this.idxA = new Int32Array(n);
       this.idxB = new Int32Array(n);
       this.order = new Int32Array(n);
-      this.sorted = new Float64Array(n);
+      this.sorted = new Float64Array(n + 1); // and a sentinel
       this.runStart = new Int32Array(n);
       this.runEnd = new Int32Array(n);
       this.nxt = new Int32Array(n + 1);
@@ -352,6 +353,7 @@ export class RowPruner {
       this.gorder = new Int32Array(k);
       this.grounded = new Int32Array(k);
       this.gpos = new Int32Array(k);
+      this.gfloat = new Float64Array(k);
     }
   }
 
@@ -365,13 +367,19 @@ export class RowPruner {
     const n = row.length;
     const pf = this.profile;
     if (pf) this.clock = performance.now();
+    // branch-free min/max; NaN and infinities show through them, and a second scan names the column
     let min = Infinity;
     let max = -Infinity;
     for (let j = 0; j < n; j++) {
       const v = row[j]!;
-      if (v !== v || v === Infinity || v === -Infinity) throw new NonFiniteRowError(rowIndex, j);
-      if (v < min) min = v;
-      if (v > max) max = v;
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    if (!(min > -Infinity && max < Infinity)) {
+      for (let j = 0; j < n; j++) {
+        const v = row[j]!;
+        if (v !== v || v === Infinity || v === -Infinity) throw new NonFiniteRowError(rowIndex, j);
+      }
     }
     if (keepsWholeRow(n, k, min, max)) {
       mask.fill(1, offset, offset + n);
@@ -390,6 +398,7 @@ export class RowPruner {
     fillGrid(min, max, k, grid);
     this.densities += k;
     const bounds = this.bounds.subarray(0, k);
+    let sortedRow = false;
     if (pf) this.lap(PHASE_BANDWIDTH_SORT);
     if (densities?.(row, grid, h, dens, bounds)) {
       // Second pass: densities that the provider's error could have rounded the wrong way
@@ -427,6 +436,13 @@ export class RowPruner {
           this.rechecked++;
         }
       }
+    } else if (this.kernel === 'tophat') {
+      // counts over the sorted row (the sort is needed below anyway): the same bits, O(n + k)
+      if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+      sortedRow = true;
+      if (pf) this.lap(PHASE_BANDWIDTH_SORT);
+      if (!tophatDensitiesSorted(this.sorted, n, grid, h, dens)) compactDensities(this.kernel, row, grid, h, dens);
+      if (pf) this.lap(PHASE_DENSITIES);
     } else {
       compactDensities(this.kernel, row, grid, h, dens); // every non-zero term: nothing to recheck
       if (pf) this.lap(PHASE_DENSITIES);
@@ -434,10 +450,10 @@ export class RowPruner {
     if (pf) this.lap(PHASE_RECHECKS);
     const gridOrder = this.orderGrid(dens, k);
     if (pf) this.lap(PHASE_SELECTION);
-    if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
-    this.markRuns(n);
+    if (!sortedRow && !this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+    const runs = this.markRuns(n);
     if (pf) this.lap(PHASE_BANDWIDTH_SORT);
-    const kept = this.select(n, grid, gridOrder, k, mask, offset);
+    const kept = runs ? this.select(n, grid, gridOrder, k, mask, offset) : this.selectDistinct(n, grid, gridOrder, k, mask, offset);
     if (pf) this.lap(PHASE_SELECTION);
     return kept;
   }
@@ -538,9 +554,13 @@ export class RowPruner {
     // mispredicted loop exits; ~15% faster measured): a value of an earlier bucket is strictly smaller
     // than every value of a later one (the bucket is a monotone function of the value), so no shift
     // ever crosses a bucket boundary and the result is the per-bucket sorts' exactly.
+    let top = sorted[0]!; // the largest value so far: sorted[i - 1] before each step
     for (let i = 1; i < n; i++) {
       const v = sorted[i]!;
-      if (!(v < sorted[i - 1]!)) continue;
+      if (!(v < top)) {
+        top = v;
+        continue;
+      }
       const j = order[i]!;
       let q = i - 1;
       do {
@@ -611,9 +631,15 @@ export class RowPruner {
     }
   }
 
-  /** runStart/runEnd: the run of equal values each sorted position belongs to. */
-  private markRuns(n: number): void {
+  /**
+   * runStart/runEnd: the run of equal values each sorted position belongs to. Returns false, having
+   * written nothing, when every value differs from the next (every run is one position long).
+   */
+  private markRuns(n: number): boolean {
     const sorted = this.sorted;
+    let equal = 0;
+    for (let p = 1; p < n; p++) equal |= +(sorted[p] === sorted[p - 1]); // -0 === +0: one value
+    if (equal === 0) return false;
     const runStart = this.runStart;
     const runEnd = this.runEnd;
     let s = 0;
@@ -626,6 +652,152 @@ export class RowPruner {
         s = p;
       }
     }
+    return true;
+  }
+
+  /**
+   * gpos[i]: the first sorted position whose value is >= grid point i (in float32); the grid and
+   * the sorted row both ascend, so one merge finds them all (stepping back too, should rounding
+   * ever make the grid dip).
+   */
+  private gridPositions(n: number, grid: Float64Array, k: number): Int32Array {
+    const sorted = this.sorted;
+    const gpos = this.gpos;
+    const gf = this.gfloat;
+    let ascending = 1;
+    gf[0] = Math.fround(grid[0]!);
+    for (let i = 1; i < k; i++) {
+      gf[i] = Math.fround(grid[i]!);
+      ascending &= +(gf[i]! >= gf[i - 1]!);
+    }
+    if (ascending) {
+      // a forward-only merge, a sentinel ending the row (no bounds test, no stepping back). Measured
+      // against a branch-free merge (one step per value or point): that one wins only at n ~ k and
+      // costs twice as much at n = 8k
+      sorted[n] = Infinity;
+      for (let i = 0, p = 0; i < k; i++) {
+        const g = gf[i]!;
+        while (sorted[p]! < g) p++;
+        gpos[i] = p;
+      }
+      return gpos;
+    }
+    for (let i = 0, p = 0; i < k; i++) {
+      const g = Math.fround(grid[i]!);
+      while (p < n && sorted[p]! < g) p++;
+      while (p > 0 && sorted[p - 1]! >= g) p--;
+      gpos[i] = p;
+    }
+    return gpos;
+  }
+
+  /**
+   * `select` for a row whose values all differ: every run is one position, so a pick keeps exactly
+   * its own position. The same candidates in the same order as `select`, with one shortcut: the next
+   * candidate on a side lies at or beyond the pick's sorted neighbour, so when that neighbour (alive
+   * or not) is already further than the best distance, nothing on that side can tie and its "next
+   * alive" search is skipped. Union-find with path halving.
+   */
+  private selectDistinct(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
+    const sorted = this.sorted;
+    const order = this.order;
+    const nxt = this.nxt; // nxt[p]: p when alive, else a later position (n: none)
+    const prv = this.prv; // shifted by one: prv[p+1] is position p, prv[0] the "none" sentinel
+    for (let p = 0; p <= n; p++) {
+      nxt[p] = p;
+      prv[p] = p;
+    }
+    mask.fill(0, offset, offset + n);
+    const gpos = this.gridPositions(n, grid, k);
+    for (let s = 0; s < k; s++) {
+      const gi = gridOrder[s]!;
+      const g = Math.fround(grid[gi]!);
+      const lo = gpos[gi]!;
+      let pick = -1;
+      let bestD = Infinity;
+      let bestJ = 0;
+      // nearest alive at or right of lo
+      let p = lo;
+      while (nxt[p] !== p) {
+        const up = nxt[nxt[p]!]!;
+        nxt[p] = up;
+        p = up;
+      }
+      if (p < n) {
+        bestD = Math.abs(Math.fround(sorted[p]! - g));
+        bestJ = order[p]!;
+        pick = p;
+      }
+      // nearest alive left of lo (prv is shifted by one)
+      let q = lo;
+      while (prv[q] !== q) {
+        const up = prv[prv[q]!]!;
+        prv[q] = up;
+        q = up;
+      }
+      const left = q - 1;
+      if (left >= 0) {
+        const d = Math.abs(Math.fround(sorted[left]! - g));
+        const j = order[left]!;
+        if (d < bestD || (d === bestD && j < bestJ)) {
+          bestD = d;
+          bestJ = j;
+          pick = left;
+        }
+      }
+      // further candidates tie at best: rare (float32 differences), and only past a near neighbour
+      if (p < n - 1 && Math.abs(Math.fround(sorted[p + 1]! - g)) <= bestD) {
+        for (let r = this.findNext(p + 1); r < n; r = this.findNext(r + 1)) {
+          const d = Math.abs(Math.fround(sorted[r]! - g));
+          if (d > bestD) break;
+          const j = order[r]!;
+          if (d < bestD || j < bestJ) {
+            bestD = d;
+            bestJ = j;
+            pick = r;
+          }
+        }
+      }
+      if (left > 0 && Math.abs(Math.fround(sorted[left - 1]! - g)) <= bestD) {
+        for (let r = this.findPrev(left - 1); r >= 0; r = r > 0 ? this.findPrev(r - 1) : -1) {
+          const d = Math.abs(Math.fround(sorted[r]! - g));
+          if (d > bestD) break;
+          const j = order[r]!;
+          if (d < bestD || j < bestJ) {
+            bestD = d;
+            bestJ = j;
+            pick = r;
+          }
+        }
+      }
+      nxt[pick] = pick + 1;
+      prv[pick + 1] = pick;
+      mask[offset + order[pick]!] = 1;
+    }
+    return k;
+  }
+
+  /** The first alive sorted position at or after p (n: none). */
+  private findNext(p: number): number {
+    const nxt = this.nxt;
+    while (nxt[p] !== p) {
+      const up = nxt[nxt[p]!]!;
+      nxt[p] = up;
+      p = up;
+    }
+    return p;
+  }
+
+  /** The last alive sorted position at or before p (-1: none). */
+  private findPrev(p: number): number {
+    const prv = this.prv;
+    let q = p + 1;
+    while (prv[q] !== q) {
+      const up = prv[prv[q]!]!;
+      prv[q] = up;
+      q = up;
+    }
+    return q - 1;
   }
 
   private select(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
@@ -645,38 +817,9 @@ export class RowPruner {
     let kept = 0;
     // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
     // float32 and so is each difference, which can tie values that float64 would tell apart.
-    // gpos[i]: the first sorted position whose value is >= grid point i (in float32); the grid and
-    // the sorted row both ascend, so one merge finds them all (stepping back too, should rounding
-    // ever make the grid dip).
-    const gpos = this.gpos;
-    for (let i = 0, p = 0; i < k; i++) {
-      const g = Math.fround(grid[i]!);
-      while (p < n && sorted[p]! < g) p++;
-      while (p > 0 && sorted[p - 1]! >= g) p--;
-      gpos[i] = p;
-    }
-
-    const findNext = (p: number): number => {
-      let root = p;
-      while (nxt[root] !== root) root = nxt[root]!;
-      while (nxt[p] !== root) {
-        const up = nxt[p]!;
-        nxt[p] = root;
-        p = up;
-      }
-      return root;
-    };
-    const findPrev = (p: number): number => {
-      let q = p + 1;
-      let root = q;
-      while (prv[root] !== root) root = prv[root]!;
-      while (prv[q] !== root) {
-        const up = prv[q]!;
-        prv[q] = root;
-        q = up;
-      }
-      return root - 1;
-    };
+    const gpos = this.gridPositions(n, grid, k);
+    const findNext = (p: number): number => this.findNext(p);
+    const findPrev = (p: number): number => this.findPrev(p);
 
     for (let s = 0; s < k; s++) {
       const gi = gridOrder[s]!;

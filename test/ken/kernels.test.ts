@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KERNELS, compactDensities, directKernelDensities, exponentialDensities, isKernel, parseKernel, type Kernel } from '../../src/ken/kernels';
+import { KERNELS, compactDensities, directKernelDensities, exponentialDensities, isKernel, parseKernel, tophatDensitiesSorted, type Kernel } from '../../src/ken/kernels';
 import { RowPruner, bandwidth, fillGrid } from '../../src/ken/row';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +83,40 @@ test('compact-kernel densities equal the definition (every term summed) to 1e-12
       for (let i = 0; i < k; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-12 * peak, `${kernel} n=${n} k=${k} i=${i}: ${a[i]} vs ${b[i]}`);
     }
   }
+});
+
+test('tophat densities counted over the sorted row are compactDensities bit for bit, values at exactly h included', () => {
+  let boundary = 0;
+  for (let r = 0; r < 120; r++) {
+    const n = 3 + ((r * 31) % 500);
+    const k = 1 + ((r * 17) % 400);
+    let row: Float32Array;
+    let grid: Float64Array;
+    let h: number;
+    if (r % 3 === 0) {
+      // eighths from -2 to 2 (duplicates, -0), grid in sixteenths, h a multiple of 1/16: many |g - x| = h exactly
+      row = Float32Array.from({ length: n }, (_, j) => ((j * 7 + r) % 33) / 8 - 2);
+      if (n > 5) row[5] = -0;
+      grid = Float64Array.from({ length: k }, (_, i) => -2 + ((i % 65) * 4) / 64);
+      grid.sort();
+      h = (1 + (r % 5)) / 16;
+    } else {
+      row = normals(n, 300 + r, r % 2 ? 1 : 0.02);
+      if (r % 4 === 1) for (let j = 0; j < n; j++) row[j] = Math.round(row[j]! * 100) / 100;
+      grid = rowGrid(row, k);
+      h = bandwidth(row);
+    }
+    const sorted = Float64Array.from(row).sort();
+    const a = new Float64Array(k);
+    const b = new Float64Array(k);
+    compactDensities('tophat', row, grid, h, a);
+    assert.equal(tophatDensitiesSorted(sorted, n, grid, h, b), true);
+    assert.deepEqual([...b], [...a], `row ${r} (n=${n}, k=${k})`);
+    for (const g of grid) for (const x of sorted) if (Math.abs(g - x) === h) boundary++;
+  }
+  assert.ok(boundary > 100, `values at exactly h: ${boundary}`);
+  // a grid that dips is left to compactDensities
+  assert.equal(tophatDensitiesSorted(Float64Array.of(0, 1), 2, Float64Array.of(0, 1, 0.5), 1, new Float64Array(3)), false);
 });
 
 test('the exponential recurrence stays within the error bound it reports', () => {

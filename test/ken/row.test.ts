@@ -184,6 +184,73 @@ test('random rows (signs, duplicates, mixed magnitudes) keep what the direct tra
   assert.deepEqual(wrong, []);
 });
 
+test('rows of distinct values: the distinct-value selection picks what the general one does, float32 distance ties included', () => {
+  // the private selections of RowPruner, run on the same sorted row, grid and grid order
+  interface Selections {
+    markRuns(n: number): boolean;
+    select(n: number, grid: Float64Array, order: Int32Array, k: number, mask: Uint8Array, offset: number): number;
+    selectDistinct(n: number, grid: Float64Array, order: Int32Array, k: number, mask: Uint8Array, offset: number): number;
+    runStart: Int32Array;
+    runEnd: Int32Array;
+    grid: Float64Array;
+    gorder: Int32Array;
+  }
+  const pruner = new RowPruner();
+  const sel = pruner as unknown as Selections;
+  let distinct = 0;
+  let ties = 0;
+  const wrong: string[] = [];
+  /** -1, 1 and the odd sixteenths between, shuffled: every grid point of k=9 lies midway between two values. */
+  const symmetricRow = (seed: number): Float32Array => {
+    const values = [-1, 1];
+    for (let m = -15; m <= 15; m += 2) values.push(m / 16);
+    const key = normals(values.length, 7000 + seed);
+    return Float32Array.from(values.map((v, i) => [v, key[i]!] as const).sort((x, y) => x[1] - y[1]).map((x) => x[0]));
+  };
+  const check = (r: number, row: Float32Array, k: number): void => {
+    const n = row.length;
+    if (new Set(row).size !== n) return;
+    const a = new Uint8Array(n);
+    const keptA = pruner.prune(row, k, a, 0);
+    if (keptA === n || sel.markRuns(n)) return; // kept whole (nothing selected), or not distinct
+    distinct++;
+    for (let p = 0; p < n; p++) {
+      sel.runStart[p] = p;
+      sel.runEnd[p] = p + 1;
+    }
+    const grid = sel.grid.subarray(0, k);
+    const order = sel.gorder.subarray(0, k);
+    const b = new Uint8Array(n);
+    const keptB = sel.select(n, grid, order, k, b, 0);
+    const c = new Uint8Array(n);
+    const keptC = sel.selectDistinct(n, grid, order, k, c, 0);
+    const got = JSON.stringify(keptIndices(c));
+    if (keptB !== keptC || JSON.stringify(keptIndices(b)) !== got || JSON.stringify(keptIndices(a)) !== got) wrong.push(`row ${r} (n=${n}, k=${k})`);
+    if (got !== JSON.stringify(naiveKept(row, k))) wrong.push(`row ${r} vs the direct transcription`);
+    // a tie: two values at one float32 distance from some grid point
+    let tie = false;
+    for (let i = 0; i < k && !tie; i++) {
+      const g = Math.fround(grid[i]!);
+      tie = new Set([...row].map((v) => Math.abs(Math.fround(v - g)))).size < n;
+    }
+    if (tie) ties++;
+  };
+  for (let r = 0; r < 300; r++) {
+    if (r % 5 === 0) {
+      check(r, symmetricRow(r), 9);
+      continue;
+    }
+    const n = 6 + ((r * 41) % 400);
+    const k = 2 + ((r * 29) % (n - 3));
+    const row = normals(n, 5000 + r, r % 2 ? 1 : 0.02);
+    // values ~1e-8 beside values ~1: their float32 distances to a far grid point tie
+    for (let j = r % 3; j < n; j += 3) row[j] = row[j]! * 1e-7;
+    check(r, row, k);
+  }
+  assert.deepEqual(wrong, []);
+  assert.ok(distinct > 200 && ties > 100, `${distinct} distinct rows, ties seen: ${ties}`);
+});
+
 test('the bucket sort and the radix sort order a row alike, and the bucket sort steps aside for clustered rows', () => {
   // the two private sorts of RowPruner, compared directly
   interface Sorts {
