@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { CancelledError } from '../src/errors';
 import { readRange, readSafetensorsHeader } from '../src/formats/safetensors';
 import { isHead } from '../src/ken/plan';
-import { pruneToFolder } from '../src/ken/prune';
+import { pruneToFolder } from '../src/workflows/prune';
 import { emptyProfile, type KenProfile } from '../src/ken/profile';
 import { RowPruner } from '../src/ken/row';
 import { fastDensityPass } from '../src/ken/wasm-densities';

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scoreCausalLm } from '../src/eval/causal-lm';
-import { openModel } from '../src/formats/folder';
+import { openModel } from '../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../src/graph';
 import { openSession } from '../src/ken/ort-densities';
 import { kernelPeakRss, MB, resetPeakRss, RssSampler } from './measure';

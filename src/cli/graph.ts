@@ -4,7 +4,7 @@
 import { link, lstat, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import { openModel } from '../formats/folder';
+import { openModel } from '../checkpoint/folder';
 import { buildGraph, TASKS, type Task } from '../graph';
 import { choice, formatBytes, onePositional, required } from './args';
 import type { Command } from './main';

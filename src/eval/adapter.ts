@@ -1,5 +1,5 @@
 // `ken eval` (and --eval, sweep, watch --eval) on a PEFT LoRA adapter folder: the model it defines is its
-// base with the adapter merged (src/formats/lora.ts). It is written once into a temporary folder (the
+// base with the adapter merged (src/checkpoint/lora.ts). It is written once into a temporary folder (the
 // merged safetensors, the base's side files with the adapter folder's winning, config.json), evaluated
 // like any folder, and removed after (a forced stop removes it too).
 //
@@ -14,8 +14,8 @@ import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CheckpointError } from '../errors';
-import { openModel, type ModelFolder } from '../formats/folder';
-import { ADAPTER_CONFIG, readLoraConfig } from '../formats/lora';
+import { openModel, type ModelFolder } from '../checkpoint/folder';
+import { ADAPTER_CONFIG, readLoraConfig } from '../checkpoint/lora';
 import { trackTemporary } from '../formats/output';
 import { writeVirtualFile } from '../formats/virtual';
 import { buildGraph, resolveTask, type Task } from '../graph';

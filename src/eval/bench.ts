@@ -3,19 +3,19 @@
 // classification keeps its tokenization; the other tasks (multi-label, regression, token
 // classification, question answering, causal LM) are evaluated by ken eval's task runner each time.
 import type { DeviceChoice } from '../ken/worker-protocol';
-import type { EvalResult } from '../report/report';
+import type { EvalResult } from '../shared/report';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { problemType } from '../models/heads';
 import { openClassifier, readConfig } from './classifier';
 import { autoTask, evaluateTask, toEvalResult } from './tasks';
-import type { GraphChoice, ModelInput } from './model';
+import type { GraphChoice, ModelInput } from './session';
 import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
 import type { EncodedDataset } from './tokenize';
 import { encodeDataset } from './tokenize-pool';
 import { isAdapterPath, mergeAdapter, type MergedAdapter } from './adapter';
-import type { ModelFolder } from '../formats/folder';
+import type { ModelFolder } from '../checkpoint/folder';
 
 export interface EvalSpec {
   /** The labelled data set: .jsonl, .csv or .tsv. */

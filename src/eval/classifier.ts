@@ -7,9 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { readJsonFile } from '../formats/input';
 import { MAX_LABELS, configSchema } from '../formats/schemas';
-import type { AdapterInfo } from '../ken/adapter';
+import type { AdapterInfo } from '../runtime/webgpu';
 import type { Device, DeviceChoice } from '../ken/worker-protocol';
-import { openModelSession, type GraphChoice, type ModelInput } from './model';
+import { openModelSession, type GraphChoice, type ModelInput } from './session';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
 
 type Ort = typeof import('onnxruntime-node');

@@ -9,7 +9,7 @@ import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { problemType } from '../models/heads';
 import { resolveTask, type Task } from '../graph';
 import { familyOf } from '../models/registry';
-import type { EvalResult } from '../report/report';
+import type { EvalResult } from '../shared/report';
 import { batchFeeds, configLabels, graphInputs, openClassifier, readConfig } from './classifier';
 import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
 import { classNames, openData } from './data';
@@ -20,7 +20,7 @@ import {
 import { qaFeatures, qaWindowing } from './qa-features';
 import { answersOf, tokenRow } from './samples';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';
-import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './model';
+import { openModelSession, type GraphChoice, type ModelInput, type ModelSession } from './session';
 import { scoreCausalLm } from './causal-lm';
 import { loadTokenizer, type EncodedText } from './tokenize';
 import { encodeDataset } from './tokenize-pool';

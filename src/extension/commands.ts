@@ -1,12 +1,12 @@
 // The commands: each asks only what it cannot find out, runs the core in a worker with progress and
 // cancel, logs to the KEN output channel and shows one notification on failure.
-import { providerLabel } from '../ken/adapter';
+import { providerLabel } from '../runtime/webgpu';
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { describeError } from '../errors';
-import { LOOKED_FOR } from '../formats/folder';
-import { REPORT_FILE } from '../ken/prune';
-import type { EvalResult, KenReport } from '../report/report';
+import { LOOKED_FOR } from '../checkpoint/folder';
+import { REPORT_FILE } from '../workflows/prune';
+import type { EvalResult, KenReport } from '../shared/report';
 import { evalSummary, sweepTable } from '../report/text';
 import { dropUnit } from '../eval/metrics';
 import { METHODS, methodNamed } from '../methods/registry';

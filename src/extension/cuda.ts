@@ -1,6 +1,6 @@
 // KEN: Enable CUDA… — runs onnxruntime-node's own installer for the CUDA provider files.
 import * as vscode from 'vscode';
-import { installCudaProvider } from '../ken/cuda-install';
+import { installCudaProvider } from '../runtime/cuda-install';
 import { cudaProviderInstalled } from '../ken/ort-densities';
 import type { Services } from './commands';
 

@@ -2,7 +2,7 @@
 // is unit-tested directly; the extension turns the results into pickers.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { cachedModels, resolveModelRef } from '../formats/hfcache';
+import { cachedModels, resolveModelRef } from '../checkpoint/hfcache';
 import { readRegularFile } from '../formats/input';
 
 const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors|pytorch_model\.bin|pytorch_model\.bin\.index\.json|adapter_config\.json)$/;

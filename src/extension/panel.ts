@@ -4,11 +4,11 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import type { ThemeKind, TimelinePoint } from '../protocol';
+import type { ThemeKind, TimelinePoint } from '../shared/protocol';
 import { PanelSession } from '../report/panel-session';
 import { VizDataSource } from '../report/viz-data';
 import { webviewHtml } from '../report/webview-html';
-import type { WatchUpdate } from '../watch/watcher';
+import type { WatchUpdate } from '../workflows/watch';
 import type { Services } from './commands';
 
 export const VIEW_TYPE = 'kenViz';

@@ -1,7 +1,7 @@
 // The status bar item that always says which execution provider KEN uses (CUDA, WebGPU or CPU) and,
 // for WebGPU, on which adapter.
 import * as vscode from 'vscode';
-import { adapterLabel, providerLabel } from '../ken/adapter';
+import { adapterLabel, providerLabel } from '../runtime/webgpu';
 import { cudaProviderInstalled, probeWebGpu, type WebGpuProbe } from '../ken/ort-densities';
 import { readSettings } from './settings';
 

@@ -17,7 +17,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { CheckpointError } from '../errors';
 import { isAbsolute, normalize } from 'node:path';
-import { isFloatDType } from '../ken/dtype';
+import { isFloatDType } from './dtype';
 import { checked, parseJson } from './input';
 import { subnetworkMetaSchema } from './schemas';
 import { dtypeSize, encodeHeader, numel, readRange, readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';

@@ -34,7 +34,7 @@
  *   returns the model bytes with what the session needs (`sessionExternalData`).
  */
 import { CheckpointError, UsageError } from '../errors';
-import type { ModelFolder } from '../formats/folder';
+import type { ModelFolder } from '../checkpoint/folder';
 import { familyOf, supportedModelTypes } from '../models/registry';
 import type { ModelFamily } from '../models/types';
 import { GraphBuilder, type ComputeType, type Value } from './builder';

@@ -10,9 +10,9 @@ import { valueInfo } from '../formats/onnx-write';
 import type { DensitySums, Device, DeviceChoice } from './worker-protocol';
 import { SQRT_2PI, bandwidth, fillGrid, keepsWholeRow, type DensityProvider } from './row';
 import { CheckpointError } from '../errors';
-import { adapterLabel, type AdapterInfo } from './adapter';
+import { adapterLabel, type AdapterInfo } from '../runtime/webgpu';
 
-export { adapterLabel, providerLabel, type AdapterInfo } from './adapter';
+export { adapterLabel, providerLabel, type AdapterInfo } from '../runtime/webgpu';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

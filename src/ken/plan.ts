@@ -3,11 +3,11 @@
 // safetensors, its ONNX model, or both (an ONNX MatMul weight transposed, under a generated name).
 import { basename } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import type { ModelFolder } from '../formats/folder';
+import type { ModelFolder } from '../checkpoint/folder';
 import { readRange } from '../formats/safetensors';
 import { columnRowInitializers, readInitializerBytes, type OnnxInitializer } from '../formats/onnx';
-import { elementSize, isFloatDType, toFloat32, type FloatDType } from './dtype';
-import { transposeBytes } from './layout';
+import { elementSize, isFloatDType, toFloat32, type FloatDType } from '../formats/dtype';
+import { transposeBytes } from '../formats/layout';
 import { FAMILIES, familyOf } from '../models/registry';
 import type { HfConfig, ModelFamily, StoredLayout } from '../models/types';
 

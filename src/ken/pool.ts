@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
 import { addChunk, type KenProfile } from './profile';
-import type { AdapterInfo } from './adapter';
+import type { AdapterInfo } from '../runtime/webgpu';
 import type { Kernel } from './kernels';
 import { cudaProviderInstalled, logProvider, probeWebGpu } from './ort-densities';
 import type { Backend, BackendChoice, DensityEngine, DensitySums, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';

@@ -1,8 +1,8 @@
 // Runs KEN over a plan: tensors are read one at a time (a few in flight, bounded in bytes), their
 // rows pruned by the pool, and each outcome handed to the caller's sink in plan order.
 import { CancelledError, CheckpointError } from '../errors';
-import { elementSize, fromFloat32, isFloatDType, toFloat32, type FloatDType } from './dtype';
-import { convertBytes, kenRows, mergeKept, mergeKeptInto } from './layout';
+import { elementSize, fromFloat32, isFloatDType, toFloat32, type FloatDType } from '../formats/dtype';
+import { convertBytes, kenRows, mergeKept, mergeKeptInto } from '../formats/layout';
 import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
 import { kenLayoutOf, readKenLayout, type LogicalTensor, type Plan } from './plan';

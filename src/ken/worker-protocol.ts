@@ -1,5 +1,5 @@
 // Messages between the KEN pool (main thread) and its worker threads.
-import type { AdapterInfo } from './adapter';
+import type { AdapterInfo } from '../runtime/webgpu';
 import type { WebGpuProbe } from './ort-densities';
 
 import type { Kernel } from './kernels';

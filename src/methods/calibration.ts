@@ -3,7 +3,7 @@
 // with `measureWeightInputs`: the graph sums each weight input's squares over the real tokens). The lines
 // are read and tokenized as `ken eval` reads and tokenizes the task's data (src/eval).
 import { CheckpointError, DataError, throwIfAborted, UsageError } from '../errors';
-import type { ModelFolder } from '../formats/folder';
+import type { ModelFolder } from '../checkpoint/folder';
 import { buildGraph, EXPORT_WORKS, sessionExternalData, type BuiltGraph, type Task } from '../graph';
 import { openSession } from '../ken/ort-densities';
 import type { DeviceChoice } from '../ken/worker-protocol';

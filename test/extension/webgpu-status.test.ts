@@ -8,7 +8,7 @@ import type { PruneOutcome } from '../../src/extension/commands';
 import { ProviderStatus } from '../../src/extension/status';
 import { probeWebGpu, vulkanDriverManifests } from '../../src/ken/ort-densities';
 import { VizDataSource } from '../../src/report/viz-data';
-import { isHostMessage } from '../../src/protocol';
+import { isHostMessage } from '../../src/shared/protocol';
 import { control, fakeContext, logLines, resetFake, shown, statusItems } from '../fake-vscode';
 import { ROOT, fixture, tmp } from '../helpers';
 

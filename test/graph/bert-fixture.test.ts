@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { openSession } from '../../src/ken/ort-densities';
 import { loadTokenizer } from '../../src/eval/tokenize';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { readOnnxModel } from '../../src/formats/onnx';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { scoreCausalLm } from '../../src/eval/causal-lm';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel, type ModelFolder } from '../../src/formats/folder';
+import { openModel, type ModelFolder } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { openSession } from '../../src/ken/ort-densities';
 import { ROOT } from '../helpers';

@@ -11,7 +11,7 @@ import {
 } from '../../src/ken/ort-densities';
 import { RowPruner, SQRT_2PI, bandwidth, directDensity, fillGrid, roundHalfEven, type DensityProvider } from '../../src/ken/row';
 import { encodeDataset, loadDataset, openClassifier, evaluate } from '../../src/eval';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { DEMO, EXPECTED, fixture, goldenRows, goldenThrough, groupsOf, ken, normals, rowValues, tmp } from '../helpers';
 
 

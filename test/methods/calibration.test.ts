@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { buildGraph } from '../../src/graph';
 import { calibrationGraph, calibrationTexts, inputActivationNorms, type ActivationNorms } from '../../src/methods/calibration';

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { openSession } from '../../src/ken/ort-densities';
 import { relativeBucket } from '../../src/models/deberta-v2';

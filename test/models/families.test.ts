@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { NameIndex, planPrune, prefixesFor, safetensorsViews } from '../../src/ken/plan';
-import { pruneToFolder, type PruneRequest } from '../../src/ken/prune';
-import { restoreSubnetwork } from '../../src/ken/restore';
+import { pruneToFolder, type PruneRequest } from '../../src/workflows/prune';
+import { restoreSubnetwork } from '../../src/workflows/restore';
 import { familyOf } from '../../src/models/registry';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { ROOT, tmp } from '../helpers';
 
 export const ARCH = join(ROOT, 'test', 'data', 'arch');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../../src/errors';
-import { pruneToFolder, REPORT_FILE, SUBNETWORK_FILE } from '../../src/ken/prune';
+import { pruneToFolder, REPORT_FILE, SUBNETWORK_FILE } from '../../src/workflows/prune';
 import { ByteLru, VizDataSource, maskJaccard, scatterKept } from '../../src/report/viz-data';
 import { synthPair, tmp } from '../helpers';
 

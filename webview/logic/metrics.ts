@@ -1,6 +1,6 @@
 // Shaping of every task's measures for the Metrics view (pure): before/after cards, per-class and
 // per-entity-type rows, the sweep curve in the metric it followed.
-import type { EvalResult, KenReport } from '../../src/report/report';
+import type { EvalResult, KenReport } from '../../src/shared/report';
 import type { TaskMetrics } from '../../src/eval/metrics';
 
 export interface MetricCard {

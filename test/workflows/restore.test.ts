@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { join } from 'node:path';
 import { readMask, readSubnetwork } from '../../src/formats/subnetwork';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { fixture, ken, tmp } from '../helpers';
 
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');

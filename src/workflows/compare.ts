@@ -5,13 +5,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../errors';
-import { openModel } from '../formats/folder';
+import { openModel } from '../checkpoint/folder';
 import { OutputReservation, checkOutputPath, writing } from '../formats/output';
-import type { KenReport } from '../report/report';
+import type { KenReport } from '../shared/report';
 import { TOOL } from '../version';
-import { elementSize, type FloatDType } from './dtype';
-import { convertBytes, kenRows } from './layout';
-import { kenLayoutOf, planPrune, readKenLayout, type LogicalTensor } from './plan';
+import { elementSize, type FloatDType } from '../formats/dtype';
+import { convertBytes, kenRows } from '../formats/layout';
+import { kenLayoutOf, planPrune, readKenLayout, type LogicalTensor } from '../ken/plan';
 import { REPORT_FILE, SUBNETWORK_FILE } from './prune';
 import { KenRecorder, summarize } from './record';
 

@@ -4,10 +4,10 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeHeader, readSafetensorsHeader } from '../../src/formats/safetensors';
-import { fromFloat32, toFloat32 } from '../../src/ken/dtype';
-import { pruneToFolder } from '../../src/ken/prune';
-import { watchRun, type WatchUpdate } from '../../src/watch/watcher';
-import { jaccard } from '../../src/watch/analyze';
+import { fromFloat32, toFloat32 } from '../../src/formats/dtype';
+import { pruneToFolder } from '../../src/workflows/prune';
+import { watchRun, type WatchUpdate } from '../../src/workflows/watch';
+import { jaccard } from '../../src/workflows/watch-analyze';
 import { ken, normals, ROOT, synthModel, tmp } from '../helpers';
 
 const SHAPES: [string, number[]][] = [

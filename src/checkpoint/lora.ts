@@ -16,14 +16,14 @@
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import { fromFloat32, isFloatDType, toFloat32, type FloatDType } from '../ken/dtype';
+import { fromFloat32, isFloatDType, toFloat32, type FloatDType } from '../formats/dtype';
 import { NameIndex, prefixesFor, safetensorsViews, type TensorView } from '../ken/plan';
 import { familyOf } from '../models/registry';
 import { isSideFile, type ModelFolder } from './folder';
-import { readSafetensorsHeader, readRange, dtypeSize } from './safetensors';
-import { readTorchFile } from './torch';
-import { virtualSafetensors, type VirtualTensor } from './virtual';
-import { readRegularFile } from './paths';
+import { readSafetensorsHeader, readRange, dtypeSize } from '../formats/safetensors';
+import { readTorchFile } from '../formats/torch';
+import { virtualSafetensors, type VirtualTensor } from '../formats/virtual';
+import { readRegularFile } from '../formats/paths';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 

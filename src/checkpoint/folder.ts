@@ -3,13 +3,13 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
-import { filterSideFiles, readRegularFile, requireFolderFile } from './paths';
-import { checked, parseJson } from './input';
-import { configSchema, shardIndexSchema } from './schemas';
-import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
-import { readOnnxModel, type OnnxModel } from './onnx';
-import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from './torch';
-import { virtualSafetensors, type VirtualCheckpoint } from './virtual';
+import { filterSideFiles, readRegularFile, requireFolderFile } from '../formats/paths';
+import { checked, parseJson } from '../formats/input';
+import { configSchema, shardIndexSchema } from '../formats/schemas';
+import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from '../formats/safetensors';
+import { readOnnxModel, type OnnxModel } from '../formats/onnx';
+import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from '../formats/torch';
+import { virtualSafetensors, type VirtualCheckpoint } from '../formats/virtual';
 import { adapterAsBaseError, isAdapterFolder, openMergedAdapter, readLoraConfig, type LoraInfo } from './lora';
 import { parseHubId, resolveHubId, resolveModelRef } from './hfcache';
 

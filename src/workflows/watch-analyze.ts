@@ -1,16 +1,16 @@
 // What KEN says about one checkpoint of a fine-tuning run: kept ratio at k against the base,
 // per-layer drift from the base, and per-tensor overlap of the kept set with the previous checkpoint.
-import { adapterLabel } from '../ken/adapter';
-import { openModel, type ModelFolder } from '../formats/folder';
-import { toFloat32, type FloatDType } from '../ken/dtype';
+import { adapterLabel } from '../runtime/webgpu';
+import { openModel, type ModelFolder } from '../checkpoint/folder';
+import { toFloat32, type FloatDType } from '../formats/dtype';
 import { planPrune, type PlanOptions } from '../ken/plan';
 import type { KenPool } from '../ken/pool';
 import { runKen } from '../ken/run';
-import { layerOf, type KenReport } from '../report/report';
+import { layerOf, type KenReport } from '../shared/report';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KenRecorder, summarize } from '../ken/record';
-import { REPORT_FILE, SUBNETWORK_FILE } from '../ken/prune';
+import { KenRecorder, summarize } from './record';
+import { REPORT_FILE, SUBNETWORK_FILE } from './prune';
 import { TOOL } from '../version';
 
 export interface LayerDrift {

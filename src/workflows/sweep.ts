@@ -3,15 +3,15 @@
 // tensors handed to the session from memory; no checkpoint written per point). The base is read once per
 // point, the evaluation prepared once. With a maximum drop it searches (grid, then bisection), per
 // method, for the smallest k whose metric (the mean over seeds) stays within it.
-import { providerLabel } from './adapter';
+import { providerLabel } from '../runtime/webgpu';
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
-import type { AdapterPoint, EvalResult, MethodAggregate, MethodRecommendation, SweepPoint, SweepRecord } from '../report/report';
-import { openModel } from '../formats/folder';
-import { safetensorsViews } from './plan';
-import { elementSize, isFloatDType, type FloatDType } from './dtype';
+import type { AdapterPoint, EvalResult, MethodAggregate, MethodRecommendation, SweepPoint, SweepRecord } from '../shared/report';
+import { openModel } from '../checkpoint/folder';
+import { safetensorsViews } from '../ken/plan';
+import { elementSize, isFloatDType, type FloatDType } from '../formats/dtype';
 import { positionsBytes } from '../formats/subnetwork';
 import { checkMethodChoice, prepareMethod, type PreparedMethod } from '../methods/prepare';
 import { methodNamed } from '../methods/registry';
@@ -19,15 +19,15 @@ import type { CalibrationSpec } from '../methods/calibration';
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { dropUnit, metricDrop, metricValue, primaryMetric, scalarMetrics } from '../eval/metrics';
-import { kenRows } from './layout';
+import { kenRows } from '../formats/layout';
 import { checkK, checkpointFiles, preparePrune, pruneToFolder, toStored, viewRange, type PruneRequest } from './prune';
 import { OutputReservation } from '../formats/output';
-import type { KenReport } from '../report/report';
-import type { RunProgress } from './run';
-import type { ModelFolder } from '../formats/folder';
-import type { Plan } from './plan';
-import { KenPool } from './pool';
-import { runKen } from './run';
+import type { KenReport } from '../shared/report';
+import type { RunProgress } from '../ken/run';
+import type { ModelFolder } from '../checkpoint/folder';
+import type { Plan } from '../ken/plan';
+import { KenPool } from '../ken/pool';
+import { runKen } from '../ken/run';
 
 export interface SweepRequest extends Omit<PruneRequest, 'out' | 'k' | 'onProgress' | 'eval' | 'evalBefore' | 'sweep' | 'onEvalProgress' | 'method'> {
   ks: number[];

@@ -3,7 +3,7 @@
 // Requests carry `requestId`, their answers `inReplyTo`. Matrix data is pulled by the webview in
 // tiles (typed arrays, never JSON number lists), never pushed whole.
 // The guards at the end validate shape at runtime: neither side trusts what it receives.
-import type { KenReport, TensorStatus } from './report/report';
+import type { KenReport, TensorStatus } from './report';
 
 export const PROTOCOL_VERSION = 1;
 

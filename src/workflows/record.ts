@@ -1,10 +1,10 @@
 // Records KEN outcomes as a subnetwork file and report entries: what `ken prune` writes, and what
 // the watcher keeps of each checkpoint for the panel.
 import { SUBNETWORK_FORMAT, SUBNETWORK_VERSION, SubnetworkWriter, encodePositions, gatherKept, type SubnetworkFile, type SubnetworkMeta, type SubnetworkTensor } from '../formats/subnetwork';
-import type { KenReport, TensorReport } from '../report/report';
+import type { KenReport, TensorReport } from '../shared/report';
 import { TOOL } from '../version';
-import { elementSize, type FloatDType } from './dtype';
-import type { TensorOutcome } from './run';
+import { elementSize, type FloatDType } from '../formats/dtype';
+import type { TensorOutcome } from '../ken/run';
 
 export function tensorReport(o: Pick<TensorOutcome, 'tensor' | 'status' | 'rows' | 'kept' | 'total'>): TensorReport {
   const t = o.tensor;

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
-import { cachedModels, hubCacheDirs, parseHubId, resolveHubId } from '../../src/formats/hfcache';
-import { pruneToFolder } from '../../src/ken/prune';
+import { openModel } from '../../src/checkpoint/folder';
+import { cachedModels, hubCacheDirs, parseHubId, resolveHubId } from '../../src/checkpoint/hfcache';
+import { pruneToFolder } from '../../src/workflows/prune';
 import { baseCandidates } from '../../src/extension/detect';
 import { ROOT, tmp } from '../helpers';
 

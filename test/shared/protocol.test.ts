@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import {
   MAX_TILE_CELLS, PROTOCOL_VERSION, isHostMessage, isStaticReportData, isSweepRecord, isTile, isWebviewMessage, tileArrays,
   type HostMessage, type Tile, type WebviewMessage,
-} from '../src/protocol';
-import type { KenReport } from '../src/report/report';
+} from '../../src/shared/protocol';
+import type { KenReport } from '../../src/shared/report';
 
 const report: KenReport = {
   k: 32, backend: 'js', executionProvider: 'cpu', seconds: 1, totalParams: 100, keptParams: 10, keptRatio: 0.1,

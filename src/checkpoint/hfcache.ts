@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { readRegularFile } from './paths';
+import { readRegularFile } from '../formats/paths';
 
 export interface HubId {
   repo: string;

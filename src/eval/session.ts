@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import { openModel } from '../formats/folder';
+import { openModel } from '../checkpoint/folder';
 import { readOnnxModel } from '../formats/onnx';
 import { buildGraph, sessionExternalData, type BuiltGraph, type Task } from '../graph';
 import { openSession, type OpenedSession } from '../ken/ort-densities';

@@ -8,13 +8,13 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CancelledError, CheckpointError, oneLine } from '../errors';
-import { openModel } from '../formats/folder';
+import { openModel } from '../checkpoint/folder';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { readRange, readSafetensorsHeader } from '../formats/safetensors';
 import { KenPool } from '../ken/pool';
 import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
 import type { Kernel } from '../ken/kernels';
-import { analyzeCheckpoint, type CheckpointAnalysis, type KeptSets } from './analyze';
+import { analyzeCheckpoint, type CheckpointAnalysis, type KeptSets } from './watch-analyze';
 import type { PlanOptions } from '../ken/plan';
 import { readRegularFile } from '../formats/paths';
 

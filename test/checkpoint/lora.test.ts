@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { safetensorsViews } from '../../src/ken/plan';
-import { pruneToFolder } from '../../src/ken/prune';
-import { restoreSubnetwork } from '../../src/ken/restore';
+import { pruneToFolder } from '../../src/workflows/prune';
+import { restoreSubnetwork } from '../../src/workflows/restore';
 import { pruneSummary } from '../../src/cli/prune';
 import { ROOT, tmp } from '../helpers';
 
@@ -96,7 +96,7 @@ test('an adapter is never the base of a model, and a missing declared base is on
 });
 
 test('fmaf rounds a * b + c once, like the fused multiply-add of torch\'s CPU matmul, also where the double sum is a float32 midpoint', async () => {
-  const { fmaf } = await import('../../src/formats/lora');
+  const { fmaf } = await import('../../src/checkpoint/lora');
   const a = Math.fround(1 - 2 ** -23);
   const b = Math.fround(1 + 2 ** -23);
   const c = 2 ** 24 + 2;

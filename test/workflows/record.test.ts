@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { readSubnetwork } from '../../src/formats/subnetwork';
 import { KenPool } from '../../src/ken/pool';
-import { analyzeCheckpoint } from '../../src/watch/analyze';
+import { analyzeCheckpoint } from '../../src/workflows/watch-analyze';
 import { DEMO, tmp } from '../helpers';
 
 test('a watched checkpoint\'s record (what the panel and the notebook renderer read) passes the subnetwork validation', async () => {
