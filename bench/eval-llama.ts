@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { scoreCausalLm } from '../src/eval/causal-lm';
 import { openModel } from '../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../src/graph';
-import { openSession } from '../src/ken/ort-densities';
+import { openSession } from '../src/runtime/session';
 import { kernelPeakRss, MB, resetPeakRss, RssSampler } from './measure';
 
 const LAYERS = Number(process.env['BENCH_LLAMA_LAYERS'] ?? 16);

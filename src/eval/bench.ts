@@ -2,7 +2,7 @@
 // folder (the fine-tuned model, its pruned versions, a sweep's in-memory models). Single-label
 // classification keeps its tokenization; the other tasks (multi-label, regression, token
 // classification, question answering, causal LM) are evaluated by ken eval's task runner each time.
-import type { DeviceChoice } from '../ken/worker-protocol';
+import type { DeviceChoice } from '../runtime/session';
 import type { EvalResult } from '../shared/report';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';

@@ -8,7 +8,7 @@ import { CheckpointError } from '../errors';
 import { readJsonFile } from '../formats/input';
 import { MAX_LABELS, configSchema } from '../formats/schemas';
 import type { AdapterInfo } from '../runtime/webgpu';
-import type { Device, DeviceChoice } from '../ken/worker-protocol';
+import type { Device, DeviceChoice } from '../runtime/session';
 import { openModelSession, type GraphChoice, type ModelInput } from './session';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
 

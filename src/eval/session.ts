@@ -8,8 +8,8 @@ import { CheckpointError, UsageError } from '../errors';
 import { openModel } from '../checkpoint/folder';
 import { readOnnxModel } from '../formats/onnx';
 import { buildGraph, sessionExternalData, type BuiltGraph, type Task } from '../graph';
-import { openSession, type OpenedSession } from '../ken/ort-densities';
-import type { DeviceChoice } from '../ken/worker-protocol';
+import { openSession, type OpenedSession } from '../runtime/session';
+import type { DeviceChoice } from '../runtime/session';
 import { findOnnx } from './classifier';
 
 export type GraphChoice = 'auto' | 'built' | 'export';

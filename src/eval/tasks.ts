@@ -45,7 +45,7 @@ export interface TaskEvalSpec {
   fields?: TaskFields | undefined;
   graph?: GraphChoice | undefined;
   batchSize?: number | undefined;
-  device?: import('../ken/worker-protocol').DeviceChoice | undefined;
+  device?: import('../runtime/session').DeviceChoice | undefined;
   threads?: number | undefined;
   skipBadLines?: boolean | undefined;
   /** Write each line's outputs here (JSONL, input order). */

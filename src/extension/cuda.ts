@@ -1,7 +1,7 @@
 // KEN: Enable CUDA… — runs onnxruntime-node's own installer for the CUDA provider files.
 import * as vscode from 'vscode';
 import { installCudaProvider } from '../runtime/cuda-install';
-import { cudaProviderInstalled } from '../ken/ort-densities';
+import { cudaProviderInstalled } from '../runtime/session';
 import type { Services } from './commands';
 
 export async function enableCudaCommand(s: Services, options: { env?: Record<string, string> } = {}): Promise<boolean> {

@@ -2,7 +2,8 @@
 // for WebGPU, on which adapter.
 import * as vscode from 'vscode';
 import { adapterLabel, providerLabel } from '../runtime/webgpu';
-import { cudaProviderInstalled, probeWebGpu, type WebGpuProbe } from '../ken/ort-densities';
+import { probeWebGpu, type WebGpuProbe } from '../runtime/webgpu';
+import { cudaProviderInstalled } from '../runtime/session';
 import { readSettings } from './settings';
 
 const NAMES: Record<string, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };

@@ -3,7 +3,7 @@
 // and CUDA 12 with cuDNN 9 to be of use. Offline it fails, and we say so plainly.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { cudaProviderInstalled, ortBinaryDir } from '../ken/ort-densities';
+import { cudaProviderInstalled, ortBinaryDir } from './session';
 
 export type CudaInstallResult =
   | { ok: true; dir: string }

@@ -25,7 +25,8 @@ import { KenRecorder, summarize } from './record';
 import { runKen, type RunProgress } from '../ken/run';
 import type { Kernel } from '../ken/kernels';
 import type { KenProfile } from '../ken/profile';
-import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+import type { BackendChoice } from '../ken/worker-protocol';
+import type { DeviceChoice } from '../runtime/session';
 import { adapterLabel, providerLabel } from '../runtime/webgpu';
 import { checkMethodChoice, prepareMethod, type MethodChoice } from '../methods/prepare';
 

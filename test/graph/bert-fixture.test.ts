@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openSession } from '../../src/runtime/session';
 import { loadTokenizer } from '../../src/eval/tokenize';
 import { DEMO, EXPECTED, fixture } from '../helpers';
 

@@ -9,7 +9,7 @@ import { openModel } from '../../src/checkpoint/folder';
 import { readOnnxModel } from '../../src/formats/onnx';
 import { buildGraph, sessionExternalData } from '../../src/graph';
 import { scoreCausalLm } from '../../src/eval/causal-lm';
-import { openSession, type OpenedSession } from '../../src/ken/ort-densities';
+import { openSession, type OpenedSession } from '../../src/runtime/session';
 import { ken, ROOT, tmp } from '../helpers';
 
 const DATA = join(ROOT, 'test', 'data', 'decoders');

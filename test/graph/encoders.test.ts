@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openSession } from '../../src/runtime/session';
 import { ROOT } from '../helpers';
 
 const DIR = join(ROOT, 'test', 'data', 'graph', 'encoders');

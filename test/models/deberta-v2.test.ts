@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openModel } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openSession } from '../../src/runtime/session';
 import { relativeBucket } from '../../src/models/deberta-v2';
 import { ROOT as repoRoot } from '../helpers';
 
