@@ -12,6 +12,7 @@ import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from '../forma
 import { virtualSafetensors, type VirtualCheckpoint } from '../formats/virtual';
 import { adapterAsBaseError, isAdapterFolder, openMergedAdapter, readLoraConfig, type LoraInfo } from './lora';
 import { parseHubId, resolveHubId, resolveModelRef } from './hfcache';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
 
 export interface SafetensorsCheckpoint {
   /** Weight files, in the order their tensors are listed. */
@@ -55,7 +56,6 @@ export function isSideFile(name: string): boolean {
 }
 
 /** KEN's own output file, never a weight shard of a model. */
-const SUBNETWORK_NAME = 'ken-subnetwork.safetensors';
 
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
 
@@ -78,13 +78,13 @@ async function openSafetensors(dir: string, names: string[], role: string): Prom
     for (const f of files) {
       if (basename(f) !== f || f === '.' || f === '..') throw new CheckpointError(`${indexFile}: shard name ${JSON.stringify(f)} is not a file in the folder`);
       if (!f.endsWith('.safetensors')) throw new CheckpointError(`${indexFile}: shard ${JSON.stringify(f)} is not a .safetensors file`);
-      if (f === SUBNETWORK_NAME) throw new CheckpointError(`${indexFile}: names ${SUBNETWORK_NAME} as a shard, the name of KEN's own output; rename that shard`);
+      if (f === SUBNETWORK_FILE) throw new CheckpointError(`${indexFile}: names ${SUBNETWORK_FILE} as a shard, the name of KEN's own output; rename that shard`);
       if (!names.includes(f)) throw new CheckpointError(`${indexFile}: shard ${f} is missing`);
     }
   } else if (names.includes('model.safetensors')) {
     files = ['model.safetensors'];
   } else {
-    files = names.filter((n) => n.endsWith('.safetensors') && n !== SUBNETWORK_NAME);
+    files = names.filter((n) => n.endsWith('.safetensors') && n !== SUBNETWORK_FILE);
     if (files.length > 1) {
       throw new CheckpointError(`${dir}: holds several .safetensors files (${files.slice(0, 4).join(', ')}) and no model.safetensors.index.json; name the ${role} file`);
     }

@@ -2,7 +2,9 @@
 import { parseKernel, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
 import { metricsText } from '../report/text';
-import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../workflows/prune';
+import { pruneToFolder } from '../workflows/prune';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { REPORT_FILE } from '../shared/report';
 import type { BackendChoice } from '../ken/worker-protocol';
 import type { DeviceChoice } from '../runtime/session';
 import type { KenReport } from '../shared/report';

@@ -15,8 +15,9 @@ import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from
 import { classNames, openData } from './data';
 import {
   firstSubTokenPredictions, lmWindows, multiLabelMetrics, PerplexityAccumulator, postprocessQa, regressionMetrics, squadMetrics, tokenClassificationMetrics,
-  schemeProblem, type NoMetrics, type TagScheme, type TaskMetrics,
+  schemeProblem, type TagScheme,
 } from './metrics';
+import type { NoMetrics, TaskMetrics } from '../shared/metrics';
 import { qaFeatures, qaWindowing } from './qa-features';
 import { answersOf, tokenRow } from './samples';
 import { DEFAULT_BATCH_SIZE, evaluate, type EvalProgress } from './evaluate';

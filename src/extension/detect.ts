@@ -4,6 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { cachedModels, resolveModelRef } from '../checkpoint/hfcache';
 import { readRegularFile } from '../formats/input';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
 
 const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors|pytorch_model\.bin|pytorch_model\.bin\.index\.json|adapter_config\.json)$/;
 const TRAINER_CHECKPOINT = /^checkpoint-\d+$/;
@@ -12,9 +13,9 @@ const TRAINER_CHECKPOINT = /^checkpoint-\d+$/;
 export async function looksLikeModel(path: string): Promise<boolean> {
   try {
     const s = await stat(path);
-    if (s.isFile()) return /\.(safetensors|onnx|bin)$/.test(path) && !path.endsWith('ken-subnetwork.safetensors');
+    if (s.isFile()) return /\.(safetensors|onnx|bin)$/.test(path) && !path.endsWith(SUBNETWORK_FILE);
     const names = await readdir(path);
-    return names.some((n) => WEIGHTS.test(n) && n !== 'ken-subnetwork.safetensors');
+    return names.some((n) => WEIGHTS.test(n) && n !== SUBNETWORK_FILE);
   } catch {
     return false;
   }

@@ -22,6 +22,9 @@ import { checked, parseJson } from './input';
 import { subnetworkMetaSchema } from './schemas';
 import { dtypeSize, encodeHeader, numel, readRange, readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
 
+/** The subnetwork's file name in a KEN output folder (one place: prune, compare, watch, the panel, the extension). */
+export const SUBNETWORK_FILE = 'ken-subnetwork.safetensors';
+
 export const SUBNETWORK_FORMAT = 'ken-subnetwork';
 export const SUBNETWORK_VERSION = 1;
 

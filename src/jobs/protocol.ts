@@ -5,7 +5,8 @@ import type { PruneRequest } from '../workflows/prune';
 import type { RestoreRequest, RestoreResult } from '../workflows/restore';
 import type { EvalResult, KenReport } from '../shared/report';
 import type { EvalSpec } from '../eval/bench';
-import type { SweepRequest, SweepResult } from '../workflows/sweep';
+import type { SweepRequest } from '../workflows/sweep';
+import type { SweepResult } from '../shared/report';
 import type { WatchOptions, WatchUpdate } from '../workflows/watch';
 
 type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress' | 'onWarning' | 'reservation'>;

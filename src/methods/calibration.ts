@@ -5,8 +5,7 @@
 import { CheckpointError, DataError, throwIfAborted, UsageError } from '../errors';
 import type { ModelFolder } from '../checkpoint/folder';
 import { buildGraph, EXPORT_WORKS, sessionExternalData, type BuiltGraph, type Task } from '../graph';
-import { openSession } from '../ken/ort-densities';
-import type { DeviceChoice } from '../ken/worker-protocol';
+import { openSession, type DeviceChoice } from '../runtime/session';
 import { batchFeeds, graphInputs } from '../eval/classifier';
 import { loadRecords, RecordError, type DataRecord } from '../eval/dataset';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';

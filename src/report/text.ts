@@ -1,8 +1,8 @@
 // Plain-text renderings of results, shared by the CLI and the extension's log.
 import { providerLabel } from '../runtime/webgpu';
-import type { SweepResult } from '../workflows/sweep';
-import { dropUnit, higherIsBetter, metricDrop } from '../eval/metrics';
-import type { TaskMetrics } from '../eval/metrics';
+import type { SweepResult } from '../shared/report';
+import { dropUnit, higherIsBetter, metricDrop } from '../shared/metrics';
+import type { TaskMetrics } from '../shared/metrics';
 import type { EvalResult } from '../shared/report';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');

@@ -7,7 +7,8 @@ import { CheckpointError, oneLine, throwIfAborted } from '../errors';
 import { readEntry, readMask, readSubnetwork, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
 import { isFloatDType, toFloat32 } from '../formats/dtype';
 import { kenRows } from '../formats/layout';
-import { REPORT_FILE, SUBNETWORK_FILE } from '../workflows/prune';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { REPORT_FILE } from '../shared/report';
 import {
   PROTOCOL_VERSION, isKenReport, isSweepRecord,
   type ErrorMessage, type InitMessage, type RequestTileMessage, type TensorInfo, type ThemeKind, type Tile, type TileMessage, type TimelinePoint,

@@ -1,6 +1,9 @@
 // ken-report.json: what a prune did, tensor by tensor. The CLI writes it, the extension and the
 // HTML report read it; the webview receives it through the protocol.
-import type { TaskMetrics } from '../eval/metrics';
+import type { ClassMetrics, TaskMetrics } from './metrics';
+
+/** The report's file in a KEN output folder. */
+export const REPORT_FILE = 'ken-report.json';
 
 export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
 
@@ -20,13 +23,6 @@ export interface TensorReport {
   /** The base tensor used, or why none was. */
   base?: string;
   note?: string;
-}
-
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
 }
 
 export interface EvalResult {
@@ -193,4 +189,38 @@ export function layerOf(name: string): number | undefined {
 /** The tensor's name with its layer number replaced by `*`: the same matrix across layers. */
 export function layerPattern(name: string): string {
   return name.replace(/((?:^|\.)(?:layer|layers|h|block|blocks)\.)\d+\./, '$1*.');
+}
+
+/** What `ken sweep` measured: the fine-tuned model, then every method at each k pruned and evaluated. */
+export interface SweepResult {
+  finetunedAccuracy: number;
+  /** The metric followed, and its fine-tuned value. */
+  metric: string;
+  finetunedValue: number;
+  before: EvalResult;
+  /** The methods swept, in the order asked. */
+  methods: string[];
+  /** The k values asked for (points also hold the k a --max-drop search tried). */
+  ks: number[];
+  /** Every point evaluated: by method (in `methods` order), k, then seed. */
+  points: SweepPoint[];
+  /** Seeded methods at each k over their seeds. */
+  aggregates: MethodAggregate[];
+  /** The first method's smallest k within maxDrop, when asked for and found (KEN's, when swept alone). */
+  recommended?: number;
+  /** Why the first method has no recommendation, when maxDrop was given. */
+  note?: string;
+  /** Per method, the smallest k within maxDrop (when asked for). */
+  recommendations?: MethodRecommendation[];
+  /** The method keeping the fewest parameters within maxDrop, and the one with the smallest subnetwork. */
+  best?: { fewestParams: MethodRecommendation; smallestSubnetwork: MethodRecommendation };
+  /** The fine-tuned model's parameters (every tensor of the plan). */
+  totalParams: number;
+  /** The adapter given with --adapter, merged and evaluated. */
+  adapter?: AdapterPoint;
+  kernel: string;
+  backend: string;
+  executionProvider: string;
+  evalProvider: string;
+  seconds: number;
 }

@@ -12,7 +12,8 @@ import { TOOL } from '../version';
 import { elementSize, type FloatDType } from '../formats/dtype';
 import { convertBytes, kenRows } from '../formats/layout';
 import { kenLayoutOf, planPrune, readKenLayout, type LogicalTensor } from '../ken/plan';
-import { REPORT_FILE, SUBNETWORK_FILE } from './prune';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { REPORT_FILE } from '../shared/report';
 import { KenRecorder, summarize } from './record';
 
 export interface CompareRequest {

@@ -12,10 +12,10 @@ import { OutputReservation, checkOutputPath, writing } from '../formats/output';
 import { copyFolderFile, openRegular } from '../formats/paths';
 import { readRange } from '../formats/safetensors';
 import { writeVirtualFile } from '../formats/virtual';
-import { readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
+import { SUBNETWORK_FILE, readSubnetwork, type Hole, type SubnetworkFile } from '../formats/subnetwork';
 import { restorableProblem } from '../ken/verify';
 import { EvalBench, type EvalSpec } from '../eval/bench';
-import type { EvalResult, KenReport } from '../shared/report';
+import { REPORT_FILE, type EvalResult, type KenReport } from '../shared/report';
 import { TOOL } from '../version';
 import { elementSize, type FloatDType } from '../formats/dtype';
 import { convertBytes, transposeBytes } from '../formats/layout';
@@ -62,9 +62,6 @@ export interface PruneRequest extends MethodChoice {
   /** Where the time goes (the bench's --profile): filled in as KEN runs. */
   profile?: KenProfile | undefined;
 }
-
-export const SUBNETWORK_FILE = 'ken-subnetwork.safetensors';
-export const REPORT_FILE = 'ken-report.json';
 
 export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a whole number >= 1 (got ${k})`);

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
-import type { AdapterPoint, EvalResult, MethodAggregate, MethodRecommendation, SweepPoint, SweepRecord } from '../shared/report';
+import type { AdapterPoint, MethodRecommendation, SweepPoint, SweepRecord, SweepResult } from '../shared/report';
 import { openModel } from '../checkpoint/folder';
 import { safetensorsViews } from '../ken/plan';
 import { elementSize, isFloatDType, type FloatDType } from '../formats/dtype';
@@ -18,7 +18,7 @@ import { methodNamed } from '../methods/registry';
 import type { CalibrationSpec } from '../methods/calibration';
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { dropUnit, metricDrop, metricValue, primaryMetric, scalarMetrics } from '../eval/metrics';
+import { dropUnit, metricDrop, metricValue, primaryMetric, scalarMetrics } from '../shared/metrics';
 import { kenRows } from '../formats/layout';
 import { checkK, checkpointFiles, preparePrune, pruneToFolder, toStored, viewRange, type PruneRequest } from './prune';
 import { OutputReservation } from '../formats/output';
@@ -54,39 +54,6 @@ export interface SweepProgress {
   method?: string;
   done: number;
   total: number;
-}
-
-export interface SweepResult {
-  finetunedAccuracy: number;
-  /** The metric followed, and its fine-tuned value. */
-  metric: string;
-  finetunedValue: number;
-  before: EvalResult;
-  /** The methods swept, in the order asked. */
-  methods: string[];
-  /** The k values asked for (points also hold the k a --max-drop search tried). */
-  ks: number[];
-  /** Every point evaluated: by method (in `methods` order), k, then seed. */
-  points: SweepPoint[];
-  /** Seeded methods at each k over their seeds. */
-  aggregates: MethodAggregate[];
-  /** The first method's smallest k within maxDrop, when asked for and found (KEN's, when swept alone). */
-  recommended?: number;
-  /** Why the first method has no recommendation, when maxDrop was given. */
-  note?: string;
-  /** Per method, the smallest k within maxDrop (when asked for). */
-  recommendations?: MethodRecommendation[];
-  /** The method keeping the fewest parameters within maxDrop, and the one with the smallest subnetwork. */
-  best?: { fewestParams: MethodRecommendation; smallestSubnetwork: MethodRecommendation };
-  /** The fine-tuned model's parameters (every tensor of the plan). */
-  totalParams: number;
-  /** The adapter given with --adapter, merged and evaluated. */
-  adapter?: AdapterPoint;
-  kernel: string;
-  backend: string;
-  executionProvider: string;
-  evalProvider: string;
-  seconds: number;
 }
 
 export function parseKs(text: string): number[] {

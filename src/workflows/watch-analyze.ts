@@ -10,7 +10,8 @@ import { layerOf, type KenReport } from '../shared/report';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KenRecorder, summarize } from './record';
-import { REPORT_FILE, SUBNETWORK_FILE } from './prune';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { REPORT_FILE } from '../shared/report';
 import { TOOL } from '../version';
 
 export interface LayerDrift {

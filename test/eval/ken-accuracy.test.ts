@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KenReport } from '../../src/shared/report';
-import type { SweepResult } from '../../src/workflows/sweep';
+import type { SweepResult } from '../../src/shared/report';
 import { DEMO, EXPECTED, fixture, ken, tmp } from '../helpers';
 
 const data = join(DEMO, 'test.jsonl');

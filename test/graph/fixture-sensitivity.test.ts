@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel, type ModelFolder } from '../../src/checkpoint/folder';
 import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openSession } from '../../src/runtime/session';
 import { ROOT } from '../helpers';
 
 const ENC = join(ROOT, 'test', 'data', 'graph', 'encoders');
