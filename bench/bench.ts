@@ -17,7 +17,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CancelledError } from '../src/errors';
 import { readRange, readSafetensorsHeader } from '../src/formats/safetensors';
-import { isHead } from '../src/ken/plan';
+import { isHead } from '../src/models/names';
 import { pruneToFolder } from '../src/workflows/prune';
 import { emptyProfile, type KenProfile } from '../src/ken/profile';
 import { RowPruner } from '../src/ken/row';

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openModel } from '../src/checkpoint/folder';
 import { readOnnxModel } from '../src/formats/onnx';
-import { buildGraph, sessionExternalData } from '../src/graph';
+import { buildGraph, sessionExternalData } from '../src/models/build';
 import { openModelSession } from '../src/eval/session';
 import { CpuWatch, kernelPeakRss, MB } from './measure';
 import { BERT_BASE, writeSyntheticPair } from './synth';

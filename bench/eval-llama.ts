@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scoreCausalLm } from '../src/eval/causal-lm';
 import { openModel } from '../src/checkpoint/folder';
-import { buildGraph, sessionExternalData } from '../src/graph';
+import { buildGraph, sessionExternalData } from '../src/models/build';
 import { openSession } from '../src/runtime/session';
 import { kernelPeakRss, MB, resetPeakRss, RssSampler } from './measure';
 

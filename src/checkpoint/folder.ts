@@ -3,59 +3,18 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
-import { filterSideFiles, readRegularFile, requireFolderFile } from '../formats/paths';
+import { filterSideFiles, isSideFile, readRegularFile, requireFolderFile } from '../formats/paths';
 import { checked, parseJson } from '../formats/input';
 import { configSchema, shardIndexSchema } from '../formats/schemas';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from '../formats/safetensors';
-import { readOnnxModel, type OnnxModel } from '../formats/onnx';
+import { readOnnxModel } from '../formats/onnx';
 import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from '../formats/torch';
-import { virtualSafetensors, type VirtualCheckpoint } from '../formats/virtual';
-import { adapterAsBaseError, isAdapterFolder, openMergedAdapter, readLoraConfig, type LoraInfo } from './lora';
+import { virtualSafetensors, type SafetensorsCheckpoint } from '../formats/virtual';
+import { adapterAsBaseError, isAdapterFolder, openMergedAdapter, readLoraConfig } from './lora';
+import type { ModelFolder, OpenOptions } from './types';
 import { parseHubId, resolveHubId, resolveModelRef } from './hfcache';
 import { SUBNETWORK_FILE } from '../formats/subnetwork';
 
-export interface SafetensorsCheckpoint {
-  /** Weight files, in the order their tensors are listed. */
-  files: SafetensorsHeader[];
-  /** model.safetensors.index.json when sharded (copied as it is). */
-  indexFile: string | undefined;
-  tensors: Map<string, { entry: SafetensorsEntry; file: SafetensorsHeader }>;
-  /** Set when the tensors come from another format (pytorch_model.bin, a merged LoRA adapter): the files above are written out, not copied. */
-  virtual?: VirtualCheckpoint;
-}
-
-export interface ModelFolder {
-  /** What the user named, resolved. */
-  path: string;
-  /** The folder holding the weights. */
-  dir: string;
-  safetensors: SafetensorsCheckpoint | undefined;
-  onnx: OnnxModel | undefined;
-  /** config, tokenizer and similar small files that travel with a pruned checkpoint. */
-  auxFiles: string[];
-  /** Parsed config.json, when there is one. */
-  config: Record<string, unknown> | undefined;
-  /** Set when the folder is a LoRA adapter merged into its base. */
-  lora?: LoraInfo;
-  /** Side files that come from another folder (a LoRA adapter's base): name -> folder. */
-  auxFrom?: Map<string, string>;
-  /** What opening the model decided that the user should read ("a shard given alone means its folder"). */
-  notes?: string[];
-  /** Side files left out (a symlink out of the folder, a private-looking name), one line each. */
-  warnings?: string[];
-}
-
-// Weight files (and KEN's own outputs, and a Trainer's pickled training state) are never side files; every
-// other file of the folder (config, tokenizer, chat_template.jinja, remote code, README.md, ...) is
-// copied unchanged into a pruned checkpoint.
-const NOT_SIDE = /^(\..*|.*\.(safetensors|bin|pt|pth|ckpt|pkl|h5|msgpack|onnx|onnx_data|gguf|ot)|.*\.safetensors\.index\.json|.*\.bin\.index\.json|ken-report\.json)$/;
-
-/** Whether a top-level file of a model folder travels with its pruned checkpoint unchanged. */
-export function isSideFile(name: string): boolean {
-  return !NOT_SIDE.test(name);
-}
-
-/** KEN's own output file, never a weight shard of a model. */
 
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
 
@@ -105,13 +64,6 @@ function indexSafetensors(headers: SafetensorsHeader[], indexFile: string | unde
     }
   }
   return { files: headers, indexFile, tensors };
-}
-
-export interface OpenOptions {
-  /** For a LoRA adapter folder: the base to merge it into (else its adapter_config.json's base_model_name_or_path). */
-  adapterBase?: ModelFolder | undefined;
-  /** Refuse a LoRA adapter (a base model is never an adapter). */
-  refuseAdapter?: boolean;
 }
 
 /**

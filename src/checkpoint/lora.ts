@@ -17,9 +17,11 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
 import { fromFloat32, isFloatDType, toFloat32, type FloatDType } from '../formats/dtype';
-import { NameIndex, prefixesFor, safetensorsViews, type TensorView } from '../ken/plan';
+import { safetensorsViews, type TensorView } from './tensors';
+import { NameIndex, prefixesFor } from '../models/names';
 import { familyOf } from '../models/registry';
-import { isSideFile, type ModelFolder } from './folder';
+import { isSideFile } from '../formats/paths';
+import type { LoraInfo, ModelFolder } from './types';
 import { readSafetensorsHeader, readRange, dtypeSize } from '../formats/safetensors';
 import { readTorchFile } from '../formats/torch';
 import { virtualSafetensors, type VirtualTensor } from '../formats/virtual';
@@ -36,19 +38,6 @@ export interface LoraConfig {
   alphaPattern: Record<string, number>;
   baseModel: string | undefined;
   taskType: string | undefined;
-}
-
-export interface LoraInfo {
-  r: number;
-  alpha: number;
-  rslora: boolean;
-  /** The target module names (last component: q_proj, c_attn, embed_tokens) and modules_to_save. */
-  modules: string[];
-  modulesToSave: string[];
-  adapterBytes: number;
-  /** Parameters the adapter file holds: what its training changed (LoRA A and B matrices, modules_to_save). */
-  trainableParams: number;
-  adapterDir: string;
 }
 
 export function isAdapterFolder(names: readonly string[]): boolean {

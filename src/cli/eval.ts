@@ -7,7 +7,7 @@ import { GLUE, gluePreset, GLUE_NAMES, TAG_SCHEMES, type GluePreset, type TagSch
 import { UsageError } from '../errors';
 import { TASKS, type Task } from '../graph';
 import { choice, fmt, intOption, onePositional, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 import { evalSummary, metricsText } from '../report/text';
 import { progressBar } from './progress';
 

@@ -9,7 +9,7 @@ import type { BackendChoice } from '../ken/worker-protocol';
 import type { DeviceChoice } from '../runtime/session';
 import type { KenReport } from '../shared/report';
 import { providerLabel } from '../runtime/webgpu';
-import type { Command } from './main';
+import type { Command } from './command';
 import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str } from './args';
 import { progressBar } from './progress';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';

@@ -3,7 +3,7 @@
 import { parseKs, sweepAndPrune, type SweepAndPrune } from '../workflows/sweep';
 import { intOption, onePositional, required, str } from './args';
 import { EVAL_OPTIONS, PRUNE_OPTIONS, commonPrune, evalSpec, pruneSummary } from './prune';
-import type { Command } from './main';
+import type { Command } from './command';
 import { sweepTable } from '../report/text';
 import { progressBar } from './progress';
 import { UsageError } from '../errors';

@@ -8,7 +8,7 @@ import { compareToFolder, unpairedLines } from '../workflows/compare';
 import { writeHtmlReport } from '../report/html';
 import type { KenReport } from '../shared/report';
 import { fmt, formatBytes, onePositional, pct, required, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 import { progressBar } from './progress';
 import { trackTemporary } from '../formats/output';
 

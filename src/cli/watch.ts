@@ -3,7 +3,7 @@ import { setPriority, constants } from 'node:os';
 import { watchRun, type WatchUpdate } from '../workflows/watch';
 import { parseKernel } from '../ken/kernels';
 import { choice, intOption, onePositional, pct, required, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 
 export function watchLine(u: WatchUpdate): string {
   const inLayers = u.layers.filter((l) => l.layer !== null);

@@ -14,11 +14,13 @@ import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CheckpointError } from '../errors';
-import { openModel, type ModelFolder } from '../checkpoint/folder';
+import { openModel } from '../checkpoint/folder';
+import type { ModelFolder } from '../checkpoint/types';
 import { ADAPTER_CONFIG, readLoraConfig } from '../checkpoint/lora';
 import { trackTemporary } from '../formats/output';
 import { writeVirtualFile } from '../formats/virtual';
-import { buildGraph, resolveTask, type Task } from '../graph';
+import type { Task } from '../graph';
+import { buildGraph, resolveTask } from '../models/build';
 import { familyOf } from '../models/registry';
 import { readConfig } from './classifier';
 

@@ -15,7 +15,7 @@ import { evaluate, type EvalProgress } from './evaluate';
 import type { EncodedDataset } from './tokenize';
 import { encodeDataset } from './tokenize-pool';
 import { isAdapterPath, mergeAdapter, type MergedAdapter } from './adapter';
-import type { ModelFolder } from '../checkpoint/folder';
+import type { ModelFolder } from '../checkpoint/types';
 
 export interface EvalSpec {
   /** The labelled data set: .jsonl, .csv or .tsv. */

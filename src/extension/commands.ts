@@ -15,16 +15,7 @@ import type { MethodChoice } from '../methods/prepare';
 import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFolder } from './detect';
 import { JobError, runJobWithProgress } from './jobs';
 import { readSettings } from './settings';
-import type { ProviderStatus } from './status';
-import type { KenPanels } from './panel';
-
-export interface Services {
-  context: vscode.ExtensionContext;
-  log: vscode.LogOutputChannel;
-  status: ProviderStatus;
-  /** Set once the panels exist (activation order). */
-  panels?: KenPanels;
-}
+import type { Services } from './services';
 
 /** Options that skip the prompts (for keybindings, tasks and tests). */
 export interface PruneOptions {

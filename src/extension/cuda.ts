@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { installCudaProvider } from '../runtime/cuda-install';
 import { cudaProviderInstalled } from '../runtime/session';
-import type { Services } from './commands';
+import type { Services } from './services';
 
 export async function enableCudaCommand(s: Services, options: { env?: Record<string, string> } = {}): Promise<boolean> {
   if (cudaProviderInstalled()) {

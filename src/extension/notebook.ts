@@ -8,7 +8,7 @@ import { VizDataSource } from '../report/viz-data';
 import type { WatchUpdate } from '../workflows/watch';
 import { timelinePoint } from './panel';
 import type { RunWatcher } from './watch';
-import type { Services } from './commands';
+import type { Services } from './services';
 
 /** Cells of the notebook's matrix at most (a small, quick picture; the panel has the full one). */
 const MATRIX_ROWS = 48;

@@ -9,7 +9,7 @@ import { PanelSession } from '../report/panel-session';
 import { VizDataSource } from '../report/viz-data';
 import { webviewHtml } from '../report/webview-html';
 import type { WatchUpdate } from '../workflows/watch';
-import type { Services } from './commands';
+import type { Services } from './services';
 
 export const VIEW_TYPE = 'kenViz';
 

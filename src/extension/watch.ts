@@ -12,7 +12,8 @@ import { baseCandidates } from './detect';
 import { JobError, runJob } from './jobs';
 import { readSettings } from './settings';
 import { findTrainerCalls } from './trainer-calls';
-import { requireTrust, type Services } from './commands';
+import { requireTrust } from './commands';
+import { type Services } from './services';
 
 export interface WatchStart {
   runDir: string;

@@ -233,3 +233,13 @@ export async function futureRealPath(p: string): Promise<string> {
     cur = up;
   }
 }
+
+// Weight files (and KEN's own outputs, and a Trainer's pickled training state) are never side files; every
+// other file of the folder (config, tokenizer, chat_template.jinja, remote code, README.md, ...) is
+// copied unchanged into a pruned checkpoint.
+const NOT_SIDE = /^(\..*|.*\.(safetensors|bin|pt|pth|ckpt|pkl|h5|msgpack|onnx|onnx_data|gguf|ot)|.*\.safetensors\.index\.json|.*\.bin\.index\.json|ken-report\.json)$/;
+
+/** Whether a top-level file of a model folder travels with its pruned checkpoint unchanged. */
+export function isSideFile(name: string): boolean {
+  return !NOT_SIDE.test(name);
+}

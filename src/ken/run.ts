@@ -5,7 +5,8 @@ import { elementSize, fromFloat32, isFloatDType, toFloat32, type FloatDType } fr
 import { convertBytes, kenRows, mergeKept, mergeKeptInto } from '../formats/layout';
 import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
-import { kenLayoutOf, readKenLayout, type LogicalTensor, type Plan } from './plan';
+import { type LogicalTensor, type Plan } from './plan';
+import { kenLayoutOf, readKenLayout } from '../checkpoint/tensors';
 import { createHash } from 'node:crypto';
 import type { KenProfile } from './profile';
 

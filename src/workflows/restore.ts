@@ -5,12 +5,13 @@ import { createHash } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CheckpointError, throwIfAborted } from '../errors';
-import { openModel, type ModelFolder } from '../checkpoint/folder';
+import { openModel } from '../checkpoint/folder';
+import { type ModelFolder } from '../checkpoint/types';
 import { OutputReservation, checkOutputPath, writing } from '../formats/output';
 import { readEntry, readMask, readSubnetwork, type Hole, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
 import { elementSize, isFloatDType, type FloatDType } from '../formats/dtype';
 import { convertBytes, transposeBytes } from '../formats/layout';
-import { kenLayoutOf, kenShape, onnxViews, safetensorsViews, type TensorView } from '../ken/plan';
+import { kenLayoutOf, kenShape, onnxViews, safetensorsViews, type TensorView } from '../checkpoint/tensors';
 import { restorableProblem } from '../ken/verify';
 
 export interface RestoreRequest {

@@ -10,7 +10,7 @@ import { EvalBench, type EvalSpec } from '../eval/bench';
 import { findOnnx } from '../eval/classifier';
 import type { AdapterPoint, MethodRecommendation, SweepPoint, SweepRecord, SweepResult } from '../shared/report';
 import { openModel } from '../checkpoint/folder';
-import { safetensorsViews } from '../ken/plan';
+import { safetensorsViews } from '../checkpoint/tensors';
 import { elementSize, isFloatDType, type FloatDType } from '../formats/dtype';
 import { positionsBytes } from '../formats/subnetwork';
 import { checkMethodChoice, prepareMethod, type PreparedMethod } from '../methods/prepare';
@@ -24,7 +24,7 @@ import { checkK, checkpointFiles, preparePrune, pruneToFolder, toStored, viewRan
 import { OutputReservation } from '../formats/output';
 import type { KenReport } from '../shared/report';
 import type { RunProgress } from '../ken/run';
-import type { ModelFolder } from '../checkpoint/folder';
+import type { ModelFolder } from '../checkpoint/types';
 import type { Plan } from '../ken/plan';
 import { KenPool } from '../ken/pool';
 import { runKen } from '../ken/run';

@@ -1,7 +1,8 @@
 // What KEN says about one checkpoint of a fine-tuning run: kept ratio at k against the base,
 // per-layer drift from the base, and per-tensor overlap of the kept set with the previous checkpoint.
 import { adapterLabel } from '../runtime/webgpu';
-import { openModel, type ModelFolder } from '../checkpoint/folder';
+import { openModel } from '../checkpoint/folder';
+import { type ModelFolder } from '../checkpoint/types';
 import { toFloat32, type FloatDType } from '../formats/dtype';
 import { planPrune, type PlanOptions } from '../ken/plan';
 import type { KenPool } from '../ken/pool';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/checkpoint/folder';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { safetensorsViews } from '../../src/ken/plan';
+import { safetensorsViews } from '../../src/checkpoint/tensors';
 import { pruneToFolder } from '../../src/workflows/prune';
 import { restoreSubnetwork } from '../../src/workflows/restore';
 import { pruneSummary } from '../../src/cli/prune';

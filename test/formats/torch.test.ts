@@ -9,7 +9,7 @@ import { openModel } from '../../src/checkpoint/folder';
 import { readStateDictPickle } from '../../src/formats/pickle';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { readTorchFile } from '../../src/formats/torch';
-import { safetensorsViews } from '../../src/ken/plan';
+import { safetensorsViews } from '../../src/checkpoint/tensors';
 import { pruneToFolder } from '../../src/workflows/prune';
 import { restoreSubnetwork } from '../../src/workflows/restore';
 import { ROOT, tmp } from '../helpers';

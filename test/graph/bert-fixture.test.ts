@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/checkpoint/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
 import { openSession } from '../../src/runtime/session';
 import { loadTokenizer } from '../../src/eval/tokenize';
 import { DEMO, EXPECTED, fixture } from '../helpers';

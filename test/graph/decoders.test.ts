@@ -7,7 +7,7 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { openModel } from '../../src/checkpoint/folder';
 import { readOnnxModel } from '../../src/formats/onnx';
-import { buildGraph, sessionExternalData } from '../../src/graph';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
 import { scoreCausalLm } from '../../src/eval/causal-lm';
 import { openSession, type OpenedSession } from '../../src/runtime/session';
 import { ken, ROOT, tmp } from '../helpers';

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel, type ModelFolder } from '../../src/checkpoint/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
+import { openModel } from '../../src/checkpoint/folder';
+import type { ModelFolder } from '../../src/checkpoint/types';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
 import { openSession } from '../../src/runtime/session';
 import { ROOT } from '../helpers';
 

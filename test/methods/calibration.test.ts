@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel } from '../../src/checkpoint/folder';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { buildGraph } from '../../src/graph';
+import { buildGraph } from '../../src/models/build';
 import { calibrationGraph, calibrationTexts, inputActivationNorms, type ActivationNorms } from '../../src/methods/calibration';
 import { wanda } from '../../src/methods/wanda';
 import { loadTokenizer } from '../../src/eval/tokenize';

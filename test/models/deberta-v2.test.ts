@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openModel } from '../../src/checkpoint/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
 import { openSession } from '../../src/runtime/session';
 import { relativeBucket } from '../../src/models/deberta-v2';
 import { ROOT as repoRoot } from '../helpers';
