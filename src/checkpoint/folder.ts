@@ -16,6 +16,20 @@ import { parseHubId, resolveHubId, resolveModelRef } from './hfcache';
 import { SUBNETWORK_FILE } from '../formats/subnetwork';
 
 
+/**
+ * The one rule for which .onnx file is a folder's model (opening a model to prune it, sweep, and evaluation
+ * all ask here, so what is patched is what is evaluated): model.onnx, else the folder's only .onnx file;
+ * `several` when there are more and none is model.onnx. Top level only: `onnx/model.onnx` (the Hub's Optimum
+ * layout) is not the folder's model, since a pruned folder is written with its ONNX beside its weights; name
+ * that file to evaluate it.
+ */
+export function folderOnnx(names: readonly string[]): { name: string } | { several: string[] } | undefined {
+  if (names.includes('model.onnx')) return { name: 'model.onnx' };
+  const onnx = names.filter((n) => n.endsWith('.onnx'));
+  if (onnx.length === 1) return { name: onnx[0]! };
+  return onnx.length > 1 ? { several: onnx } : undefined;
+}
+
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
 
 async function isDir(p: string): Promise<boolean | undefined> {
@@ -120,7 +134,8 @@ export async function openModel(path: string, role: string, opts: OpenOptions = 
     safetensors = indexSafetensors([...virtual.files.values()].map((f) => f.header), virtual.index === undefined ? undefined : join(abs, 'model.safetensors.index.json'));
     safetensors.virtual = virtual;
   }
-  const onnxName = names.includes('model.onnx') ? 'model.onnx' : names.filter((n) => n.endsWith('.onnx')).length === 1 ? names.find((n) => n.endsWith('.onnx')) : undefined;
+  const pick = folderOnnx(names);
+  const onnxName = pick && 'name' in pick ? pick.name : undefined;
   const onnx = onnxName ? await readOnnxModel(await requireFolderFile(abs, onnxName, 'ONNX model')) : undefined;
   if (!safetensors && !onnx) {
     if (names.some((n) => /^pytorch_model.*\.bin$/.test(n) || n.endsWith('.pt') || n.endsWith('.pth'))) throw pickleRefusal(abs);

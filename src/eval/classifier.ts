@@ -2,8 +2,7 @@
 // model folder (its ONNX export, or the graph built from config.json over its safetensors), an .onnx
 // file, ONNX bytes held in memory, or a folder's weights with tensors replaced from memory (a pruned
 // model that was never written). Inputs are fed as the graph declares them: int64 or int32, and only those it has.
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CheckpointError } from '../errors';
 import { readJsonFile } from '../formats/input';
 import { MAX_LABELS, configSchema } from '../formats/schemas';
@@ -55,34 +54,6 @@ export interface Classifier {
   close(): Promise<void>;
 }
 
-const EXPORT_HINT = 'export one, e.g. `optimum-cli export onnx --model <dir> --task text-classification <out-dir>` (or torch.onnx.export with inputs input_ids, attention_mask, token_type_ids and output logits)';
-
-/** The ONNX model of a folder: model.onnx, onnx/model.onnx, or its only .onnx file. */
-export async function findOnnx(path: string): Promise<{ file: string; folder: string }> {
-  const abs = resolve(path);
-  let isDir: boolean;
-  try {
-    isDir = (await stat(abs)).isDirectory();
-  } catch {
-    throw new CheckpointError(`${path}: no such file or folder`);
-  }
-  if (!isDir) {
-    if (abs.endsWith('.onnx')) return { file: abs, folder: dirname(abs) };
-    throw new CheckpointError(`${path}: not an ONNX model; evaluation runs ONNX models: ${EXPORT_HINT}`);
-  }
-  const names = await readdir(abs);
-  if (names.includes('model.onnx')) return { file: join(abs, 'model.onnx'), folder: abs };
-  try {
-    if ((await readdir(join(abs, 'onnx'))).includes('model.onnx')) return { file: join(abs, 'onnx', 'model.onnx'), folder: abs };
-  } catch {
-    // no onnx/ subfolder
-  }
-  const onnx = names.filter((n) => n.endsWith('.onnx'));
-  if (onnx.length === 1) return { file: join(abs, onnx[0]!), folder: abs };
-  if (onnx.length > 1) throw new CheckpointError(`${path}: holds several .onnx files (${onnx.slice(0, 4).join(', ')}) and no model.onnx; name the file to evaluate`);
-  const has = names.filter((n) => n.endsWith('.safetensors') || /^pytorch_model.*\.bin$/.test(n));
-  throw new CheckpointError(`${path}: no ONNX model to evaluate (looked for model.onnx, onnx/model.onnx, *.onnx${has.length ? `; found ${has[0]}` : ''}); ${EXPORT_HINT.replace('<dir>', path)}`);
-}
 
 /** How many classes config.json declares (id2label, label2id or num_labels), without building their names. */
 function declaredLabels(config: Record<string, unknown> | undefined): number | undefined {

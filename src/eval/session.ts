@@ -2,16 +2,42 @@
 // one (unless --graph built), else the inference graph built from config.json over the folder's own
 // safetensors (src/graph). A model can also be ONNX bytes in memory, or the folder's safetensors with
 // some tensors replaced from memory (a pruned model that was never written, a sweep's k).
-import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import { openModel } from '../checkpoint/folder';
+import { folderOnnx, openModel } from '../checkpoint/folder';
 import { readOnnxModel } from '../formats/onnx';
 import { type Task } from '../graph';
 import { buildGraph, sessionExternalData, type BuiltGraph } from '../models/build';
 import { openSession, type OpenedSession } from '../runtime/session';
 import type { DeviceChoice } from '../runtime/session';
-import { findOnnx } from './classifier';
+
+const EXPORT_HINT = 'export one, e.g. `optimum-cli export onnx --model <dir> --task text-classification <out-dir>` (or torch.onnx.export with inputs input_ids, attention_mask, token_type_ids and output logits)';
+
+/** The ONNX model to evaluate at `path`: the file itself, or the folder's model by `folderOnnx`'s rule. */
+export async function findOnnx(path: string): Promise<{ file: string; folder: string }> {
+  const abs = resolve(path);
+  let dir: boolean;
+  try {
+    dir = (await stat(abs)).isDirectory();
+  } catch {
+    throw new CheckpointError(`${path}: no such file or folder`);
+  }
+  if (!dir) {
+    // the Hub's Optimum layout: onnx/model.onnx reads config.json and the tokenizer from the folder above
+    if (abs.endsWith('.onnx')) return { file: abs, folder: basename(dirname(abs)) === 'onnx' && !existsSync(join(dirname(abs), 'config.json')) ? dirname(dirname(abs)) : dirname(abs) };
+    throw new CheckpointError(`${path}: not an ONNX model; evaluation runs ONNX models: ${EXPORT_HINT}`);
+  }
+  const names = await readdir(abs);
+  const pick = folderOnnx(names);
+  if (pick && 'name' in pick) return { file: join(abs, pick.name), folder: abs };
+  if (pick) throw new CheckpointError(`${path}: holds several .onnx files (${pick.several.slice(0, 4).join(', ')}) and no model.onnx; name the file to evaluate`);
+  const sub = names.includes('onnx') && (await readdir(join(abs, 'onnx')).catch(() => [] as string[])).includes('model.onnx');
+  const has = names.filter((n) => n.endsWith('.safetensors') || /^pytorch_model.*\.bin$/.test(n));
+  if (sub) throw new CheckpointError(`${path}: no ONNX model to evaluate (onnx/model.onnx is in a subfolder, not the folder's model; name it to evaluate it: ${join(path, 'onnx', 'model.onnx')})`);
+  throw new CheckpointError(`${path}: no ONNX model to evaluate (looked for model.onnx, *.onnx${has.length ? `; found ${has[0]}` : ''}); ${EXPORT_HINT.replace('<dir>', path)}`);
+}
 
 export type GraphChoice = 'auto' | 'built' | 'export';
 export const GRAPH_CHOICES: readonly GraphChoice[] = ['auto', 'built', 'export'];

@@ -7,7 +7,7 @@ import { providerLabel } from '../runtime/webgpu';
 import { readFile } from 'node:fs/promises';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
 import { EvalBench, type EvalSpec } from '../eval/bench';
-import { findOnnx } from '../eval/classifier';
+import { findOnnx } from '../eval/session';
 import type { AdapterPoint, MethodRecommendation, SweepPoint, SweepRecord, SweepResult } from '../shared/report';
 import { openModel } from '../checkpoint/folder';
 import { safetensorsViews } from '../checkpoint/tensors';
