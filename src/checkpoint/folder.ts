@@ -1,10 +1,10 @@
 // A model as users have it: a Hugging Face folder (config.json + model.safetensors, or shards with
 // model.safetensors.index.json, and/or model.onnx), or a single .safetensors / .onnx file.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
-import { filterSideFiles, isSideFile, readRegularFile, requireFolderFile } from '../formats/paths';
-import { checked, parseJson } from '../formats/input';
+import { filterSideFiles, isDirectory, isSideFile, readRegularFile, requireFolderFile } from '../formats/paths';
+import { checked, parseJson, readBoundedFile } from '../formats/input';
 import { configSchema, shardIndexSchema } from '../formats/schemas';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from '../formats/safetensors';
 import { readOnnxModel } from '../formats/onnx';
@@ -31,14 +31,6 @@ export function folderOnnx(names: readonly string[]): { name: string } | { sever
 }
 
 export const LOOKED_FOR = 'model.safetensors, model.safetensors.index.json, *.safetensors or model.onnx';
-
-async function isDir(p: string): Promise<boolean | undefined> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return undefined;
-  }
-}
 
 async function openSafetensors(dir: string, names: string[], role: string): Promise<SafetensorsCheckpoint | undefined> {
   let files: string[];
@@ -86,7 +78,7 @@ function indexSafetensors(headers: SafetensorsHeader[], indexFile: string | unde
  */
 export async function openModel(path: string, role: string, opts: OpenOptions = {}): Promise<ModelFolder> {
   const abs = resolve(path);
-  const kind = await isDir(abs);
+  const kind = await isDirectory(abs);
   if (kind === undefined) {
     const cached = parseHubId(path) ? await resolveHubId(path) : undefined;
     if (cached) {
@@ -145,13 +137,13 @@ export async function openModel(path: string, role: string, opts: OpenOptions = 
   // (or a private-looking name) is left out with a warning; a FIFO or a device is refused.
   const external = new Set(onnx?.externalFiles ?? []);
   const candidates: string[] = [];
-  for (const n of names) if (isSideFile(n) && !external.has(n) && (await isDir(join(abs, n))) === false) candidates.push(n);
+  for (const n of names) if (isSideFile(n) && !external.has(n) && (await isDirectory(join(abs, n))) === false) candidates.push(n);
   const { files: auxFiles, warnings } = await filterSideFiles(abs, candidates);
   let config: Record<string, unknown> | undefined;
   if (auxFiles.includes('config.json')) {
     // validated before use: bounded label counts, sizes and positions (src/formats/schemas.ts)
     const file = join(abs, 'config.json');
-    config = checked(configSchema, parseJson((await readRegularFile(file)).toString('utf8'), file), file);
+    config = checked(configSchema, parseJson((await readBoundedFile(file)).toString('utf8'), file), file);
   }
   return { path: abs, dir: abs, safetensors, onnx, auxFiles, config, warnings };
 }

@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { readRegularFile } from '../formats/paths';
+import { isDirectory, readRegularFile } from '../formats/paths';
 
 export interface HubId {
   repo: string;
@@ -40,14 +40,6 @@ export function parseHubId(text: string): HubId | undefined {
   return { repo, revision };
 }
 
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** The snapshot folder of a hub id in one cache folder: refs/<revision> names the commit, or the revision is the commit. */
 async function snapshotIn(cache: string, id: HubId): Promise<string | undefined> {
   const repoDir = join(cache, `models--${id.repo.replaceAll('/', '--')}`);
@@ -65,7 +57,7 @@ async function snapshotIn(cache: string, id: HubId): Promise<string | undefined>
   }
   if (!commit || !/^[\w.-]+$/.test(commit)) return undefined;
   const snap = join(repoDir, 'snapshots', commit);
-  return (await isDir(snap)) ? snap : undefined;
+  return (await isDirectory(snap)) === true ? snap : undefined;
 }
 
 /** The local folder of a hub id in the Hugging Face cache, or undefined when it is not cached. */

@@ -3,7 +3,7 @@
 //   const data = await loadDataset('test.jsonl', { labels: clf.labels });
 //   const encoded = await encodeDataset(clf.tokenizer, data);      // tokenize once (in a worker, time-bounded) ...
 //   const result = await evaluate(clf, encoded, { batchSize, signal, onProgress });  // ... evaluate many
-export { loadDataset, labelId, LabelMap, placeholderLabels, type Dataset, type DatasetOptions, type DataFormat, type Sample, type ProblemType } from './dataset';
+export { loadDataset, labelId, LabelMap, placeholderLabels, type Dataset, type DatasetOptions, type DataFormat, type Sample } from './dataset';
 export { openData, textFormat, classNames, DATA_FORMATS, type OpenedData, type Features } from './data';
 export {
   loadTokenizer, truncateTokens, truncationOf, ModelTokenizer,

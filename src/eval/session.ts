@@ -3,10 +3,11 @@
 // safetensors (src/graph). A model can also be ONNX bytes in memory, or the folder's safetensors with
 // some tensors replaced from memory (a pruned model that was never written, a sweep's k).
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
 import { folderOnnx, openModel } from '../checkpoint/folder';
+import { isDirectory } from '../formats/paths';
 import { readOnnxModel } from '../formats/onnx';
 import { type Task } from '../graph';
 import { buildGraph, sessionExternalData, type BuiltGraph } from '../models/build';
@@ -18,12 +19,8 @@ const EXPORT_HINT = 'export one, e.g. `optimum-cli export onnx --model <dir> --t
 /** The ONNX model to evaluate at `path`: the file itself, or the folder's model by `folderOnnx`'s rule. */
 export async function findOnnx(path: string): Promise<{ file: string; folder: string }> {
   const abs = resolve(path);
-  let dir: boolean;
-  try {
-    dir = (await stat(abs)).isDirectory();
-  } catch {
-    throw new CheckpointError(`${path}: no such file or folder`);
-  }
+  const dir = await isDirectory(abs);
+  if (dir === undefined) throw new CheckpointError(`${path}: no such file or folder`);
   if (!dir) {
     // the Hub's Optimum layout: onnx/model.onnx reads config.json and the tokenizer from the folder above
     if (abs.endsWith('.onnx')) return { file: abs, folder: basename(dirname(abs)) === 'onnx' && !existsSync(join(dirname(abs), 'config.json')) ? dirname(dirname(abs)) : dirname(abs) };
@@ -68,14 +65,6 @@ export interface ModelSession extends OpenedSession {
   built: BuiltGraph | undefined;
 }
 
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    throw new CheckpointError(`${p}: no such file or folder`);
-  }
-}
-
 async function built(folder: string, opts: SessionOptions, overrides?: ReadonlyMap<string, Uint8Array>): Promise<ModelSession> {
   const m = await openModel(folder, 'evaluated');
   if (!m.safetensors) throw new CheckpointError(`${folder}: --graph built needs the weights as safetensors (found only ${m.onnx ? basename(m.onnx.path) : 'no weights'})`);
@@ -101,7 +90,8 @@ export async function openModelSession(model: ModelInput, folder: string | undef
     return built(resolve(model.folder), opts, model.overrides);
   }
   const abs = resolve(model);
-  const dir = await isDir(abs);
+  const dir = await isDirectory(abs);
+  if (dir === undefined) throw new CheckpointError(`${abs}: no such file or folder`);
   if (!dir && !abs.endsWith('.onnx')) {
     if (abs.endsWith('.safetensors') && choice !== 'export') return built(dirname(abs), opts);
     throw new CheckpointError(`${model}: not a model folder, .onnx or .safetensors file`);

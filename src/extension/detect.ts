@@ -3,7 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { cachedModels, resolveModelRef } from '../checkpoint/hfcache';
-import { readRegularFile } from '../formats/input';
+import { readBoundedFile } from '../formats/input';
 import { SUBNETWORK_FILE } from '../formats/subnetwork';
 
 const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors|pytorch_model\.bin|pytorch_model\.bin\.index\.json|adapter_config\.json)$/;
@@ -38,7 +38,7 @@ export interface BaseCandidate {
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   try {
     // a regular file only: a FIFO named config.json must not block the extension host
-    return JSON.parse((await readRegularFile(path)).toString('utf8')) as Record<string, unknown>;
+    return JSON.parse((await readBoundedFile(path)).toString('utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }

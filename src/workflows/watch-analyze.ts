@@ -15,7 +15,8 @@ import { SUBNETWORK_FILE } from '../formats/subnetwork';
 import { REPORT_FILE } from '../shared/report';
 import { TOOL } from '../version';
 
-export interface LayerDrift {
+/** One layer of a checkpoint against the base (`ken watch --json` prints it); the panel gets it as protocol.ts `LayerDrift`. */
+export interface LayerAnalysis {
   /** Numbered layer, or null for tensors outside layers (embeddings, pooler). */
   layer: number | null;
   /** Mean |fine-tuned - base| over the layer's pruned tensors. */
@@ -29,7 +30,7 @@ export interface CheckpointAnalysis {
   keptParams: number;
   totalParams: number;
   keptRatio: number;
-  layers: LayerDrift[];
+  layers: LayerAnalysis[];
   /** Jaccard overlap of each tensor's kept set with the previous checkpoint's (absent for the first). */
   jaccard: Record<string, number>;
   /** Mean of `jaccard` over tensors, weighted by size; null for the first checkpoint. */
@@ -51,6 +52,7 @@ const POPCOUNT = (() => {
   return t;
 })();
 
+/** Jaccard overlap of two kept masks (1 when both are empty). */
 export function jaccard(a: Uint8Array, b: Uint8Array): number {
   let inter = 0;
   let union = 0;
@@ -68,6 +70,7 @@ export interface AnalyzeOptions extends PlanOptions {
   recordTo?: string | undefined;
 }
 
+/** One checkpoint of a fine-tuning run against its base: KEN's kept ratio and per-layer drift (and optionally a KEN output folder). */
 export async function analyzeCheckpoint(
   checkpoint: string | ModelFolder,
   base: ModelFolder,
