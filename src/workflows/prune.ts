@@ -65,6 +65,7 @@ export interface PruneRequest extends MethodChoice {
   profile?: KenProfile | undefined;
 }
 
+/** Throws the usage line unless `k` (KEN's number of kept values per row) is a whole number >= 1. */
 export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`-k must be a whole number >= 1 (got ${k})`);
 }
@@ -177,6 +178,12 @@ export async function preparePrune(req: Omit<PruneRequest, 'out'> & { out?: stri
   }
 }
 
+/**
+ * `ken prune` and the extension's Prune: opens the fine-tuned and base models, plans which tensors the method
+ * (KEN by default) prunes, writes the pruned checkpoint, ken-subnetwork.safetensors and ken-report.json into a
+ * new folder (all or nothing), optionally evaluating before and after. Honors `req.signal`; reports progress
+ * through the callbacks.
+ */
 export async function pruneToFolder(req: PruneRequest): Promise<KenReport> {
   let started = performance.now();
   let reservation = req.reservation;

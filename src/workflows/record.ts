@@ -6,6 +6,7 @@ import { TOOL } from '../version';
 import { elementSize, type FloatDType } from '../formats/dtype';
 import type { TensorOutcome } from '../ken/run';
 
+/** One tensor's row of ken-report.json from its pruning outcome. */
 export function tensorReport(o: Pick<TensorOutcome, 'tensor' | 'status' | 'rows' | 'kept' | 'total'>): TensorReport {
   const t = o.tensor;
   const r: TensorReport = {
@@ -17,6 +18,7 @@ export function tensorReport(o: Pick<TensorOutcome, 'tensor' | 'status' | 'rows'
   return r;
 }
 
+/** The report's totals over its tensors. */
 export function summarize(tensors: TensorReport[]): Pick<KenReport, 'totalParams' | 'keptParams' | 'keptRatio'> {
   const totalParams = tensors.reduce((s, t) => s + t.total, 0);
   const keptParams = tensors.reduce((s, t) => s + t.kept, 0);

@@ -90,6 +90,7 @@ function holeBytes(kenBytes: Uint8Array, t: SubnetworkTensor, hole: Hole): Uint8
   return bytes;
 }
 
+/** `ken restore`: rebuilds the pruned checkpoint from a subnetwork file and its base model, into a new folder. */
 export async function restoreSubnetwork(req: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
   // readSubnetwork checks the metadata (schema, entries, paths, hole maps) before anything is used

@@ -56,6 +56,7 @@ export interface SweepProgress {
   total: number;
 }
 
+/** `-k 8,16,32`: the distinct values, sorted; a usage error names a bad one. */
 export function parseKs(text: string): number[] {
   const ks = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   if (ks.length === 0) throw new UsageError('-k needs one or more values, e.g. -k 8,16,32,64');
