@@ -4,8 +4,9 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors';
 import { filterSideFiles, isDirectory, isSideFile, readRegularFile, requireFolderFile } from '../formats/paths';
-import { checked, parseJson, readBoundedFile } from '../formats/input';
-import { configSchema, shardIndexSchema } from '../formats/schemas';
+import { checked, parseJson } from '../formats/input';
+import { shardIndexSchema } from '../formats/schemas';
+import { CONFIG_FILE, readConfigFile } from '../formats/hf-config';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from '../formats/safetensors';
 import { readOnnxModel } from '../formats/onnx';
 import { hasTorchCheckpoint, openTorchCheckpoint, readTorchFile } from '../formats/torch';
@@ -140,10 +141,9 @@ export async function openModel(path: string, role: string, opts: OpenOptions = 
   for (const n of names) if (isSideFile(n) && !external.has(n) && (await isDirectory(join(abs, n))) === false) candidates.push(n);
   const { files: auxFiles, warnings } = await filterSideFiles(abs, candidates);
   let config: Record<string, unknown> | undefined;
-  if (auxFiles.includes('config.json')) {
+  if (auxFiles.includes(CONFIG_FILE)) {
     // validated before use: bounded label counts, sizes and positions (src/formats/schemas.ts)
-    const file = join(abs, 'config.json');
-    config = checked(configSchema, parseJson((await readBoundedFile(file)).toString('utf8'), file), file);
+    config = await readConfigFile(join(abs, CONFIG_FILE));
   }
   return { path: abs, dir: abs, safetensors, onnx, auxFiles, config, warnings };
 }

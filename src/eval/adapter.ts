@@ -22,7 +22,7 @@ import { writeVirtualFile } from '../formats/virtual';
 import type { Task } from '../graph';
 import { buildGraph, resolveTask } from '../models/build';
 import { familyOf } from '../models/registry';
-import { readConfig } from './classifier';
+import { readConfig } from '../formats/hf-config';
 
 /** PEFT's task_type -> the task a built graph runs. */
 const PEFT_TASKS: Readonly<Record<string, Task>> = {

@@ -6,8 +6,8 @@ import type { DeviceChoice } from '../runtime/session';
 import type { EvalResult } from '../shared/report';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { problemType } from '../models/heads';
-import { openClassifier, readConfig } from './classifier';
+import { CONFIG_FILE, problemType, readConfig } from '../formats/hf-config';
+import { openClassifier } from './classifier';
 import { autoTask, evaluateTask, toEvalResult } from './tasks';
 import type { GraphChoice, ModelInput } from './session';
 import { loadDataset, type Dataset } from './dataset';
@@ -62,7 +62,7 @@ export class EvalBench {
   /** Whether the folder's task is single-label classification (else ken eval's task runner scores it). */
   private static async singleLabel(folder: string): Promise<boolean> {
     const config = await readConfig(folder);
-    const file = join(folder, 'config.json');
+    const file = join(folder, CONFIG_FILE);
     // no known architecture: an export decides its task from its outputs (ken eval); opening the model says the rest
     return autoTask(config, file, []) === 'text-classification' && problemType(config ?? {}, file) === 'single_label_classification';
   }

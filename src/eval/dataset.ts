@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { DataError, UsageError, throwIfAborted } from '../errors';
 import { classNames, openData, type DataFormat, type FieldFlag, type OpenedData, type TextFormat } from './data';
-import type { ProblemType } from '../models/heads';
+import type { ProblemType } from '../formats/hf-config';
 
 export type { DataFormat } from './data';
 

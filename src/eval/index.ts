@@ -10,7 +10,7 @@ export {
   type EncodedDataset, type EncodedSample, type EncodedText, type Truncation, type TruncationStrategy,
 } from './tokenize';
 export { encodeDataset, LINE_BUDGET_MS, type EncodeOptions } from './tokenize-pool';
-export { openClassifier, configLabels, type Classifier, type ClassifierOptions } from './classifier';
+export { openClassifier, type Classifier, type ClassifierOptions } from './classifier';
 export { findOnnx } from './session';
 export * from './metrics';
 export { qaFeatures, QA_MAX_LENGTH, QA_STRIDE, type QaInputFeature, type QaEncodeOptions } from './qa-features';

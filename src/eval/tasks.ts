@@ -6,12 +6,12 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isAdapterPath, mergeAdapter } from './adapter';
 import { CheckpointError, UsageError, throwIfAborted } from '../errors';
-import { problemType } from '../models/heads';
 import { type Task } from '../graph';
 import { resolveTask } from '../models/build';
 import { familyOf } from '../models/registry';
 import type { EvalResult } from '../shared/report';
-import { batchFeeds, configLabels, graphInputs, openClassifier, readConfig } from './classifier';
+import { CONFIG_FILE, configLabels, problemType, readConfig } from '../formats/hf-config';
+import { batchFeeds, graphInputs, openClassifier } from './classifier';
 import { LabelMap, loadDataset, loadRecords, RecordError, type DataRecord } from './dataset';
 import { classNames, openData } from './data';
 import {
@@ -240,7 +240,7 @@ export async function evaluateTask(model: ModelInput, spec: TaskEvalSpec, folder
   const opened = await openModelSession(model, folder, { graph: spec.graph, task: spec.task ?? 'auto', device: spec.device, threads: spec.threads });
   try {
     const config = await readConfig(opened.folder);
-    const file = join(opened.folder, 'config.json');
+    const file = join(opened.folder, CONFIG_FILE);
     const task: Task = opened.built?.task ?? (spec.task && spec.task !== 'auto' ? spec.task : autoTask(config, file, opened.session.outputNames));
     // --max-length: truncation=True, max_length=N for every task (sequence and token classification cut
     // there; QA and causal LM read windows of it), never beyond the model's usable positions
