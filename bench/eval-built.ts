@@ -14,10 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openModel } from '../src/formats/folder';
+import { openModel } from '../src/checkpoint/folder';
 import { readOnnxModel } from '../src/formats/onnx';
-import { buildGraph, sessionExternalData } from '../src/graph';
-import { openModelSession } from '../src/eval/model';
+import { buildGraph, sessionExternalData } from '../src/models/build';
+import { openModelSession } from '../src/eval/session';
 import { CpuWatch, kernelPeakRss, MB } from './measure';
 import { BERT_BASE, writeSyntheticPair } from './synth';
 

@@ -8,9 +8,9 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scoreCausalLm } from '../src/eval/causal-lm';
-import { openModel } from '../src/formats/folder';
-import { buildGraph, sessionExternalData } from '../src/graph';
-import { openSession } from '../src/ken/ort-densities';
+import { openModel } from '../src/checkpoint/folder';
+import { buildGraph, sessionExternalData } from '../src/models/build';
+import { openSession } from '../src/runtime/session';
 import { kernelPeakRss, MB, resetPeakRss, RssSampler } from './measure';
 
 const LAYERS = Number(process.env['BENCH_LLAMA_LAYERS'] ?? 16);

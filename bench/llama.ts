@@ -9,8 +9,9 @@ import { mkdir, mkdtemp, open, readdir, rm, writeFile, type FileHandle } from 'n
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { encodeHeader, numel } from '../src/formats/safetensors';
-import { pruneToFolder, sha256File, SUBNETWORK_FILE } from '../src/ken/prune';
-import { restoreSubnetwork } from '../src/ken/restore';
+import { pruneToFolder, sha256File } from '../src/workflows/prune';
+import { SUBNETWORK_FILE } from '../src/formats/subnetwork';
+import { restoreSubnetwork } from '../src/workflows/restore';
 import { CpuWatch, MB, RssSampler, kernelPeakRss, resetPeakRss, type CpuFigures } from './measure';
 import { NormalStream, type TensorSpec } from './synth';
 

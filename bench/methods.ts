@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { preparePrune, pruneToFolder } from '../src/ken/prune';
+import { preparePrune, pruneToFolder } from '../src/workflows/prune';
 import { KenPool } from '../src/ken/pool';
 import { runKen } from '../src/ken/run';
 import { prepareMethod } from '../src/methods/prepare';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors } from '../src/formats/safetensors';
-import { fromFloat32 } from '../src/ken/dtype';
+import { fromFloat32 } from '../src/formats/dtype';
 import { FLOAT, INT64, onnxModel, type Init } from './onnx';
 import { Rng } from './rng';
 

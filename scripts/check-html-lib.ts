@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors } from '../src/formats/safetensors';
-import { pruneToFolder } from '../src/ken/prune';
+import { pruneToFolder } from '../src/workflows/prune';
 
 export { writeHtmlReport } from '../src/report/html';
 export { STATIC_THEME_CSS } from '../src/report/html-theme';

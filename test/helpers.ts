@@ -113,7 +113,7 @@ export interface SynthTensor {
 
 /** Writes a model.safetensors (and config.json) into a new folder. */
 export async function synthModel(dir: string, tensors: SynthTensor[]): Promise<string> {
-  const { fromFloat32 } = await import('../src/ken/dtype');
+  const { fromFloat32 } = await import('../src/formats/dtype');
   mkdirSync(dir, { recursive: true });
   await writeSafetensors(
     join(dir, 'model.safetensors'),

@@ -1,7 +1,7 @@
 // Builds small ONNX models for tests: Y = MatMul(X, W) + B, with W and B stored in the ways
 // ONNX allows (raw_data, typed fields, float16 in int32_data, external data).
 import { Writer } from 'protobufjs/minimal';
-import { floatToHalf } from '../src/ken/dtype';
+import { floatToHalf } from '../src/formats/dtype';
 import { valueInfo } from '../src/formats/onnx-write';
 
 export type Storage = 'raw' | 'typed' | 'int32' | 'external';

@@ -1,5 +1,5 @@
 // The KEN panel app: header (title, what ran, exports), tabs of views, the conversation with the host.
-import { PROTOCOL_VERSION, type HostMessage, type InitMessage, type ReportUpdatedMessage, type Tile } from '../src/protocol';
+import { PROTOCOL_VERSION, type HostMessage, type InitMessage, type ReportUpdatedMessage, type Tile } from '../src/shared/protocol';
 import type { ChartTheme } from './logic/theme-layout';
 import type { AppData, PersistedState, TabId, TileQuery, View, ViewContext } from './context';
 import { clear, h } from './dom';

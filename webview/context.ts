@@ -1,6 +1,6 @@
 // What views get from the app: the data, the theme, tiles, persisted choices.
-import type { RequestTileMessage, TensorInfo, Tile, TimelinePoint } from '../src/protocol';
-import type { KenReport } from '../src/report/report';
+import type { RequestTileMessage, TensorInfo, Tile, TimelinePoint } from '../src/shared/protocol';
+import type { KenReport } from '../src/shared/report';
 import type { Chart } from './chart';
 import type { PatternGroup } from './logic/shape';
 import type { SortDir, SortKey } from './logic/table';

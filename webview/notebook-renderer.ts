@@ -5,7 +5,7 @@
 import {
   KEN_VIZ_MIME, isHostToRenderer, isNotebookVizData,
   type NotebookMatrix, type NotebookVizData, type RendererToHost, type RunSnapshotMessage, type TimelinePoint,
-} from '../src/protocol';
+} from '../src/shared/protocol';
 import { divergingScale, parseColor, type Rgba } from './logic/colors';
 import { latestLine, matrixPixels, timelineGeometry } from './logic/notebook';
 

@@ -3,7 +3,7 @@
 import {
   PROTOCOL_VERSION, STATIC_DATA_ID, isHostMessage, isStaticReportData,
   type HostMessage, type StaticReportData, type StaticTile, type WebviewMessage,
-} from '../src/protocol';
+} from '../src/shared/protocol';
 import { decodeStaticTile, reduceStaticTile, type DecodedStaticTile } from './logic/tiles';
 
 export interface Transport {

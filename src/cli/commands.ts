@@ -1,7 +1,7 @@
 // The `ken` subcommands: argument checks, then one call into the core each.
 import { evalCommand } from './eval';
 import { graphCommand } from './graph';
-import type { Command } from './main';
+import type { Command } from './command';
 import { prune } from './prune';
 import { reportCommand } from './report';
 import { restore } from './restore';

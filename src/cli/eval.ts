@@ -1,13 +1,13 @@
 // `ken eval`: a model's figures on a data set, for its task (sequence classification, token
 // classification, question answering, causal LM), on its ONNX export or the graph built from config.json.
 import { DEFAULT_BATCH_SIZE } from '../eval';
-import { GRAPH_CHOICES } from '../eval/model';
+import { GRAPH_CHOICES } from '../eval/session';
 import { evaluateTask, type TaskEvalReport, type TaskEvalSpec } from '../eval/tasks';
 import { GLUE, gluePreset, GLUE_NAMES, TAG_SCHEMES, type GluePreset, type TagScheme } from '../eval/metrics';
 import { UsageError } from '../errors';
 import { TASKS, type Task } from '../graph';
 import { choice, fmt, intOption, onePositional, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 import { evalSummary, metricsText } from '../report/text';
 import { progressBar } from './progress';
 

@@ -4,10 +4,11 @@
 import { link, lstat, realpath, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import { openModel } from '../formats/folder';
-import { buildGraph, TASKS, type Task } from '../graph';
+import { openModel } from '../checkpoint/folder';
+import { TASKS, type Task } from '../graph';
+import { buildGraph } from '../models/build';
 import { choice, formatBytes, onePositional, required } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 
 export const graphCommand: Command = {
   summary: 'write the inference graph built from config.json (.onnx, weights as external data in the folder)',

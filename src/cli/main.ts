@@ -1,24 +1,10 @@
 // The `ken` command. Exit codes: 0 success, 1 bad input (one-line message), 2 usage, 130 interrupted.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { UsageError, describeError, oneLine } from '../errors';
 import { discardAllSync } from '../formats/output';
 import { VERSION } from '../version';
 import { commands } from './commands';
-
-export interface CliIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** Whether stderr shows progress. */
-  progress: boolean;
-  signal: AbortSignal;
-}
-
-export interface Command {
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(args: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] }, io: CliIo): Promise<void>;
-}
+import type { CliIo } from './command';
 
 const HELP = `ken ${VERSION}: prune fine-tuned transformers with KEN, and measure what pruning did
 

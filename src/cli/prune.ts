@@ -2,20 +2,23 @@
 import { parseKernel, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
 import { metricsText } from '../report/text';
-import { REPORT_FILE, SUBNETWORK_FILE, pruneToFolder } from '../ken/prune';
-import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
-import type { KenReport } from '../report/report';
-import { providerLabel } from '../ken/adapter';
-import type { Command } from './main';
+import { pruneToFolder } from '../workflows/prune';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { REPORT_FILE } from '../shared/report';
+import type { BackendChoice } from '../ken/worker-protocol';
+import type { DeviceChoice } from '../runtime/session';
+import type { KenReport } from '../shared/report';
+import { providerLabel } from '../runtime/webgpu';
+import type { Command } from './command';
 import { choice, formatBytes, fmt, intOption, onePositional, pct, required, str } from './args';
 import { progressBar } from './progress';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';
 import type { EvalSpec } from '../eval/bench';
-import { GRAPH_CHOICES } from '../eval/model';
+import { GRAPH_CHOICES } from '../eval/session';
 import { methodNamed, parseMethods, parseSeed, METHOD_NAMES } from '../methods/registry';
 import { DEFAULT_CALIBRATION_LINES, type CalibrationSpec } from '../methods/calibration';
 import { UsageError } from '../errors';
-import { COMPARE_METHODS, comparisonLine, sweepAndPrune, type SweepAndPrune } from '../ken/sweep';
+import { COMPARE_METHODS, comparisonLine, sweepAndPrune, type SweepAndPrune } from '../workflows/sweep';
 import { metricShow } from '../report/text';
 
 export const PRUNE_OPTIONS = {

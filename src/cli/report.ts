@@ -2,7 +2,7 @@
 import { writeHtmlReport } from '../report/html';
 import { readReport } from '../report/viz-data';
 import { formatBytes, onePositional, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 import { progressBar } from './progress';
 import { pruneSummary } from './prune';
 

@@ -1,7 +1,7 @@
 // `ken restore`: the pruned checkpoint from a subnetwork file and its base.
-import { restoreSubnetwork } from '../ken/restore';
+import { restoreSubnetwork } from '../workflows/restore';
 import { formatBytes, onePositional, required } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 import { progressBar } from './progress';
 
 export const restore: Command = {

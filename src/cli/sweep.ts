@@ -1,9 +1,9 @@
 // `ken sweep`: every method at several k (in memory): kept parameters, subnetwork bytes and the metric,
 // and per method the smallest k within a budget.
-import { parseKs, sweepAndPrune, type SweepAndPrune } from '../ken/sweep';
+import { parseKs, sweepAndPrune, type SweepAndPrune } from '../workflows/sweep';
 import { intOption, onePositional, required, str } from './args';
 import { EVAL_OPTIONS, PRUNE_OPTIONS, commonPrune, evalSpec, pruneSummary } from './prune';
-import type { Command } from './main';
+import type { Command } from './command';
 import { sweepTable } from '../report/text';
 import { progressBar } from './progress';
 import { UsageError } from '../errors';

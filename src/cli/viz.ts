@@ -4,11 +4,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { compareToFolder, unpairedLines } from '../ken/compare';
+import { compareToFolder, unpairedLines } from '../workflows/compare';
 import { writeHtmlReport } from '../report/html';
-import type { KenReport } from '../report/report';
+import type { KenReport } from '../shared/report';
 import { fmt, formatBytes, onePositional, pct, required, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 import { progressBar } from './progress';
 import { trackTemporary } from '../formats/output';
 

@@ -1,9 +1,9 @@
 // `ken watch`: one line per checkpoint of a fine-tuning run, as each completes.
 import { setPriority, constants } from 'node:os';
-import { watchRun, type WatchUpdate } from '../watch/watcher';
+import { watchRun, type WatchUpdate } from '../workflows/watch';
 import { parseKernel } from '../ken/kernels';
 import { choice, intOption, onePositional, pct, required, str } from './args';
-import type { Command } from './main';
+import type { Command } from './command';
 
 export function watchLine(u: WatchUpdate): string {
   const inLayers = u.layers.filter((l) => l.layer !== null);

@@ -1,5 +1,5 @@
 // `ken eval` (and --eval, sweep, watch --eval) on a PEFT LoRA adapter folder: the model it defines is its
-// base with the adapter merged (src/formats/lora.ts). It is written once into a temporary folder (the
+// base with the adapter merged (src/checkpoint/lora.ts). It is written once into a temporary folder (the
 // merged safetensors, the base's side files with the adapter folder's winning, config.json), evaluated
 // like any folder, and removed after (a forced stop removes it too).
 //
@@ -9,20 +9,22 @@
 // task when the base's does not already name one. Labels: id2label from the adapter folder's config.json,
 // else the base's, when it counts the classifier's outputs; else none (the data's ids 0..n-1), and the
 // note says which. writeAdapterConfig decides both, for this evaluation and for a pruned adapter's
-// config.json (src/ken/prune.ts), so the pruned model is evaluated with the same head and labels.
+// config.json (src/workflows/prune.ts), so the pruned model is evaluated with the same head and labels.
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { CheckpointError } from '../errors';
-import { openModel, type ModelFolder } from '../formats/folder';
-import { ADAPTER_CONFIG, readLoraConfig } from '../formats/lora';
+import { openModel } from '../checkpoint/folder';
+import type { ModelFolder } from '../checkpoint/types';
+import { ADAPTER_CONFIG, readLoraConfig } from '../checkpoint/lora';
 import { trackTemporary } from '../formats/output';
 import { writeVirtualFile } from '../formats/virtual';
-import { buildGraph, resolveTask, type Task } from '../graph';
+import type { Task } from '../graph';
+import { buildGraph, resolveTask } from '../models/build';
 import { familyOf } from '../models/registry';
-import { readConfig } from './classifier';
+import { readConfig } from '../formats/hf-config';
 
 /** PEFT's task_type -> the task a built graph runs. */
 const PEFT_TASKS: Readonly<Record<string, Task>> = {

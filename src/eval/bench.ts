@@ -2,20 +2,20 @@
 // folder (the fine-tuned model, its pruned versions, a sweep's in-memory models). Single-label
 // classification keeps its tokenization; the other tasks (multi-label, regression, token
 // classification, question answering, causal LM) are evaluated by ken eval's task runner each time.
-import type { DeviceChoice } from '../ken/worker-protocol';
-import type { EvalResult } from '../report/report';
+import type { DeviceChoice } from '../runtime/session';
+import type { EvalResult } from '../shared/report';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { problemType } from '../models/heads';
-import { openClassifier, readConfig } from './classifier';
+import { CONFIG_FILE, problemType, readConfig } from '../formats/hf-config';
+import { openClassifier } from './classifier';
 import { autoTask, evaluateTask, toEvalResult } from './tasks';
-import type { GraphChoice, ModelInput } from './model';
+import type { GraphChoice, ModelInput } from './session';
 import { loadDataset, type Dataset } from './dataset';
 import { evaluate, type EvalProgress } from './evaluate';
 import type { EncodedDataset } from './tokenize';
 import { encodeDataset } from './tokenize-pool';
 import { isAdapterPath, mergeAdapter, type MergedAdapter } from './adapter';
-import type { ModelFolder } from '../formats/folder';
+import type { ModelFolder } from '../checkpoint/types';
 
 export interface EvalSpec {
   /** The labelled data set: .jsonl, .csv or .tsv. */
@@ -62,7 +62,7 @@ export class EvalBench {
   /** Whether the folder's task is single-label classification (else ken eval's task runner scores it). */
   private static async singleLabel(folder: string): Promise<boolean> {
     const config = await readConfig(folder);
-    const file = join(folder, 'config.json');
+    const file = join(folder, CONFIG_FILE);
     // no known architecture: an export decides its task from its outputs (ken eval); opening the model says the rest
     return autoTask(config, file, []) === 'text-classification' && problemType(config ?? {}, file) === 'single_label_classification';
   }

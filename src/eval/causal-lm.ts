@@ -4,7 +4,7 @@
 // Lines are batched by length and right-padded; the graphs count positions over the attention mask,
 // so each line gets what it would alone.
 import { throwIfAborted } from '../errors';
-import type { OpenedSession } from '../ken/ort-densities';
+import type { OpenedSession } from '../runtime/session';
 
 export interface LmScoreOptions {
   /** Lines per session run (default 8). */

@@ -2,14 +2,13 @@
 // model folder (its ONNX export, or the graph built from config.json over its safetensors), an .onnx
 // file, ONNX bytes held in memory, or a folder's weights with tensors replaced from memory (a pruned
 // model that was never written). Inputs are fed as the graph declares them: int64 or int32, and only those it has.
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CheckpointError } from '../errors';
-import { readJsonFile } from '../formats/input';
-import { MAX_LABELS, configSchema } from '../formats/schemas';
-import type { AdapterInfo } from '../ken/adapter';
-import type { Device, DeviceChoice } from '../ken/worker-protocol';
-import { openModelSession, type GraphChoice, type ModelInput } from './model';
+import { MAX_LABELS } from '../formats/schemas';
+import { CONFIG_FILE, configLabels, declaredLabels, readConfig } from '../formats/hf-config';
+import type { AdapterInfo } from '../runtime/webgpu';
+import type { Device, DeviceChoice } from '../runtime/session';
+import { openModelSession, type GraphChoice, type ModelInput } from './session';
 import { loadTokenizer, type EncodedText, type ModelTokenizer } from './tokenize';
 
 type Ort = typeof import('onnxruntime-node');
@@ -55,76 +54,6 @@ export interface Classifier {
   close(): Promise<void>;
 }
 
-const EXPORT_HINT = 'export one, e.g. `optimum-cli export onnx --model <dir> --task text-classification <out-dir>` (or torch.onnx.export with inputs input_ids, attention_mask, token_type_ids and output logits)';
-
-/** The ONNX model of a folder: model.onnx, onnx/model.onnx, or its only .onnx file. */
-export async function findOnnx(path: string): Promise<{ file: string; folder: string }> {
-  const abs = resolve(path);
-  let isDir: boolean;
-  try {
-    isDir = (await stat(abs)).isDirectory();
-  } catch {
-    throw new CheckpointError(`${path}: no such file or folder`);
-  }
-  if (!isDir) {
-    if (abs.endsWith('.onnx')) return { file: abs, folder: dirname(abs) };
-    throw new CheckpointError(`${path}: not an ONNX model; evaluation runs ONNX models: ${EXPORT_HINT}`);
-  }
-  const names = await readdir(abs);
-  if (names.includes('model.onnx')) return { file: join(abs, 'model.onnx'), folder: abs };
-  try {
-    if ((await readdir(join(abs, 'onnx'))).includes('model.onnx')) return { file: join(abs, 'onnx', 'model.onnx'), folder: abs };
-  } catch {
-    // no onnx/ subfolder
-  }
-  const onnx = names.filter((n) => n.endsWith('.onnx'));
-  if (onnx.length === 1) return { file: join(abs, onnx[0]!), folder: abs };
-  if (onnx.length > 1) throw new CheckpointError(`${path}: holds several .onnx files (${onnx.slice(0, 4).join(', ')}) and no model.onnx; name the file to evaluate`);
-  const has = names.filter((n) => n.endsWith('.safetensors') || /^pytorch_model.*\.bin$/.test(n));
-  throw new CheckpointError(`${path}: no ONNX model to evaluate (looked for model.onnx, onnx/model.onnx, *.onnx${has.length ? `; found ${has[0]}` : ''}); ${EXPORT_HINT.replace('<dir>', path)}`);
-}
-
-/** How many classes config.json declares (id2label, label2id or num_labels), without building their names. */
-function declaredLabels(config: Record<string, unknown> | undefined): number | undefined {
-  for (const key of ['id2label', 'label2id']) {
-    const v = config?.[key];
-    if (v && typeof v === 'object') return Object.keys(v).length;
-  }
-  const n = config?.['num_labels'];
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
-/** config.json's class names in id order, or undefined when it names none. */
-export function configLabels(config: Record<string, unknown> | undefined, where: string): string[] | undefined {
-  const id2label = config?.['id2label'];
-  const label2id = config?.['label2id'];
-  const pairs: [number, string][] = [];
-  if (id2label && typeof id2label === 'object') {
-    for (const [k, v] of Object.entries(id2label)) pairs.push([Number(k), String(v)]);
-  } else if (label2id && typeof label2id === 'object') {
-    for (const [k, v] of Object.entries(label2id)) pairs.push([Number(v), k]);
-  } else {
-    const n = config?.['num_labels'];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) return undefined;
-    if (n > MAX_LABELS) throw new CheckpointError(`${where}: num_labels ${n} is more than the ${MAX_LABELS} classes this tool evaluates`);
-    return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
-  }
-  if (pairs.length > MAX_LABELS) throw new CheckpointError(`${where}: ${pairs.length} labels, more than the ${MAX_LABELS} classes this tool evaluates`);
-  const labels: string[] = [];
-  for (const [id, name] of pairs) {
-    if (!Number.isInteger(id) || id < 0 || id >= pairs.length || labels[id] !== undefined) {
-      throw new CheckpointError(`${where}: id2label/label2id must number the classes 0..${pairs.length - 1} once each (found id ${JSON.stringify(id)})`);
-    }
-    labels[id] = name;
-  }
-  if (new Set(labels).size !== labels.length) throw new CheckpointError(`${where}: two classes share a name in id2label`);
-  return labels;
-}
-
-export async function readConfig(folder: string): Promise<Record<string, unknown> | undefined> {
-  // validated (bounded label counts, sizes, positions); a FIFO or device is refused, never opened for a blocking read
-  return readJsonFile(join(folder, 'config.json'), configSchema, { optional: true });
-}
 
 /**
  * A right-padded batch as the graph's inputs (only those it declares, int64 or int32): ids padded with
@@ -201,7 +130,7 @@ class OrtClassifier implements Classifier {
     try {
       const dims = logits.dims;
       if (dims.length !== 2 || dims[0] !== rows || dims[1] !== this.labels.length) {
-        throw new CheckpointError(`${this.model}: output ${this.output} has shape [${dims.join(', ')}]; expected [${rows}, ${this.labels.length}] for the ${this.labels.length} labels of ${join(this.folder, 'config.json')}`);
+        throw new CheckpointError(`${this.model}: output ${this.output} has shape [${dims.join(', ')}]; expected [${rows}, ${this.labels.length}] for the ${this.labels.length} labels of ${join(this.folder, CONFIG_FILE)}`);
       }
       if (logits.type !== 'float32') throw new CheckpointError(`${this.model}: output ${this.output} is ${logits.type}; expected float32`);
       return Float32Array.from(logits.data as Float32Array);
@@ -250,12 +179,12 @@ export async function openClassifier(model: ModelInput, folder?: string, opts: C
     // the graph's width is checked against config.json's count before any label name is built
     const declared = declaredLabels(config);
     if (typeof width === 'number' && declared !== undefined && width !== declared) {
-      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, 'config.json')} names ${declared} labels`);
+      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, CONFIG_FILE)} names ${declared} labels`);
     }
-    let labels = configLabels(config, join(opened.folder, 'config.json'));
+    let labels = configLabels(config, join(opened.folder, CONFIG_FILE));
     if (!labels) labels = Array.from({ length: typeof width === 'number' && width > 0 && width <= MAX_LABELS ? width : 2 }, (_, i) => `LABEL_${i}`);
     if (typeof width === 'number' && width !== labels.length) {
-      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, 'config.json')} names ${labels.length} labels`);
+      throw new CheckpointError(`${modelName}: gives ${width} logits but ${join(opened.folder, CONFIG_FILE)} names ${labels.length} labels`);
     }
     const vocabSize = typeof config?.['vocab_size'] === 'number' ? config['vocab_size'] : undefined;
     return new OrtClassifier(modelName, opened.graph, opened.folder, labels, tokenizer, executionProvider, ort, session, inputs, output, adapter, vocabSize ?? tokenizer.vocabSize, vocabSize !== undefined);

@@ -6,10 +6,9 @@
 import { basename } from 'node:path';
 import { DataError, UsageError, throwIfAborted } from '../errors';
 import { classNames, openData, type DataFormat, type FieldFlag, type OpenedData, type TextFormat } from './data';
+import type { ProblemType } from '../formats/hf-config';
 
 export type { DataFormat } from './data';
-
-export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
 
 export interface Sample {
   text: string;

@@ -1,8 +1,8 @@
 // Runs a classifier over a data set in batches and scores it. Samples are batched by length (which
 // cuts padding; the figures do not depend on the order), with progress and cancellation between batches.
-import { adapterLabel } from '../ken/adapter';
+import { adapterLabel } from '../runtime/webgpu';
 import { CheckpointError, throwIfAborted } from '../errors';
-import type { EvalResult } from '../report/report';
+import type { EvalResult } from '../shared/report';
 import type { Classifier } from './classifier';
 import type { Dataset } from './dataset';
 import { singleLabelMetrics } from './metrics';

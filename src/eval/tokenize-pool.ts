@@ -6,7 +6,7 @@
 // (ModelTokenizer.maxChars), so a 50 MB line costs no more than a long paragraph.
 import { Worker } from 'node:worker_threads';
 import { CancelledError, CheckpointError, throwIfAborted } from '../errors';
-import { workerScript } from '../ken/pool';
+import { workerScript } from '../runtime/worker-script';
 import type { Dataset } from './dataset';
 import { libraryProblem, type EncodedDataset, type EncodedSample, type ModelTokenizer, type TokenizerSource } from './tokenize';
 

@@ -1,29 +1,21 @@
 // The commands: each asks only what it cannot find out, runs the core in a worker with progress and
 // cancel, logs to the KEN output channel and shows one notification on failure.
-import { providerLabel } from '../ken/adapter';
+import { providerLabel } from '../runtime/webgpu';
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { describeError } from '../errors';
-import { LOOKED_FOR } from '../formats/folder';
-import { REPORT_FILE } from '../ken/prune';
-import type { EvalResult, KenReport } from '../report/report';
+import { LOOKED_FOR } from '../checkpoint/folder';
+import { REPORT_FILE } from '../shared/report';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import type { EvalResult, KenReport } from '../shared/report';
 import { evalSummary, sweepTable } from '../report/text';
-import { dropUnit } from '../eval/metrics';
+import { dropUnit } from '../shared/metrics';
 import { METHODS, methodNamed } from '../methods/registry';
 import type { MethodChoice } from '../methods/prepare';
 import { baseCandidates, datasetCandidates, looksLikeModel, modelDir, outputFolder } from './detect';
 import { JobError, runJobWithProgress } from './jobs';
 import { readSettings } from './settings';
-import type { ProviderStatus } from './status';
-import type { KenPanels } from './panel';
-
-export interface Services {
-  context: vscode.ExtensionContext;
-  log: vscode.LogOutputChannel;
-  status: ProviderStatus;
-  /** Set once the panels exist (activation order). */
-  panels?: KenPanels;
-}
+import type { Services } from './services';
 
 /** Options that skip the prompts (for keybindings, tasks and tests). */
 export interface PruneOptions {
@@ -245,7 +237,7 @@ export async function restoreCommand(s: Services, uri?: vscode.Uri, options: { b
   if (!requireTrust()) return undefined;
   const sub = uri?.fsPath ?? (await pickFolderOrFile('KEN subnetwork file', { folders: false, files: { 'KEN subnetwork': ['safetensors'] } }));
   if (!sub) return undefined;
-  const file = sub.endsWith('.safetensors') ? sub : join(sub, 'ken-subnetwork.safetensors');
+  const file = sub.endsWith('.safetensors') ? sub : join(sub, SUBNETWORK_FILE);
   const base = options.base ?? (await pickFolderOrFile('Pre-trained (base) model it was pruned against', { files: { Models: ['safetensors', 'onnx'] } }));
   if (!base) return undefined;
   const out = options.out ?? (await outputFolder(dirname(file), 0, '', undefined)).replace(/-ken-k0(-\d+)?$/, '-restored$1');

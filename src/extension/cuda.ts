@@ -1,8 +1,8 @@
 // KEN: Enable CUDA… — runs onnxruntime-node's own installer for the CUDA provider files.
 import * as vscode from 'vscode';
-import { installCudaProvider } from '../ken/cuda-install';
-import { cudaProviderInstalled } from '../ken/ort-densities';
-import type { Services } from './commands';
+import { installCudaProvider } from '../runtime/cuda-install';
+import { cudaProviderInstalled } from '../runtime/session';
+import type { Services } from './services';
 
 export async function enableCudaCommand(s: Services, options: { env?: Record<string, string> } = {}): Promise<boolean> {
   if (cudaProviderInstalled()) {

@@ -2,8 +2,10 @@
 // is unit-tested directly; the extension turns the results into pickers.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { cachedModels, resolveModelRef } from '../formats/hfcache';
-import { readRegularFile } from '../formats/input';
+import { cachedModels, resolveModelRef } from '../checkpoint/hfcache';
+import { readBoundedFile } from '../formats/input';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { peekConfig } from '../formats/hf-config';
 
 const WEIGHTS = /^(model\.safetensors|model\.safetensors\.index\.json|model\.onnx|.*\.safetensors|pytorch_model\.bin|pytorch_model\.bin\.index\.json|adapter_config\.json)$/;
 const TRAINER_CHECKPOINT = /^checkpoint-\d+$/;
@@ -12,9 +14,9 @@ const TRAINER_CHECKPOINT = /^checkpoint-\d+$/;
 export async function looksLikeModel(path: string): Promise<boolean> {
   try {
     const s = await stat(path);
-    if (s.isFile()) return /\.(safetensors|onnx|bin)$/.test(path) && !path.endsWith('ken-subnetwork.safetensors');
+    if (s.isFile()) return /\.(safetensors|onnx|bin)$/.test(path) && !path.endsWith(SUBNETWORK_FILE);
     const names = await readdir(path);
-    return names.some((n) => WEIGHTS.test(n) && n !== 'ken-subnetwork.safetensors');
+    return names.some((n) => WEIGHTS.test(n) && n !== SUBNETWORK_FILE);
   } catch {
     return false;
   }
@@ -37,14 +39,10 @@ export interface BaseCandidate {
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   try {
     // a regular file only: a FIFO named config.json must not block the extension host
-    return JSON.parse((await readRegularFile(path)).toString('utf8')) as Record<string, unknown>;
+    return JSON.parse((await readBoundedFile(path)).toString('utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }
-}
-
-async function readConfig(dir: string): Promise<Record<string, unknown> | undefined> {
-  return readJson(join(dir, 'config.json'));
 }
 
 async function isAdapter(dir: string): Promise<boolean> {
@@ -73,7 +71,7 @@ function sameArchitecture(a: Record<string, unknown> | undefined, b: Record<stri
 export async function baseCandidates(finetuned: string, recent: readonly string[] = [], env: Readonly<Record<string, string | undefined>> = process.env): Promise<BaseCandidate[]> {
   const dir = await modelDir(finetuned);
   const adapter = await readJson(join(dir, 'adapter_config.json'));
-  const config = adapter ? undefined : await readConfig(dir);
+  const config = adapter ? undefined : await peekConfig(dir);
   const out: BaseCandidate[] = [];
   const seen = new Set<string>([resolve(dir)]);
   const add = async (c: BaseCandidate): Promise<void> => {
@@ -107,7 +105,7 @@ export async function baseCandidates(finetuned: string, recent: readonly string[
     if (p === dir || /ken-k\d+|pruned|\.ken-tmp-/.test(name)) continue;
     if (sameRun && TRAINER_CHECKPOINT.test(name)) continue; // another checkpoint of the same Trainer run
     if (!(await looksLikeModel(p))) continue;
-    if (!sameArchitecture(config, await readConfig(p))) continue;
+    if (!sameArchitecture(config, await peekConfig(p))) continue;
     await add({ path: p, reason: 'sibling', detail: `next to ${basename(dir)}` });
   }
   for (const r of recent) if (await looksLikeModel(r)) await add({ path: r, reason: 'recent', detail: 'recently used' });

@@ -1,7 +1,7 @@
 // KEN inline where people fine-tune: which lines of a Python script (or notebook cell) own a watched
 // run, and the one-line summary shown after them. Plain text (no vscode), tested alone.
 import { isAbsolute, resolve } from 'node:path';
-import type { WatchUpdate } from '../watch/watcher';
+import type { WatchUpdate } from '../workflows/watch';
 import { argumentsOf, findTrainerCalls } from './trainer-calls';
 
 /** The latest figures of a watched run, as the inline decoration shows them. */

@@ -3,7 +3,7 @@
 // latest step, kept ratio, drift and accuracy, updated at each checkpoint.
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
-import type { WatchUpdate } from '../watch/watcher';
+import type { WatchUpdate } from '../workflows/watch';
 import { inlineSummary, ownerLines } from './inline-status';
 import type { RunWatcher } from './watch';
 

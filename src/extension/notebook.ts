@@ -3,12 +3,12 @@
 // renderer messaging and gets that run's timeline and latest matrix, then every checkpoint live.
 import * as vscode from 'vscode';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { KEN_RENDERER_ID, isRendererToHost, type NotebookMatrix, type RunSnapshotMessage, type TimelinePoint } from '../protocol';
+import { KEN_RENDERER_ID, isRendererToHost, type NotebookMatrix, type RunSnapshotMessage, type TimelinePoint } from '../shared/protocol';
 import { VizDataSource } from '../report/viz-data';
-import type { WatchUpdate } from '../watch/watcher';
+import type { WatchUpdate } from '../workflows/watch';
 import { timelinePoint } from './panel';
 import type { RunWatcher } from './watch';
-import type { Services } from './commands';
+import type { Services } from './services';
 
 /** Cells of the notebook's matrix at most (a small, quick picture; the panel has the full one). */
 const MATRIX_ROWS = 48;

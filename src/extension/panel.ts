@@ -4,12 +4,12 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import type { ThemeKind, TimelinePoint } from '../protocol';
+import type { ThemeKind, TimelinePoint } from '../shared/protocol';
 import { PanelSession } from '../report/panel-session';
 import { VizDataSource } from '../report/viz-data';
 import { webviewHtml } from '../report/webview-html';
-import type { WatchUpdate } from '../watch/watcher';
-import type { Services } from './commands';
+import type { WatchUpdate } from '../workflows/watch';
+import type { Services } from './services';
 
 export const VIEW_TYPE = 'kenViz';
 

@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { KERNELS, type Kernel } from '../ken/kernels';
 import type { Scope } from '../ken/plan';
-import type { BackendChoice, DeviceChoice } from '../ken/worker-protocol';
+import type { BackendChoice } from '../ken/worker-protocol';
+import type { DeviceChoice } from '../runtime/session';
 import { METHOD_NAMES } from '../methods/registry';
 
 export interface KenSettings {

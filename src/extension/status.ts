@@ -1,8 +1,9 @@
 // The status bar item that always says which execution provider KEN uses (CUDA, WebGPU or CPU) and,
 // for WebGPU, on which adapter.
 import * as vscode from 'vscode';
-import { adapterLabel, providerLabel } from '../ken/adapter';
-import { cudaProviderInstalled, probeWebGpu, type WebGpuProbe } from '../ken/ort-densities';
+import { adapterLabel, providerLabel } from '../runtime/webgpu';
+import { probeWebGpu, type WebGpuProbe } from '../runtime/webgpu';
+import { cudaProviderInstalled } from '../runtime/session';
 import { readSettings } from './settings';
 
 const NAMES: Record<string, string> = { cuda: 'CUDA', webgpu: 'WebGPU', cpu: 'CPU' };

@@ -7,12 +7,13 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { describeError } from '../errors';
-import type { WatchUpdate } from '../watch/watcher';
+import type { WatchUpdate } from '../workflows/watch';
 import { baseCandidates } from './detect';
 import { JobError, runJob } from './jobs';
 import { readSettings } from './settings';
 import { findTrainerCalls } from './trainer-calls';
-import { requireTrust, type Services } from './commands';
+import { requireTrust } from './commands';
+import { type Services } from './services';
 
 export interface WatchStart {
   runDir: string;

@@ -18,7 +18,7 @@ export const MAX_JSON_BYTES = 512 * 1024 * 1024;
  * config.json never blocks or streams forever. Errors from open itself (ENOENT, EACCES) are rethrown
  * as they are, for the caller to word (a missing optional file is often fine).
  */
-export async function readRegularFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
+export async function readBoundedFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Buffer> {
   const fh = await open(path, OPEN_READ);
   try {
     const st = await fh.stat();
@@ -70,7 +70,7 @@ export function parseJson(text: string, what: string): unknown {
 export async function readJsonFile<S extends z.ZodType>(path: string, schema: S, opts: { optional?: boolean; missingHint?: string } = {}): Promise<z.output<S> | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await readRegularFile(path);
+    bytes = await readBoundedFile(path);
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

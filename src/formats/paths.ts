@@ -48,7 +48,7 @@ export async function openRegular(path: string): Promise<FileHandle> {
   return fh;
 }
 
-/** A regular file's bytes (see openRegular). */
+/** A regular file's bytes, whole, however large (see openRegular); `readBoundedFile` in input.ts caps the size (config and JSON files). */
 export async function readRegularFile(path: string): Promise<Buffer> {
   const fh = await openRegular(path);
   try {
@@ -231,5 +231,24 @@ export async function futureRealPath(p: string): Promise<string> {
     if (up === cur) return abs;
     rest.push(basename(cur));
     cur = up;
+  }
+}
+
+// Weight files (and KEN's own outputs, and a Trainer's pickled training state) are never side files; every
+// other file of the folder (config, tokenizer, chat_template.jinja, remote code, README.md, ...) is
+// copied unchanged into a pruned checkpoint.
+const NOT_SIDE = /^(\..*|.*\.(safetensors|bin|pt|pth|ckpt|pkl|h5|msgpack|onnx|onnx_data|gguf|ot)|.*\.safetensors\.index\.json|.*\.bin\.index\.json|ken-report\.json)$/;
+
+/** Whether a top-level file of a model folder travels with its pruned checkpoint unchanged. */
+export function isSideFile(name: string): boolean {
+  return !NOT_SIDE.test(name);
+}
+
+/** Whether `p` is a folder (after symlinks): undefined when there is nothing there (or it cannot be stat'ed). One rule, each caller words its own error. */
+export async function isDirectory(p: string): Promise<boolean | undefined> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return undefined;
   }
 }

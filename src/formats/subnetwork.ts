@@ -17,10 +17,13 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { CheckpointError } from '../errors';
 import { isAbsolute, normalize } from 'node:path';
-import { isFloatDType } from '../ken/dtype';
+import { isFloatDType } from './dtype';
 import { checked, parseJson } from './input';
 import { subnetworkMetaSchema } from './schemas';
 import { dtypeSize, encodeHeader, numel, readRange, readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './safetensors';
+
+/** The subnetwork's file name in a KEN output folder (one place: prune, compare, watch, the panel, the extension). */
+export const SUBNETWORK_FILE = 'ken-subnetwork.safetensors';
 
 export const SUBNETWORK_FORMAT = 'ken-subnetwork';
 export const SUBNETWORK_VERSION = 1;

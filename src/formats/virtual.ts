@@ -61,3 +61,14 @@ export async function writeVirtualFile(vf: VirtualFile, dest: string, signal?: A
     await fh.close();
   }
 }
+
+/** A checkpoint's safetensors weights: its files (real, or virtual ones presented for another format) and every tensor by name. */
+export interface SafetensorsCheckpoint {
+  /** Weight files, in the order their tensors are listed. */
+  files: SafetensorsHeader[];
+  /** model.safetensors.index.json when sharded (copied as it is). */
+  indexFile: string | undefined;
+  tensors: Map<string, { entry: SafetensorsEntry; file: SafetensorsHeader }>;
+  /** Set when the tensors come from another format (pytorch_model.bin, a merged LoRA adapter): the files above are written out, not copied. */
+  virtual?: VirtualCheckpoint;
+}

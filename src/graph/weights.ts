@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import { CheckpointError } from '../errors';
-import type { SafetensorsCheckpoint } from '../formats/folder';
+import type { SafetensorsCheckpoint } from '../formats/virtual';
 
 export interface WeightInfo {
   dtype: string;

@@ -1,12 +1,13 @@
 // Long work that the extension runs in a worker thread, off the extension host's main thread:
 // what each job takes and returns, and the messages between the host and the job worker.
-import type { CompareRequest } from '../ken/compare';
-import type { PruneRequest } from '../ken/prune';
-import type { RestoreRequest, RestoreResult } from '../ken/restore';
-import type { EvalResult, KenReport } from '../report/report';
+import type { CompareRequest } from '../workflows/compare';
+import type { PruneRequest } from '../workflows/prune';
+import type { RestoreRequest, RestoreResult } from '../workflows/restore';
+import type { EvalResult, KenReport } from '../shared/report';
 import type { EvalSpec } from '../eval/bench';
-import type { SweepRequest, SweepResult } from '../ken/sweep';
-import type { WatchOptions, WatchUpdate } from '../watch/watcher';
+import type { SweepRequest } from '../workflows/sweep';
+import type { SweepResult } from '../shared/report';
+import type { WatchOptions, WatchUpdate } from '../workflows/watch';
 
 type Plain<T> = Omit<T, 'signal' | 'onProgress' | 'onBackend' | 'onEvalProgress' | 'onWarning' | 'reservation'>;
 

@@ -1,11 +1,11 @@
 // The jobs a worker can run: each one call into the core with a signal, progress and a log.
-import { compareToFolder } from '../ken/compare';
-import { pruneToFolder } from '../ken/prune';
-import { restoreSubnetwork } from '../ken/restore';
-import { sweepAndPrune } from '../ken/sweep';
+import { compareToFolder } from '../workflows/compare';
+import { pruneToFolder } from '../workflows/prune';
+import { restoreSubnetwork } from '../workflows/restore';
+import { sweepAndPrune } from '../workflows/sweep';
 import { EvalBench } from '../eval/bench';
 import { parseRegex } from '../ken/plan';
-import { watchRun } from '../watch/watcher';
+import { watchRun } from '../workflows/watch';
 import type { JobEvent, JobKind, JobParams, JobProgress, JobResults } from './protocol';
 
 export interface JobContext {

@@ -4,7 +4,7 @@ import { discardAllSync, setReservationListener } from '../formats/output';
 import { describeError } from '../errors';
 import { jobs, type JobContext } from './registry';
 import type { FromJobWorker, JobKind, JobParams, ToJobWorker } from './protocol';
-import { setProviderLog } from '../ken/ort-densities';
+import { setProviderLog } from '../runtime/session';
 
 const port = parentPort;
 if (!port) throw new Error('job-worker.js must run as a worker thread');

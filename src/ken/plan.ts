@@ -3,33 +3,15 @@
 // safetensors, its ONNX model, or both (an ONNX MatMul weight transposed, under a generated name).
 import { basename } from 'node:path';
 import { CheckpointError, UsageError } from '../errors';
-import type { ModelFolder } from '../formats/folder';
-import { readRange } from '../formats/safetensors';
-import { columnRowInitializers, readInitializerBytes, type OnnxInitializer } from '../formats/onnx';
-import { elementSize, isFloatDType, toFloat32, type FloatDType } from './dtype';
-import { transposeBytes } from './layout';
-import { FAMILIES, familyOf } from '../models/registry';
-import type { HfConfig, ModelFamily, StoredLayout } from '../models/types';
+import type { ModelFolder } from '../checkpoint/types';
+import { kenShape, onnxViews, readKenLayout, safetensorsViews, type TensorView } from '../checkpoint/tensors';
+import { elementSize, isFloatDType, toFloat32, type FloatDType } from '../formats/dtype';
+import { transposeBytes } from '../formats/layout';
+import { NameIndex, familyFor, inNumberedLayer, isHead, prefixesFor } from '../models/names';
+import type { HfConfig, ModelFamily } from '../models/types';
+import type { TensorStatus } from '../shared/report';
 
-export type TensorStatus = 'pruned' | 'no-base' | 'head' | 'excluded' | 'kept-all';
 export type Scope = 'all' | 'attention';
-
-/** One stored copy of a tensor. */
-export interface TensorView {
-  format: 'safetensors' | 'onnx';
-  /** The safetensors shard or the ONNX model file. */
-  file: string;
-  /** Key or initializer name in that file. */
-  name: string;
-  dtype: string;
-  /** Stored shape. */
-  shape: number[];
-  /** Stored as the transpose of KEN layout (2-D only). */
-  transposed: boolean;
-  /** Bytes as stored (little-endian), in a fresh buffer the caller owns (KEN writes the pruned tensor into the base's). */
-  read(): Promise<Uint8Array>;
-  onnxInit?: OnnxInitializer;
-}
 
 export interface LogicalTensor {
   /** The checkpoint name (safetensors key, or the base's name for an ONNX weight found by content). */
@@ -67,129 +49,6 @@ export interface Plan {
   notes: string[];
   /** The model family (config.json model_type), when known. */
   family: string | undefined;
-}
-
-// Without a config.json (a lone .safetensors or .onnx file) the family is unknown: these cover every
-// registered family's task heads, numbered layers and whole-model prefixes.
-const HEAD = /^(classifier|score|qa_outputs|pre_classifier|classification_head)\./;
-const IN_LAYER = /(^|\.)(layer|layers|h|block|blocks)\.\d+\.|(^|\.)albert_layer_groups\.\d+\.albert_layers\.\d+\./;
-const ALL_PREFIXES = [...new Set(FAMILIES.flatMap((f) => f.prefixes))].sort((a, b) => b.length - a.length);
-
-/** Whether a fine-tuned tensor is a task head (its family's, or any family's when unknown). */
-export function isHead(name: string, family?: ModelFamily): boolean {
-  return (family?.taskHeads ?? HEAD).test(name);
-}
-
-/** Whether a tensor lies inside the numbered transformer blocks (what `--scope attention` keeps). */
-export function inNumberedLayer(name: string, family?: ModelFamily): boolean {
-  return (family?.layers ?? IN_LAYER).test(name);
-}
-
-/** How PyTorch stores a weight of this name: `conv1d` ([in, out], GPT-2) or `rows` (Linear, [out, in]). */
-export function storedLayout(name: string, family?: ModelFamily): StoredLayout {
-  const re = family ? family.conv1d : FAMILIES.find((f) => f.conv1d?.test(name))?.conv1d;
-  return re?.test(name) ? 'conv1d' : 'rows';
-}
-
-/** The family of a fine-tuned model: its config.json, else its base's. */
-export function familyFor(...configs: (HfConfig | undefined)[]): ModelFamily | undefined {
-  for (const c of configs) {
-    const f = familyOf(c);
-    if (f) return f;
-  }
-  return undefined;
-}
-
-export function kenShape(view: Pick<TensorView, 'shape' | 'transposed'>): number[] {
-  return view.transposed ? [...view.shape].reverse() : [...view.shape];
-}
-
-/** The bytes of a view in KEN layout. */
-export async function readKenLayout(view: TensorView): Promise<Uint8Array> {
-  return kenLayoutOf(view, await view.read());
-}
-
-/** A view's stored bytes put in KEN layout (transposed back where the file stores the transpose). */
-export function kenLayoutOf(view: TensorView, bytes: Uint8Array): Uint8Array {
-  if (!view.transposed) return bytes;
-  const size = isFloatDType(view.dtype) ? elementSize(view.dtype) : 4;
-  return transposeBytes(bytes, view.shape[0]!, view.shape[1]!, size);
-}
-
-export function safetensorsViews(folder: ModelFolder): TensorView[] {
-  const st = folder.safetensors;
-  if (!st) return [];
-  const out: TensorView[] = [];
-  for (const { entry, file } of st.tensors.values()) {
-    const virtual = st.virtual?.files.get(file.path)?.readers.get(entry.name);
-    out.push({
-      format: 'safetensors', file: file.path, name: entry.name, dtype: entry.dtype, shape: entry.shape, transposed: false,
-      read: virtual ?? (() => readRange(file.path, entry.begin, entry.end - entry.begin)),
-    });
-  }
-  return out;
-}
-
-/**
- * ONNX initializers as views. KEN layout is the PyTorch layout, so an initializer feeding MatMul (or Gemm
- * without transB) in `[in, out]` orientation is transposed for a Linear weight (`[out, in]` in PyTorch)
- * and as stored for a GPT-2 Conv1D weight (PyTorch stores it `[in, out]` too).
- */
-export function onnxViews(folder: ModelFolder, family?: ModelFamily): TensorView[] {
-  const model = folder.onnx;
-  if (!model) return [];
-  const cols = columnRowInitializers(model);
-  return model.initializers.map((init) => ({
-    format: 'onnx' as const, file: model.path, name: init.name, dtype: init.dtype, shape: init.dims,
-    transposed: cols.has(init.name) && storedLayout(init.name, family) !== 'conv1d',
-    read: () => readInitializerBytes(model, init), onnxInit: init,
-  }));
-}
-
-function normalize(name: string): string {
-  return name.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
-}
-
-/**
- * Finds a base tensor by role: the same name, or the same name with one whole-model prefix (`bert.`,
- * `model.`, `transformer.`, ...) present on one side only, or (last) with one of the family's whole-model
- * prefixes swapped for another (Llama's QA model under `transformer.`, its base under `model.`); old `gamma`/`beta` LayerNorm names read as
- * `weight`/`bias`. Never a tensor under another module: `classifier.bias` does not match
- * `mask_predictions.classifier.bias`.
- */
-export class NameIndex {
-  private full = new Map<string, TensorView>();
-  /** `swapPrefixes`: allow the last rule (only when `prefixes` are one family's, never every family's). */
-  constructor(views: TensorView[], private readonly prefixes: readonly string[], private readonly swapPrefixes = false) {
-    for (const v of views) this.full.set(normalize(v.name), v);
-  }
-  find(name: string): TensorView | undefined {
-    const n = normalize(name);
-    const exact = this.full.get(n);
-    if (exact) return exact;
-    for (const p of this.prefixes) {
-      if (n.startsWith(p) && this.full.has(n.slice(p.length))) return this.full.get(n.slice(p.length));
-    }
-    for (const p of this.prefixes) {
-      const v = this.full.get(p + n);
-      if (v) return v;
-    }
-    // one family's two names for its base model (LlamaForQuestionAnswering's transformer.* against a
-    // LlamaForCausalLM base's model.*): the whole-model prefix swapped, the rest of the name the same
-    for (const p of this.swapPrefixes ? this.prefixes : []) {
-      if (!n.startsWith(p)) continue;
-      for (const q of this.prefixes) {
-        const v = q !== p ? this.full.get(q + n.slice(p.length)) : undefined;
-        if (v) return v;
-      }
-    }
-    return undefined;
-  }
-}
-
-/** The whole-model prefixes the name rule allows for a family (every family's when unknown). */
-export function prefixesFor(family: ModelFamily | undefined): readonly string[] {
-  return family ? [...family.prefixes].sort((a, b) => b.length - a.length) : ALL_PREFIXES;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

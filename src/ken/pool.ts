@@ -4,16 +4,17 @@
 // the selection workers prune the chunks before it: GPU batches overlap selection, and the caller
 // (runKen) reads and writes tensors meanwhile.
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { CancelledError, CheckpointError, UsageError } from '../errors';
 import { NonFiniteRowError } from './row';
 import { addChunk, type KenProfile } from './profile';
-import type { AdapterInfo } from './adapter';
+import type { AdapterInfo } from '../runtime/webgpu';
 import type { Kernel } from './kernels';
-import { cudaProviderInstalled, logProvider, probeWebGpu } from './ort-densities';
-import type { Backend, BackendChoice, DensityEngine, DensitySums, Device, DeviceChoice, WorkerRequest, WorkerResponse } from './worker-protocol';
+import { probeWebGpu } from '../runtime/webgpu';
+import { cudaProviderInstalled, logProvider } from '../runtime/session';
+import type { Backend, BackendChoice, DensityEngine, DensitySums, WorkerRequest, WorkerResponse } from './worker-protocol';
+import type { Device, DeviceChoice } from '../runtime/session';
+import { workerScript } from '../runtime/worker-script';
 
 export interface PoolOptions {
   backend: BackendChoice;
@@ -33,16 +34,6 @@ export interface RowsResult {
   /** rows*n bytes, 1 where the fine-tuned value is kept. */
   mask: Uint8Array;
   kept: number;
-}
-
-/** dist/worker.js (or another dist/ bundle), found from whichever bundle is running (dist/, dist/test/..., dist/bench/). */
-export function workerScript(file = 'worker.js'): string {
-  for (let d = __dirname; ; d = dirname(d)) {
-    const p = join(d, file);
-    if (existsSync(p) && basename(d) === 'dist') return p;
-    if (dirname(d) === d) break;
-  }
-  throw new Error(`dist/${file} not found above ${__dirname}; run the build`);
 }
 
 type Reply = Extract<WorkerResponse, { type: 'pruned' | 'densities' }>;

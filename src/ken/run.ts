@@ -1,11 +1,12 @@
 // Runs KEN over a plan: tensors are read one at a time (a few in flight, bounded in bytes), their
 // rows pruned by the pool, and each outcome handed to the caller's sink in plan order.
 import { CancelledError, CheckpointError } from '../errors';
-import { elementSize, fromFloat32, isFloatDType, toFloat32, type FloatDType } from './dtype';
-import { convertBytes, kenRows, mergeKept, mergeKeptInto } from './layout';
+import { elementSize, fromFloat32, isFloatDType, toFloat32, type FloatDType } from '../formats/dtype';
+import { convertBytes, kenRows, mergeKept, mergeKeptInto } from '../formats/layout';
 import type { KenPool } from './pool';
 import { NonFiniteRowError } from './row';
-import { kenLayoutOf, readKenLayout, type LogicalTensor, type Plan } from './plan';
+import { type LogicalTensor, type Plan } from './plan';
+import { kenLayoutOf, readKenLayout } from '../checkpoint/tensors';
 import { createHash } from 'node:crypto';
 import type { KenProfile } from './profile';
 

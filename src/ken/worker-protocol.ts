@@ -1,13 +1,11 @@
 // Messages between the KEN pool (main thread) and its worker threads.
-import type { AdapterInfo } from './adapter';
-import type { WebGpuProbe } from './ort-densities';
+import type { AdapterInfo, WebGpuProbe } from '../runtime/webgpu';
+import type { Device, DeviceChoice } from '../runtime/session';
 
 import type { Kernel } from './kernels';
 
 export type Backend = 'js' | 'ort';
 export type BackendChoice = Backend | 'auto';
-export type Device = 'cuda' | 'webgpu' | 'cpu';
-export type DeviceChoice = Device | 'auto';
 /** What computes the js backend's fast density pass (KEN_WASM=0 in the environment forces 'js'). */
 export type DensityEngine = 'wasm' | 'js';
 

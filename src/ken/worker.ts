@@ -9,7 +9,9 @@ import { parentPort, threadId } from 'node:worker_threads';
 import { constants, setPriority } from 'node:os';
 import { NonFiniteRowError, RowPruner } from './row';
 import { PHASES } from './profile';
-import { densitiesF32, densitiesF64, densityModel, densityModelF32, knownWebGpu, openSession, setProviderLog, sumsProvider, type OpenedSession } from './ort-densities';
+import { densitiesF32, densitiesF64, densityModel, densityModelF32, sumsProvider } from './ort-densities';
+import { knownWebGpu } from '../runtime/webgpu';
+import { openSession, setProviderLog, type OpenedSession } from '../runtime/session';
 import { fastDensityPass } from './wasm-densities';
 import type { WorkerRequest, WorkerResponse } from './worker-protocol';
 

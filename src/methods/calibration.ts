@@ -3,10 +3,10 @@
 // with `measureWeightInputs`: the graph sums each weight input's squares over the real tokens). The lines
 // are read and tokenized as `ken eval` reads and tokenizes the task's data (src/eval).
 import { CheckpointError, DataError, throwIfAborted, UsageError } from '../errors';
-import type { ModelFolder } from '../formats/folder';
-import { buildGraph, EXPORT_WORKS, sessionExternalData, type BuiltGraph, type Task } from '../graph';
-import { openSession } from '../ken/ort-densities';
-import type { DeviceChoice } from '../ken/worker-protocol';
+import type { ModelFolder } from '../checkpoint/types';
+import type { Task } from '../graph';
+import { buildGraph, EXPORT_WORKS, sessionExternalData, type BuiltGraph } from '../models/build';
+import { openSession, type DeviceChoice } from '../runtime/session';
 import { batchFeeds, graphInputs } from '../eval/classifier';
 import { loadRecords, RecordError, type DataRecord } from '../eval/dataset';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate';

@@ -1,7 +1,7 @@
 // A method ready to run over a plan: its row selector (seeded, calibrated), and what the report must say
 // about it. Shared by prune and sweep so both doors run a method the same way.
 import { UsageError } from '../errors';
-import type { ModelFolder } from '../formats/folder';
+import type { ModelFolder } from '../checkpoint/types';
 import type { Plan } from '../ken/plan';
 import type { RowSelector } from '../ken/run';
 import { inputActivationNorms, type CalibrationSpec } from './calibration';

@@ -4,29 +4,7 @@
 import { CheckpointError } from '../errors';
 import type { Value } from '../graph/builder';
 import { linear, tokenAt } from '../graph/nn';
-import type { ConfigReader, GraphContext, TaskOutputs } from '../graph/types';
-
-export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
-
-/**
- * How a sequence classifier's logits are read, as Hugging Face decides it: config.json `problem_type`
- * when set, else regression for one label and single-label classification otherwise.
- */
-export function problemType(config: Readonly<Record<string, unknown>> | ConfigReader, file = 'config.json'): ProblemType {
-  const raw = 'raw' in config && typeof config.raw === 'object' ? (config.raw as Record<string, unknown>) : (config as Record<string, unknown>);
-  const p = raw['problem_type'];
-  if (p === 'single_label_classification' || p === 'multi_label_classification' || p === 'regression') return p;
-  if (p !== undefined && p !== null) throw new CheckpointError(`${file}: problem_type "${String(p)}" is not one of single_label_classification, multi_label_classification, regression`);
-  const labels = numLabelsOf(raw);
-  return labels === 1 ? 'regression' : 'single_label_classification';
-}
-
-function numLabelsOf(raw: Record<string, unknown>): number | undefined {
-  const id2label = raw['id2label'];
-  if (id2label && typeof id2label === 'object') return Object.keys(id2label).length;
-  const n = raw['num_labels'];
-  return typeof n === 'number' ? n : undefined;
-}
+import type { GraphContext, TaskOutputs } from '../graph/types';
 
 function labelsOf(ctx: GraphContext, prefix: string): number {
   const shape = ctx.g.shape(`${prefix}.weight`);

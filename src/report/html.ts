@@ -10,8 +10,8 @@ import { UsageError, throwIfAborted } from '../errors';
 import {
   STATIC_DATA_ID, STATIC_FORMAT, STATIC_VERSION,
   type InitMessage, type StaticReportData, type StaticTile, type ThemeKind, type Tile, type TimelinePoint,
-} from '../protocol';
-import type { KenReport } from './report';
+} from '../shared/protocol';
+import type { KenReport } from '../shared/report';
 import { STATIC_THEME_CSS } from './html-theme';
 import { VizDataSource } from './viz-data';
 import { PLOTLY_STYLE_ID, escapeAttr, escapeHtml } from './webview-html';

@@ -7,7 +7,7 @@ import {
   isWebviewMessage,
   type PendingMessage,
   type ExportJsonMessage, type ExportPngMessage, type HostMessage, type LogMessage, type ThemeKind, type TimelinePoint, type WebviewMessage,
-} from '../protocol';
+} from '../shared/protocol';
 import type { InitExtras, VizDataSource } from './viz-data';
 
 export interface PanelSessionOptions {

@@ -1,9 +1,9 @@
 // Plain-text renderings of results, shared by the CLI and the extension's log.
-import { providerLabel } from '../ken/adapter';
-import type { SweepResult } from '../ken/sweep';
-import { dropUnit, higherIsBetter, metricDrop } from '../eval/metrics';
-import type { TaskMetrics } from '../eval/metrics';
-import type { EvalResult } from './report';
+import { providerLabel } from '../runtime/webgpu';
+import type { SweepResult } from '../shared/report';
+import { dropUnit, higherIsBetter, metricDrop } from '../shared/metrics';
+import type { TaskMetrics } from '../shared/metrics';
+import type { EvalResult } from '../shared/report';
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const pct = (x: number, digits = 1): string => `${(x * 100).toFixed(digits)}%`;

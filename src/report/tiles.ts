@@ -1,7 +1,7 @@
 // Tile maths on the host: a matrix of kept values (NaN = pruned) reduced by blocks to a cell budget,
 // and the neighbours view (how many of each kept position's 4 neighbours are kept).
 // Pure functions over typed arrays; viz-data.ts feeds them from a subnetwork file.
-import { MAX_TILE_CELLS, type Tile, type TileKind, type TileReduce, type TileStats, type TileWindow } from '../protocol';
+import { MAX_TILE_CELLS, type Tile, type TileKind, type TileReduce, type TileStats, type TileWindow } from '../shared/protocol';
 
 /** Marks a pruned position in a neighbour-count grid. */
 export const NOT_KEPT = 255;

@@ -1,18 +1,19 @@
 // The panel's data source over a `ken prune` output folder (ken-report.json + ken-subnetwork.safetensors):
 // answers tile requests for any tensor, decoding each tensor once and keeping the decoded ones in a
 // byte-bounded LRU so that switching between matrices stays fast.
-import { providerLabel } from '../ken/adapter';
+import { providerLabel } from '../runtime/webgpu';
 import { basename, join, resolve } from 'node:path';
 import { CheckpointError, oneLine, throwIfAborted } from '../errors';
 import { readEntry, readMask, readSubnetwork, type Subnetwork, type SubnetworkTensor } from '../formats/subnetwork';
-import { isFloatDType, toFloat32 } from '../ken/dtype';
-import { kenRows } from '../ken/layout';
-import { REPORT_FILE, SUBNETWORK_FILE } from '../ken/prune';
+import { isFloatDType, toFloat32 } from '../formats/dtype';
+import { kenRows } from '../formats/layout';
+import { SUBNETWORK_FILE } from '../formats/subnetwork';
+import { REPORT_FILE } from '../shared/report';
 import {
   PROTOCOL_VERSION, isKenReport, isSweepRecord,
   type ErrorMessage, type InitMessage, type RequestTileMessage, type TensorInfo, type ThemeKind, type Tile, type TileMessage, type TimelinePoint,
-} from '../protocol';
-import { layerOf, layerPattern, type KenReport, type TensorStatus } from './report';
+} from '../shared/protocol';
+import { layerOf, layerPattern, type KenReport, type TensorStatus } from '../shared/report';
 import { computeTile, neighbourCounts, valueStats, type TileQuery, type ValueGrid } from './tiles';
 import { readRegularFile } from '../formats/paths';
 

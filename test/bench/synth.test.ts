@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BERT_BASE, NormalStream, bertTensors, paramCount, writeSyntheticPair, type BertShape } from '../../bench/synth';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { planPrune } from '../../src/ken/plan';
 import { tmp } from '../helpers';
 

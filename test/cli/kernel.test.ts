@@ -6,7 +6,7 @@ import { readSubnetwork } from '../../src/formats/subnetwork';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { RowPruner } from '../../src/ken/row';
 import { KenPool } from '../../src/ken/pool';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { goldenKernelRows, ken, rowValues, synthPair, tmp } from '../helpers';
 import { parseKernel } from '../../src/ken/kernels';
 

@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsHeader, writeSafetensors } from '../../src/formats/safetensors';
-import { fromFloat32, toFloat32 } from '../../src/ken/dtype';
+import { fromFloat32, toFloat32 } from '../../src/formats/dtype';
 import { RowPruner } from '../../src/ken/row';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { EXPECTED, fixture, ken, normals, synthModel, synthPair, tmp } from '../helpers';
 
 function sha(path: string): string {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { differingPositions } from '../../src/ken/compare';
+import { differingPositions } from '../../src/workflows/compare';
 import { RowPruner } from '../../src/ken/row';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { VizDataSource } from '../../src/report/viz-data';
 import { fixture, ken, synthModel, synthPair, tmp, type SynthTensor } from '../helpers';
 

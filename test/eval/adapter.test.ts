@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRange, readSafetensorsHeader, writeSafetensors } from '../../src/formats/safetensors';
-import { loraDelta } from '../../src/formats/lora';
+import { loraDelta } from '../../src/checkpoint/lora';
 import { DEMO, ken, normals, tmp } from '../helpers';
 
 const FT = join(DEMO, 'finetuned');

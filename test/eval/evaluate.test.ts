@@ -74,7 +74,7 @@ test('a model folder without ONNX runs the built graph; --graph export says how 
   await withClassifier(FT_ONNX, undefined, async (clf) => assert.equal(clf.graph, 'export'));
   await assert.rejects(openClassifier(dir, undefined, { graph: 'export' }), {
     name: 'CheckpointError',
-    message: /no ONNX model to evaluate \(looked for model\.onnx, onnx\/model\.onnx, \*\.onnx; found model\.safetensors\); export one, e\.g\. `optimum-cli export onnx --model .* --task text-classification <out-dir>` \(or torch\.onnx\.export/,
+    message: /no ONNX model to evaluate \(looked for model\.onnx, \*\.onnx; found model\.safetensors\); export one, e\.g\. `optimum-cli export onnx --model .* --task text-classification <out-dir>` \(or torch\.onnx\.export/,
   });
   await assert.rejects(openClassifier(join(tmp(), 'nothing')), { name: 'CheckpointError', message: /no such file or folder$/ });
 });

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KenReport } from '../../src/report/report';
-import type { SweepResult } from '../../src/ken/sweep';
+import type { KenReport } from '../../src/shared/report';
+import type { SweepResult } from '../../src/shared/report';
 import { DEMO, EXPECTED, fixture, ken, tmp } from '../helpers';
 
 const data = join(DEMO, 'test.jsonl');

@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateTask, toEvalResult } from '../../src/eval/tasks';
 import { evalSummary } from '../../src/report/text';
-import type { KenReport } from '../../src/report/report';
-import type { SweepResult } from '../../src/ken/sweep';
+import type { KenReport } from '../../src/shared/report';
+import type { SweepResult } from '../../src/shared/report';
 import { ken, ROOT, tmp } from '../helpers';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

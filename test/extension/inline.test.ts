@@ -5,8 +5,8 @@ import * as vscode from 'vscode';
 import { inlineSummary, ownerLines } from '../../src/extension/inline-status';
 import { InlineRunStatus } from '../../src/extension/inline';
 import { NotebookVizBridge, pickMatrixTensor } from '../../src/extension/notebook';
-import { KEN_RENDERER_ID, isHostToRenderer, type RunSnapshotMessage } from '../../src/protocol';
-import type { WatchUpdate } from '../../src/watch/watcher';
+import { KEN_RENDERER_ID, isHostToRenderer, type RunSnapshotMessage } from '../../src/shared/protocol';
+import type { WatchUpdate } from '../../src/workflows/watch';
 import { EventEmitter, FakeTextDocument, FakeTextEditor, Uri, editorEvents, rendererMessaging, window as fakeWindow } from '../fake-vscode';
 import { ken, synthPair, tmp } from '../helpers';
 

@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activate } from '../../src/extension/extension';
-import { PROTOCOL_VERSION, type HostMessage, type InitMessage, type TileMessage } from '../../src/protocol';
+import { PROTOCOL_VERSION, type HostMessage, type InitMessage, type TileMessage } from '../../src/shared/protocol';
 import { checkCsp } from '../../src/report/webview-html';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { answers, fakeContext, logLines, panels, resetFake } from '../fake-vscode';
 import { ROOT, fixture, ken, tmp } from '../helpers';
 
@@ -96,7 +96,7 @@ test('opening a folder without a report says what to do', async () => {
 test('a watcher update becomes a timeline point the webview accepts, and the watch panel opens on the first one', async () => {
   resetFake();
   const { timelinePoint } = await import('../../src/extension/panel');
-  const { isHostMessage } = await import('../../src/protocol');
+  const { isHostMessage } = await import('../../src/shared/protocol');
   const record = await prunedFolder();
   const update = {
     step: 10, path: '/runs/x/checkpoint-10', skipped: [], seconds: 0.5, keptParams: 5, totalParams: 10, keptRatio: 0.5, meanJaccard: 0.9,

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { activate } from '../../src/extension/extension';
 import { TrainerCodeLens } from '../../src/extension/watch';
-import type { WatchUpdate } from '../../src/watch/watcher';
+import type { WatchUpdate } from '../../src/workflows/watch';
 import { encodeHeader } from '../../src/formats/safetensors';
-import { fromFloat32 } from '../../src/ken/dtype';
+import { fromFloat32 } from '../../src/formats/dtype';
 import { fakeContext, statusItems } from '../fake-vscode';
 import { ROOT, normals, synthModel, tmp } from '../helpers';
 

@@ -6,9 +6,9 @@ import * as vscode from 'vscode';
 import { activate } from '../../src/extension/extension';
 import type { PruneOutcome } from '../../src/extension/commands';
 import { ProviderStatus } from '../../src/extension/status';
-import { probeWebGpu, vulkanDriverManifests } from '../../src/ken/ort-densities';
+import { probeWebGpu, vulkanDriverManifests } from '../../src/runtime/webgpu';
 import { VizDataSource } from '../../src/report/viz-data';
-import { isHostMessage } from '../../src/protocol';
+import { isHostMessage } from '../../src/shared/protocol';
 import { control, fakeContext, logLines, resetFake, shown, statusItems } from '../fake-vscode';
 import { ROOT, fixture, tmp } from '../helpers';
 

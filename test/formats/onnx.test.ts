@@ -4,10 +4,10 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { columnRowInitializers, readInitializerBytes, readOnnxModel } from '../../src/formats/onnx';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { toFloat32 } from '../../src/ken/dtype';
-import { transposeBytes } from '../../src/ken/layout';
+import { toFloat32 } from '../../src/formats/dtype';
+import { transposeBytes } from '../../src/formats/layout';
 import { RowPruner } from '../../src/ken/row';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { fixture, ken, normals, tmp } from '../helpers';
 import { initBytes, linearModel, type InitSpec } from '../onnx-builder';
 

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../../src/errors';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { readStateDictPickle } from '../../src/formats/pickle';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { readTorchFile } from '../../src/formats/torch';
-import { safetensorsViews } from '../../src/ken/plan';
-import { pruneToFolder } from '../../src/ken/prune';
-import { restoreSubnetwork } from '../../src/ken/restore';
+import { safetensorsViews } from '../../src/checkpoint/tensors';
+import { pruneToFolder } from '../../src/workflows/prune';
+import { restoreSubnetwork } from '../../src/workflows/restore';
 import { ROOT, tmp } from '../helpers';
 
 const T = join(ROOT, 'test', 'data', 'arch', 'torch');

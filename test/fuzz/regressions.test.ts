@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { CancelledError, UsageError, describeError } from '../../src/errors';
 import { encodeDataset, loadDataset, loadTokenizer } from '../../src/eval';
 import { commands } from '../../src/cli/commands';
-import type { Command } from '../../src/cli/main';
+import type { Command } from '../../src/cli/command';
 import { DEMO, ROOT, ken, synthPair, tmp } from '../helpers';
 
 /** An error line as users see it: exactly one line, no JavaScript error text. */

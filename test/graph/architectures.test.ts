@@ -5,7 +5,8 @@
 // the model_types with a built graph, copied as data.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { builtModelTypes, resolveTask, type Task } from '../../src/graph';
+import type { Task } from '../../src/graph';
+import { builtModelTypes, resolveTask } from '../../src/models/build';
 import { familyOfType } from '../../src/models/registry';
 
 const AUTO: Readonly<Record<string, Partial<Record<Task, string>>>> = {

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openModel } from '../../src/checkpoint/folder';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
+import { openSession } from '../../src/runtime/session';
 import { loadTokenizer } from '../../src/eval/tokenize';
 import { DEMO, EXPECTED, fixture } from '../helpers';
 

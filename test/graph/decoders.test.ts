@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
+import { openModel } from '../../src/checkpoint/folder';
 import { readOnnxModel } from '../../src/formats/onnx';
-import { buildGraph, sessionExternalData } from '../../src/graph';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
 import { scoreCausalLm } from '../../src/eval/causal-lm';
-import { openSession, type OpenedSession } from '../../src/ken/ort-densities';
+import { openSession, type OpenedSession } from '../../src/runtime/session';
 import { ken, ROOT, tmp } from '../helpers';
 
 const DATA = join(ROOT, 'test', 'data', 'decoders');

@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel } from '../../src/formats/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openModel } from '../../src/checkpoint/folder';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
+import { openSession } from '../../src/runtime/session';
 import { ROOT } from '../helpers';
 
 const DIR = join(ROOT, 'test', 'data', 'graph', 'encoders');

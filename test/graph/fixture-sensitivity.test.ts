@@ -11,9 +11,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, readSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel, type ModelFolder } from '../../src/formats/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openModel } from '../../src/checkpoint/folder';
+import type { ModelFolder } from '../../src/checkpoint/types';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
+import { openSession } from '../../src/runtime/session';
 import { ROOT } from '../helpers';
 
 const ENC = join(ROOT, 'test', 'data', 'graph', 'encoders');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../../src/errors';
-import { resolveTask } from '../../src/graph';
+import { resolveTask } from '../../src/models/build';
 import { DEMO, fixture, ken } from '../helpers';
 
 const CASES = [

@@ -68,7 +68,8 @@ test('ort backend (ONNX density graph, CPU provider) keeps the reference set on 
 test('auto without the CUDA provider or a hardware WebGPU adapter runs js and says so', async () => {
   const pool = await KenPool.open({ backend: 'auto', device: 'auto' });
   try {
-    const { cudaProviderInstalled, probeWebGpu } = await import('../../src/ken/ort-densities');
+    const { cudaProviderInstalled } = await import('../../src/runtime/session');
+    const { probeWebGpu } = await import('../../src/runtime/webgpu');
     const webgpu = await probeWebGpu();
     if (cudaProviderInstalled()) assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'cuda']);
     else if (webgpu.ok && !webgpu.adapter.software) assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'webgpu']);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pruneToFolder } from '../../src/ken/prune';
+import { pruneToFolder } from '../../src/workflows/prune';
 import { emptyProfile } from '../../src/ken/profile';
 import { ROOT, tmp } from '../helpers';
 

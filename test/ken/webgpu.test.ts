@@ -5,13 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KenPool } from '../../src/ken/pool';
-import {
-  adapterFromLoaderLog, densitiesF32, densityModelF32, f32Blocks, f32SumBound, knownWebGpu, openSession, probeWebGpu, runWebGpuProbe,
-  setProviderLog, sumsProvider, vulkanDriverManifests, type OpenedSession, type WebGpuProbe,
-} from '../../src/ken/ort-densities';
+import { densitiesF32, densityModelF32, f32Blocks, f32SumBound, sumsProvider } from '../../src/ken/ort-densities';
+import { adapterFromLoaderLog, knownWebGpu, probeWebGpu, runWebGpuProbe, vulkanDriverManifests, type WebGpuProbe } from '../../src/runtime/webgpu';
+import { openSession, setProviderLog, type OpenedSession } from '../../src/runtime/session';
 import { RowPruner, SQRT_2PI, bandwidth, directDensity, fillGrid, roundHalfEven, type DensityProvider } from '../../src/ken/row';
 import { encodeDataset, loadDataset, openClassifier, evaluate } from '../../src/eval';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { DEMO, EXPECTED, fixture, goldenRows, goldenThrough, groupsOf, ken, normals, rowValues, tmp } from '../helpers';
 
 
@@ -202,7 +201,7 @@ test('device auto takes WebGPU only on a hardware adapter; a software one runs j
   if (!p) return;
   const pool = await KenPool.open({ backend: 'auto', device: 'auto', threads: 1 });
   try {
-    const { cudaProviderInstalled } = await import('../../src/ken/ort-densities');
+    const { cudaProviderInstalled } = await import('../../src/runtime/session');
     if (cudaProviderInstalled()) assert.equal(pool.executionProvider, 'cuda');
     else if (p.adapter.software) assert.deepEqual([pool.backend, pool.executionProvider], ['js', 'cpu']);
     else assert.deepEqual([pool.backend, pool.executionProvider], ['ort', 'webgpu']);

@@ -9,7 +9,7 @@ import { readSubnetwork } from '../../src/formats/subnetwork';
 import { fmix32, TensorDraws } from '../../src/methods/draws';
 import { markTopK } from '../../src/methods/topk';
 import { METHOD_NAMES } from '../../src/methods/registry';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { ROOT, ken, tmp } from '../helpers';
 
 const DATA = join(ROOT, 'test', 'data', 'methods');

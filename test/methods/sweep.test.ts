@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SweepResult } from '../../src/ken/sweep';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport, SweepResult } from '../../src/shared/report';
 import { DEMO, ken, tmp } from '../helpers';
 
 const FT = join(DEMO, 'finetuned');

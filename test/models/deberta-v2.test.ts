@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openModel } from '../../src/formats/folder';
-import { buildGraph, sessionExternalData } from '../../src/graph';
-import { openSession } from '../../src/ken/ort-densities';
+import { openModel } from '../../src/checkpoint/folder';
+import { buildGraph, sessionExternalData } from '../../src/models/build';
+import { openSession } from '../../src/runtime/session';
 import { relativeBucket } from '../../src/models/deberta-v2';
 import { ROOT as repoRoot } from '../helpers';
 

@@ -8,7 +8,7 @@ import { readInitializerBytes, readOnnxModel, rewriteInitializers } from '../../
 import { EvalBench } from '../../src/eval/bench';
 import { openClassifier } from '../../src/eval/classifier';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
-import { pruneToFolder } from '../../src/ken/prune';
+import { pruneToFolder } from '../../src/workflows/prune';
 import { matmulModel, type InitSpec } from '../onnx-builder';
 import { ROOT, tmp } from '../helpers';
 

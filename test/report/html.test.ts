@@ -4,8 +4,8 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../../src/errors';
-import { pruneToFolder } from '../../src/ken/prune';
-import { STATIC_DATA_ID, isStaticReportData, type StaticReportData } from '../../src/protocol';
+import { pruneToFolder } from '../../src/workflows/prune';
+import { STATIC_DATA_ID, isStaticReportData, type StaticReportData } from '../../src/shared/protocol';
 import { findWebviewAssets, scriptJson, writeHtmlReport } from '../../src/report/html';
 import { checkCsp } from '../../src/report/webview-html';
 import { decodeStaticTile, reduceStaticTile } from '../../webview/logic/tiles';

@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { pruneToFolder } from '../../src/ken/prune';
-import { PROTOCOL_VERSION, isHostMessage, type HostMessage } from '../../src/protocol';
+import { pruneToFolder } from '../../src/workflows/prune';
+import { PROTOCOL_VERSION, isHostMessage, type HostMessage } from '../../src/shared/protocol';
 import { PanelSession, decodePngDataUrl, insideFolder } from '../../src/report/panel-session';
 import { VizDataSource } from '../../src/report/viz-data';
 import { synthPair, tmp } from '../helpers';

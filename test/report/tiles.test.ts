@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_TILE_CELLS, type TileWindow } from '../../src/protocol';
+import { MAX_TILE_CELLS, type TileWindow } from '../../src/shared/protocol';
 import { NOT_KEPT, clampWindow, computeTile, neighbourCounts, tileGeometry, valueStats, type ValueGrid } from '../../src/report/tiles';
 import { normals } from '../helpers';
 

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../../src/errors';
-import { pruneToFolder, REPORT_FILE, SUBNETWORK_FILE } from '../../src/ken/prune';
+import { pruneToFolder } from '../../src/workflows/prune';
+import { SUBNETWORK_FILE } from '../../src/formats/subnetwork';
+import { REPORT_FILE } from '../../src/shared/report';
 import { ByteLru, VizDataSource, maskJaccard, scatterKept } from '../../src/report/viz-data';
 import { synthPair, tmp } from '../helpers';
 

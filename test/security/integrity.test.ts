@@ -9,7 +9,7 @@ import { formatBytes } from '../../src/cli/args';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { readSubnetwork, type SubnetworkMeta } from '../../src/formats/subnetwork';
 import { restorableProblem } from '../../src/ken/verify';
-import type { KenReport } from '../../src/report/report';
+import type { KenReport } from '../../src/shared/report';
 import { ken, synthPair, tmp } from '../helpers';
 
 function raw(header: object, data: Uint8Array): Buffer {

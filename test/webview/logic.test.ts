@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TensorInfo } from '../../src/protocol';
-import { layerOf, layerPattern, type EvalResult, type KenReport } from '../../src/report/report';
+import type { TensorInfo } from '../../src/shared/protocol';
+import { layerOf, layerPattern, type EvalResult, type KenReport } from '../../src/shared/report';
 import { divergingScale, flatten, luminance, mix, neighbourScale, parseColor, robustAbsMax, toCss } from '../../webview/logic/colors';
 import { backendBadge, fmtBytes, fmtValue, pct, points, shortName, tensorLabel } from '../../webview/logic/format';
 import { Requests } from '../../webview/logic/requests';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SweepPoint, SweepRecord } from '../../src/report/report';
+import type { SweepPoint, SweepRecord } from '../../src/shared/report';
 import { adapterName, allXs, formatBytes, hoverText, logAxis, methodsSeries, methodTraces, showMethodsView, sweepMethods, type TraceStyle } from '../../webview/logic/methods';
 
 function pt(method: string | undefined, k: number, value: number, extra: Partial<SweepPoint> = {}): SweepPoint {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEN_VIZ_MIME, isNotebookVizData, isRendererToHost, type NotebookMatrix, type TimelinePoint } from '../../src/protocol';
+import { KEN_VIZ_MIME, isNotebookVizData, isRendererToHost, type NotebookMatrix, type TimelinePoint } from '../../src/shared/protocol';
 import { divergingScale, parseColor } from '../../webview/logic/colors';
 import { latestLine, matrixPixels, scaleColor, timelineGeometry } from '../../webview/logic/notebook';
 import { ROOT } from '../helpers';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { MAX_TILE_CELLS } from '../../src/protocol';
+import { MAX_TILE_CELLS } from '../../src/shared/protocol';
 import { encodeStaticTile } from '../../src/report/html';
 import { computeTile, neighbourCounts, valueStats } from '../../src/report/tiles';
 import { cellBudget, cellRange, containsWindow, decodeStaticTile, fullRanges, reduceStaticTile, tileAxes, tileRows, windowFromRanges, type DecodedStaticTile } from '../../webview/logic/tiles';

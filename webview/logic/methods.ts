@@ -1,7 +1,7 @@
 // The Methods view's series (pure): a sweep over several pruning methods (KEN, delta-magnitude,
 // random, DARE, ...) as one line per method against kept parameters or subnetwork bytes; seeded
 // methods as their mean with the spread over seeds and each seed's points; the adapter as a point.
-import type { MethodAggregate, SweepPoint, SweepRecord } from '../../src/report/report';
+import type { MethodAggregate, SweepPoint, SweepRecord } from '../../src/shared/report';
 import { fmtBytes } from './format';
 
 export type MethodsAxis = 'params' | 'bytes';

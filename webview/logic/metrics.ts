@@ -1,7 +1,7 @@
 // Shaping of every task's measures for the Metrics view (pure): before/after cards, per-class and
 // per-entity-type rows, the sweep curve in the metric it followed.
-import type { EvalResult, KenReport } from '../../src/report/report';
-import type { TaskMetrics } from '../../src/eval/metrics';
+import type { EvalResult, KenReport } from '../../src/shared/report';
+import { higherIsBetter, type TaskMetrics } from '../../src/shared/metrics';
 
 export interface MetricCard {
   /** The metric's fixed name (accuracy, overall_f1, perplexity, ...). */
@@ -20,22 +20,22 @@ export function metricsOf(r: EvalResult): TaskMetrics {
   return { kind: 'single_label', accuracy: r.accuracy, macro_f1: r.macroF1, weighted_f1: Number.NaN, mcc: Number.NaN, per_class: r.perClass, confusion: r.confusion };
 }
 
-type Spec = [name: string, label: string, format: 'pct' | 'num', higherIsBetter?: boolean];
+type Spec = [name: string, label: string, format: 'pct' | 'num'];
 const CARDS: Record<TaskMetrics['kind'], Spec[]> = {
   single_label: [['accuracy', 'Accuracy', 'pct'], ['macro_f1', 'Macro F1', 'pct'], ['weighted_f1', 'Weighted F1', 'pct'], ['mcc', 'MCC', 'num'], ['f1', 'F1 (positive class)', 'pct']],
   multi_label: [['micro_f1', 'Micro F1', 'pct'], ['macro_f1', 'Macro F1', 'pct'], ['subset_accuracy', 'Subset accuracy', 'pct']],
-  regression: [['pearson', 'Pearson', 'num'], ['spearman', 'Spearman', 'num'], ['mse', 'MSE', 'num', false]],
+  regression: [['pearson', 'Pearson', 'num'], ['spearman', 'Spearman', 'num'], ['mse', 'MSE', 'num']],
   token_classification: [['overall_f1', 'Entity F1', 'pct'], ['overall_precision', 'Entity precision', 'pct'], ['overall_recall', 'Entity recall', 'pct'], ['overall_accuracy', 'Token accuracy', 'pct']],
   question_answering: [['exact_match', 'Exact match', 'pct'], ['f1', 'F1', 'pct'], ['has_answer_f1', 'F1, answerable', 'pct'], ['no_answer_exact_match', 'Right abstentions', 'pct']],
-  causal_lm: [['perplexity', 'Perplexity', 'num', false], ['mean_nll', 'Mean NLL (nats)', 'num', false], ['n_predicted_tokens', 'Predicted tokens', 'num']],
+  causal_lm: [['perplexity', 'Perplexity', 'num'], ['mean_nll', 'Mean NLL (nats)', 'num'], ['n_predicted_tokens', 'Predicted tokens', 'num']],
 };
 
 /** The cards of a kind: each metric the result has, with its value before (if known) and after. */
 export function metricCards(before: TaskMetrics | undefined, after: TaskMetrics): MetricCard[] {
   const b = before && before.kind === after.kind ? (before as unknown as Record<string, unknown>) : undefined;
   const a = after as unknown as Record<string, unknown>;
-  return CARDS[after.kind].filter(([name]) => typeof a[name] === 'number' && !Number.isNaN(a[name])).map(([name, label, format, hib]) => ({
-    name, label, format, higherIsBetter: hib ?? true, after: a[name] as number, before: typeof b?.[name] === 'number' && !Number.isNaN(b[name]) ? (b[name] as number) : undefined,
+  return CARDS[after.kind].filter(([name]) => typeof a[name] === 'number' && !Number.isNaN(a[name])).map(([name, label, format]) => ({
+    name, label, format, higherIsBetter: higherIsBetter(name), after: a[name] as number, before: typeof b?.[name] === 'number' && !Number.isNaN(b[name]) ? (b[name] as number) : undefined,
   }));
 }
 

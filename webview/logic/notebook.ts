@@ -1,5 +1,5 @@
 // The notebook renderer's pure parts: timeline geometry, the matrix's colours, the summary line.
-import type { NotebookMatrix, TimelinePoint } from '../../src/protocol';
+import type { NotebookMatrix, TimelinePoint } from '../../src/shared/protocol';
 import { parseColor, type ColorScale, type Rgba } from './colors';
 
 export interface TimelineGeometry {

@@ -1,5 +1,5 @@
 // Request/response correlation for the webview (pure): numbered requests, answers matched by inReplyTo.
-import type { DoneMessage, ErrorMessage, HostMessage, TileMessage } from '../../src/protocol';
+import type { DoneMessage, ErrorMessage, HostMessage, TileMessage } from '../../src/shared/protocol';
 
 type Answer = TileMessage | DoneMessage;
 

@@ -1,7 +1,7 @@
 // Data shaping for the views (pure): matrix patterns and layers, per-layer ratios, confusion
 // matrices and timeline series (the Metrics view's cards, tables and sweep: metrics.ts).
-import type { TensorInfo, TimelinePoint } from '../../src/protocol';
-import type { KenReport, TensorStatus } from '../../src/report/report';
+import type { TensorInfo, TimelinePoint } from '../../src/shared/protocol';
+import type { KenReport, TensorStatus } from '../../src/shared/report';
 
 export interface PatternGroup {
   pattern: string;

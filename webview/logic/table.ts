@@ -1,5 +1,5 @@
 // The tensor table of the Kept ratios view: rows, sorting, filtering (pure).
-import type { KenReport, TensorStatus } from '../../src/report/report';
+import type { KenReport, TensorStatus } from '../../src/shared/report';
 
 export interface TensorRow {
   name: string;

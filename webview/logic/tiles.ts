@@ -1,7 +1,7 @@
 // Tile maths in the webview (pure): which window a zoomed chart shows, how many cells to ask for,
 // where a tile's cells sit on the axes, and, for the HTML report, decoding the embedded tiles and
 // reducing them further when a view asks for fewer cells.
-import { MAX_TILE_CELLS, tileArrays, type StaticTile, type Tile, type TileKind, type TileStats, type TileWindow } from '../../src/protocol';
+import { MAX_TILE_CELLS, tileArrays, type StaticTile, type Tile, type TileKind, type TileStats, type TileWindow } from '../../src/shared/protocol';
 
 /** Axis ranges of a heatmap of a rows x cols matrix with position p covering [p - 0.5, p + 0.5]. */
 export function fullRanges(rows: number, cols: number): { x: [number, number]; y: [number, number] } {

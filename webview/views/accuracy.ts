@@ -1,6 +1,6 @@
 // Metrics view: the task's measures before/after (cards), per-class or per-entity-type figures,
 // confusion matrices (classification), and the k sweep curve in the metric the sweep followed.
-import type { EvalResult } from '../../src/report/report';
+import type { EvalResult } from '../../src/shared/report';
 import { Chart } from '../chart';
 import type { View, ViewContext } from '../context';
 import { clear, h } from '../dom';

@@ -1,5 +1,5 @@
 // Layers view: the same matrix pattern in every layer, side by side (any depth), one colour scale.
-import { tileArrays, type Tile } from '../../src/protocol';
+import { tileArrays, type Tile } from '../../src/shared/protocol';
 import { Chart } from '../chart';
 import type { View, ViewContext } from '../context';
 import { clear, h, select } from '../dom';

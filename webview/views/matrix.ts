@@ -1,6 +1,6 @@
 // Matrix and Neighbours views: one weight matrix as a heatmap, kept values coloured by value (or by how
 // many of their 4 neighbours are kept), pruned positions blank. Zooming pulls finer tiles.
-import { tileArrays, type TensorInfo, type Tile, type TileKind, type TileWindow } from '../../src/protocol';
+import { tileArrays, type TensorInfo, type Tile, type TileKind, type TileWindow } from '../../src/shared/protocol';
 import { Chart } from '../chart';
 import type { TabId, View, ViewContext } from '../context';
 import { clear, debounce, h, select } from '../dom';

@@ -4,13 +4,7 @@
 // does: each window scores only the tokens the previous window did not reach, with the context
 // before them, so with a stride below the window every token after the first is predicted exactly
 // once (with stride = window the windows do not overlap and each window's first token goes unscored).
-
-export interface CausalLmMetrics {
-  perplexity: number;
-  /** Mean negative log-likelihood per predicted token (nats). */
-  mean_nll: number;
-  n_predicted_tokens: number;
-}
+import type { CausalLmMetrics } from '../../shared/metrics';
 
 export interface LmWindow {
   /** The window's tokens are ids[begin .. end). */

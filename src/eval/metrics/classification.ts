@@ -2,39 +2,7 @@
 // (its precision_recall_fscore_support, f1_score, matthews_corrcoef and accuracy_score, zero_division
 // left at its default of 0): the same formulas in the same order, averages summed as NumPy sums.
 import { npMean, npSum, npWeightedAverage } from './numeric';
-
-export interface ClassMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
-
-/** Single-label classification (`problem_type` single_label_classification). */
-export interface SingleLabelMetrics {
-  accuracy: number;
-  /** Unweighted mean F1 of the classes that occur in the truth or the predictions. */
-  macro_f1: number;
-  /** Mean F1 of those classes weighted by their support. */
-  weighted_f1: number;
-  /** Matthews correlation coefficient (multi-class: Gorodkin's R_K, as scikit-learn). */
-  mcc: number;
-  /** Two classes only: F1 of the positive class (id 1), as f1_score(average='binary'). */
-  f1?: number;
-  per_class: Record<string, ClassMetrics>;
-  /** confusion[true][predicted], in label id order. */
-  confusion: number[][];
-}
-
-/** Multi-label classification (`problem_type` multi_label_classification), labels as 0/1 rows. */
-export interface MultiLabelMetrics {
-  micro_f1: number;
-  /** Mean F1 over every label (scikit-learn counts all columns of an indicator matrix). */
-  macro_f1: number;
-  /** Fraction of samples whose label set was predicted exactly. */
-  subset_accuracy: number;
-  per_class: Record<string, ClassMetrics>;
-}
+import type { ClassMetrics, MultiLabelMetrics, SingleLabelMetrics } from '../../shared/metrics';
 
 /** Precision, recall and F1 from counts, with zero_division 0 (scikit-learn's default). */
 export function prf(tp: number, predicted: number, support: number): ClassMetrics {

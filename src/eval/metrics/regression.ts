@@ -1,12 +1,7 @@
 // Regression figures (`problem_type` regression, GLUE's STS-B): Pearson and Spearman correlation as
 // scipy.stats computes them, and the mean squared error as scikit-learn does.
 import { npMean, npSum } from './numeric';
-
-export interface RegressionMetrics {
-  pearson: number;
-  spearman: number;
-  mse: number;
-}
+import type { RegressionMetrics } from '../../shared/metrics';
 
 /** scipy.stats.pearsonr's r: centred vectors scaled to unit norm, then their dot product, clipped to [-1, 1]. */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {

@@ -1,5 +1,6 @@
 // Question answering figures as SQuAD's official scripts compute them (v1.1, and v2.0 where the data
 // has unanswerable questions), reported as fractions rather than percentages.
+import type { QuestionAnsweringMetrics } from '../../shared/metrics';
 
 /** Python's str.split() separators: Unicode white space (not U+FEFF, which JS's \s includes). */
 const WHITE = '\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
@@ -49,20 +50,6 @@ export function answerF1(prediction: string, truth: string, v2 = false): number 
   const precision = same / p.length;
   const recall = same / t.length;
   return (2 * precision * recall) / (precision + recall);
-}
-
-export interface QuestionAnsweringMetrics {
-  /** Fraction of questions answered exactly (after normalisation), best over the gold answers. */
-  exact_match: number;
-  /** Mean token F1, best over the gold answers. */
-  f1: number;
-  /** SQuAD 2.0 only: the same over the answerable and the unanswerable questions. */
-  has_answer_exact_match?: number;
-  has_answer_f1?: number;
-  has_answer_total?: number;
-  no_answer_exact_match?: number;
-  no_answer_f1?: number;
-  no_answer_total?: number;
 }
 
 export interface ScoredAnswer {

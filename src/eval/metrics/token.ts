@@ -3,6 +3,7 @@
 // accuracy. Default mode is conlleval's lenient chunking (an I- after O opens an entity); strict
 // mode follows a tagging scheme (IOB1, IOB2, IOE1, IOE2, IOBES) and drops ill-formed entities.
 import { argmax, prf } from './classification';
+import type { EntityTypeMetrics, TokenClassificationMetrics } from '../../shared/metrics';
 
 export type TagScheme = 'IOB1' | 'IOB2' | 'IOE1' | 'IOE2' | 'IOBES';
 export const TAG_SCHEMES: readonly TagScheme[] = ['IOB1', 'IOB2', 'IOE1', 'IOE2', 'IOBES'];
@@ -13,23 +14,6 @@ export interface TokenClassificationOptions {
   scheme?: TagScheme | undefined;
   /** Tags written as TYPE-B instead of B-TYPE. */
   suffix?: boolean;
-}
-
-export interface EntityTypeMetrics {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Entities of this type in the truth (seqeval's support). */
-  number: number;
-}
-
-export interface TokenClassificationMetrics {
-  overall_precision: number;
-  overall_recall: number;
-  overall_f1: number;
-  /** Fraction of words whose tag was predicted exactly. */
-  overall_accuracy: number;
-  per_type: Record<string, EntityTypeMetrics>;
 }
 
 /** An entity: its type and first and last word, `sentence` numbering the sequences. */

@@ -30,7 +30,7 @@ export function keptAt(report, k) {
 
 /**
  * A made-up sweep over ken, delta-magnitude and random (seeds 0..seeds-1) at `ks`, shaped as
- * KenReport['sweep'] (src/report/report.ts): per point method, k, seed (random), keptParams,
+ * KenReport['sweep'] (src/shared/report.ts): per point method, k, seed (random), keptParams,
  * subnetworkBytes and the metric; aggregates per k for random; recommendations within 4 points; an
  * adapter point. Values are deterministic and plausible (the metric rises with k, KEN above
  * delta-magnitude above random), and are no measurement.

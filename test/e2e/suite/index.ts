@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { PruneOutcome } from '../../../src/extension/commands';
 import type { KenApi } from '../../../src/extension/extension';
-import type { KenReport } from '../../../src/report/report';
+import type { KenReport } from '../../../src/shared/report';
 import { Suite, poll, type E2eConfig } from './harness';
 
 const KEN_COMMANDS = ['ken.prune', 'ken.pruneWithKen', 'ken.restore', 'ken.enableCuda', 'ken.showLog'];
