@@ -42,6 +42,12 @@ test('the demo pair: bert configs, 8-12 labels, folders under 15 MB, a test set 
     assert.ok(typeof l.text === 'string' && l.text.length > 0, `line ${i + 1}: text`);
     assert.ok(l.label in ft.label2id, `line ${i + 1}: label ${l.label}`);
   }
+  // every label has test lines, and no label has most of them (the majority-class baseline stays low)
+  const count = new Map<string, number>();
+  for (const l of lines) count.set(l.label, (count.get(l.label) ?? 0) + 1);
+  assert.deepEqual([...count.keys()].sort(), [...labels].sort());
+  const top = Math.max(...count.values());
+  assert.ok(top / lines.length < 0.3, `majority class ${top} of ${lines.length} lines`);
 });
 
 test('the demo fine-tune moved the encoder\'s 2-D weights by at most 5% of their norm (and not zero)', () => {
