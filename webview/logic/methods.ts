@@ -18,16 +18,8 @@ export interface MethodPoint {
   seed?: number;
 }
 
-/** A seeded method's figures at one k over its seeds. */
-export interface SpreadPoint {
-  k: number;
-  runs: number;
-  mean: number;
-  /** Sample standard deviation (0 for one run). */
-  spread: number;
-  min: number;
-  max: number;
-}
+/** A seeded method's figures at one k over its seeds (the sweep's aggregate without its sizes). */
+export type SpreadPoint = Pick<MethodAggregate, 'k' | 'runs' | 'mean' | 'spread' | 'min' | 'max'>;
 
 export interface MethodLine {
   method: string;
