@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import struct
 import sys
 
 import numpy as np
@@ -32,28 +31,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..', '..')
 sys.path.insert(0, os.path.join(ROOT, 'scripts', 'fixtures'))
 sys.path.insert(0, os.path.join(ROOT, 'test', 'data', 'decoders'))
-from safetensors_torch import write_safetensors  # noqa: E402
+from safetensors_torch import read_safetensors, write_safetensors  # noqa: E402
 import torch_ref  # noqa: E402
 
 OUT = os.path.join(HERE, 'wanda')
 MIN = torch.finfo(torch.float32).min
 K = 5
 LINES = {'bert': 7, 'gpt2': 5}
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == '__metadata__':
-            continue
-        assert e['dtype'] == 'F32', name
-        b, end = e['data_offsets']
-        out[name] = torch.from_numpy(np.frombuffer(data[b:end], dtype='<f4').copy()).reshape(e['shape'])
-    return out
 
 
 # ---------------------------------------------------------------- tokenizer (whole words, BERT template)
