@@ -281,4 +281,138 @@
         (v128.store (local.get $ptr) (f64x2.mul (v128.load (local.get $ptr)) (local.get $v)))
         (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
         (br $scale))))
+;; hermite-densities.ts's expansion (hermiteDensities there, the same operations but for the order of
+  ;; the power products and of the dot products' sums: not bit-identical to it, both within the same
+  ;; error bound). Memory, laid out by the caller: row (n float32), mom (cells*P float64, zeroed here),
+  ;; tab ((R+1)*P float64), inv (1/q at inv + 8q, q = 1..P), out ((k + 2 pad) float64, zeroed here,
+  ;; density i at out + 8 (pad + i), pad = R + L; not yet multiplied by the norm). P is even.
+  (func (export "hermite")
+    (param $row i32) (param $n i32) (param $k i32) (param $mom i32) (param $tab i32) (param $inv i32) (param $out i32)
+    (param $lo f64) (param $invStep f64) (param $step f64) (param $invh f64) (param $u f64)
+    (param $a i32) (param $L i32) (param $P i32) (param $R i32) (param $cells i32)
+    (param $rm f64) (param $ratio f64)
+    (local $j i32) (local $base i32) (local $q i32) (local $m i32) (local $g i32) (local $c i32) (local $z i32)
+    (local $mMax i32) (local $at i32) (local $rowBytes i32) (local $ptr i32) (local $end i32)
+    (local $x f64) (local $d f64) (local $p f64) (local $cf f64) (local $lastF f64) (local $invL f64)
+    (local $y f64) (local $cm f64) (local $g0 f64) (local $g1 f64) (local $g2 f64) (local $e f64) (local $od f64)
+    (local $w v128) (local $d2 v128) (local $acc v128)
+    (local.set $rowBytes (i32.shl (local.get $P) (i32.const 3)))
+    (local.set $lastF (f64.convert_i32_s (i32.sub (local.get $k) (i32.const 1))))
+    (local.set $invL (f64.div (f64.const 1) (f64.convert_i32_s (local.get $L))))
+    (memory.fill (local.get $mom) (i32.const 0) (i32.mul (local.get $cells) (local.get $rowBytes)))
+    (memory.fill (local.get $out) (i32.const 0)
+                 (i32.shl (i32.add (local.get $k)
+                                   (i32.shl (i32.add (local.get $R) (local.get $L)) (i32.const 1)))
+                          (i32.const 3)))
+
+    ;; moments: M[c][q] += delta^q, two powers per vector: (d^2i, d^2i+1)
+    (local.set $j (i32.const 0))
+    (block $doneM
+      (loop $value
+        (br_if $doneM (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+        ;; p = floor((x - lo) invStep + 0.5) clamped to [0, k-1]; c = floor((p + 0.5) / L)
+        (local.set $p (f64.floor (f64.add (f64.mul (f64.sub (local.get $x) (local.get $lo)) (local.get $invStep))
+                                          (f64.const 0.5))))
+        (local.set $p (f64.min (local.get $lastF) (f64.max (f64.const 0) (local.get $p))))
+        (local.set $cf (f64.floor (f64.mul (f64.add (local.get $p) (f64.const 0.5)) (local.get $invL))))
+        ;; d = (x - lo - (c L + a) step) invh
+        (local.set $d
+          (f64.mul
+            (f64.sub (f64.sub (local.get $x) (local.get $lo))
+                     (f64.mul (f64.add (f64.mul (local.get $cf) (f64.convert_i32_s (local.get $L)))
+                                       (f64.convert_i32_s (local.get $a)))
+                              (local.get $step)))
+            (local.get $invh)))
+        (local.set $base (i32.add (local.get $mom) (i32.mul (i32.trunc_f64_u (local.get $cf)) (local.get $rowBytes))))
+        (local.set $end (i32.add (local.get $base) (local.get $rowBytes)))
+        (local.set $w (f64x2.replace_lane 1 (f64x2.splat (f64.const 1)) (local.get $d)))
+        (local.set $d2 (f64x2.splat (f64.mul (local.get $d) (local.get $d))))
+        (loop $power
+          (v128.store (local.get $base) (f64x2.add (v128.load (local.get $base)) (local.get $w)))
+          (local.set $w (f64x2.mul (local.get $w) (local.get $d2)))
+          (local.set $base (i32.add (local.get $base) (i32.const 16)))
+          (br_if $power (i32.lt_u (local.get $base) (local.get $end))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $value)))
+
+    ;; the table: tab[m][q] = exp(-y^2/2) He_q(y) / q!, y = m u; g_{q+1} = (y g_q - g_{q-1}) / (q+1)
+    (local.set $cm (f64.const 1))
+    (local.set $m (i32.const 0))
+    (local.set $g (local.get $tab))
+    (block $doneT
+      (loop $point
+        (br_if $doneT (i32.gt_s (local.get $m) (local.get $R)))
+        (local.set $y (f64.mul (f64.convert_i32_s (local.get $m)) (local.get $u)))
+        (local.set $g0 (local.get $cm))
+        (local.set $g1 (f64.mul (local.get $y) (local.get $cm)))
+        (f64.store (local.get $g) (local.get $g0))
+        (f64.store offset=8 (local.get $g) (local.get $g1))
+        (local.set $q (i32.const 2))
+        (block $doneQ
+          (loop $term
+            (br_if $doneQ (i32.ge_s (local.get $q) (local.get $P)))
+            (local.set $g2 (f64.mul (f64.sub (f64.mul (local.get $y) (local.get $g1)) (local.get $g0))
+                                    (f64.load (i32.add (local.get $inv) (i32.shl (local.get $q) (i32.const 3))))))
+            (f64.store (i32.add (local.get $g) (i32.shl (local.get $q) (i32.const 3))) (local.get $g2))
+            (local.set $g0 (local.get $g1))
+            (local.set $g1 (local.get $g2))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $term)))
+        (local.set $cm (f64.mul (local.get $cm) (local.get $rm)))
+        (local.set $rm (f64.mul (local.get $rm) (local.get $ratio)))
+        (local.set $g (i32.add (local.get $g) (local.get $rowBytes)))
+        (local.set $m (i32.add (local.get $m) (i32.const 1)))
+        (br $point)))
+
+    ;; cells: out[z + m] += sum_q tab[m][q] M[q], out[z - m] the same with odd q negated
+    (local.set $c (i32.const 0))
+    (block $doneC
+      (loop $cell
+        (br_if $doneC (i32.ge_s (local.get $c) (local.get $cells)))
+        (local.set $base (i32.add (local.get $mom) (i32.mul (local.get $c) (local.get $rowBytes))))
+        (if (f64.ne (f64.load (local.get $base)) (f64.const 0))
+          (then
+            (local.set $z (i32.add (i32.mul (local.get $c) (local.get $L)) (local.get $a)))
+            ;; mMax = max(min(R, z), min(R, k - 1 - z))
+            (local.set $mMax (select (local.get $R) (local.get $z) (i32.lt_s (local.get $R) (local.get $z))))
+            (local.set $m (i32.sub (i32.sub (local.get $k) (i32.const 1)) (local.get $z)))
+            (local.set $m (select (local.get $R) (local.get $m) (i32.lt_s (local.get $R) (local.get $m))))
+            (local.set $mMax (select (local.get $m) (local.get $mMax) (i32.gt_s (local.get $m) (local.get $mMax))))
+            (local.set $at (i32.add (local.get $out)
+                                    (i32.shl (i32.add (i32.add (local.get $R) (local.get $L)) (local.get $z)) (i32.const 3))))
+            (local.set $end (i32.add (local.get $base) (local.get $rowBytes)))
+            ;; m = 0: the odd terms vanish (He_odd(0) = 0)
+            (local.set $acc (v128.const f64x2 0 0))
+            (local.set $q (local.get $base))
+            (local.set $ptr (local.get $tab))
+            (loop $dot0
+              (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $ptr)) (v128.load (local.get $q)))))
+              (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))
+              (br_if $dot0 (i32.lt_u (local.get $q) (local.get $end))))
+            (f64.store (local.get $at)
+                       (f64.add (f64.load (local.get $at))
+                                (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
+            (local.set $m (i32.const 1))
+            (block $doneW
+              (loop $window
+                (br_if $doneW (i32.gt_s (local.get $m) (local.get $mMax)))
+                (local.set $acc (v128.const f64x2 0 0))
+                (local.set $q (local.get $base))
+                (loop $dot
+                  (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $ptr)) (v128.load (local.get $q)))))
+                  (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+                  (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                  (br_if $dot (i32.lt_u (local.get $q) (local.get $end))))
+                (local.set $e (f64x2.extract_lane 0 (local.get $acc)))
+                (local.set $od (f64x2.extract_lane 1 (local.get $acc)))
+                (local.set $g (i32.add (local.get $at) (i32.shl (local.get $m) (i32.const 3))))
+                (f64.store (local.get $g) (f64.add (f64.load (local.get $g)) (f64.add (local.get $e) (local.get $od))))
+                (local.set $g (i32.sub (local.get $at) (i32.shl (local.get $m) (i32.const 3))))
+                (f64.store (local.get $g) (f64.add (f64.load (local.get $g)) (f64.sub (local.get $e) (local.get $od))))
+                (local.set $m (i32.add (local.get $m) (i32.const 1)))
+                (br $window)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cell))))
 )

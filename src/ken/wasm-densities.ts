@@ -3,6 +3,7 @@
 // Math.exp, so its densities equal the TypeScript ones bit for bit (tests check both that and the
 // definition). One instance per thread; its memory grows to the largest row seen.
 import bytes from './densities.wat';
+import { HERMITE_MAX_TERMS, INV, withHermite, type HermitePass, type HermitePlan } from './hermite-densities';
 import { SQRT_2PI, TERM_FLOOR, directDensities, recurrenceDensities, type RecurrenceDensities } from './row';
 import type { DensityEngine } from './worker-protocol';
 
@@ -14,6 +15,11 @@ interface Exports {
     c: number, c2: number, c3: number, c4: number, c10: number, c16: number, floor: number, norm: number,
   ): void;
   expArray(ptr: number, n: number): void;
+  hermite(
+    row: number, n: number, k: number, mom: number, tab: number, inv: number, out: number,
+    lo: number, invStep: number, step: number, invh: number, u: number,
+    a: number, L: number, P: number, R: number, cells: number, rm: number, ratio: number,
+  ): void;
   heapBase: WebAssembly.Global;
 }
 
@@ -29,9 +35,14 @@ export class WasmDensities {
   private readonly heapBase: number;
 
   private constructor(private readonly exports: Exports) {
-    this.heapBase = exports.heapBase.value as number;
+    // 1/q for q = 0..HERMITE_MAX_TERMS at the heap's start (the expansion's table divides by q)
+    this.invAt = exports.heapBase.value as number;
+    this.heapBase = this.invAt + align16(8 * (HERMITE_MAX_TERMS + 1));
     this.views();
+    this.reserve(this.heapBase);
+    this.f64.set(INV, this.invAt >> 3);
   }
+  private readonly invAt: number;
 
   /** The module instantiated synchronously, or undefined where WebAssembly (with SIMD) is not available. */
   static create(): WasmDensities | undefined {
@@ -104,6 +115,36 @@ export class WasmDensities {
     out.set(this.f64.subarray(outAt >> 3, (outAt >> 3) + k));
   };
 
+  /** `hermiteDensities` (hermite-densities.ts) for a plan with a >= 0; within the same error bound. */
+  readonly hermite: HermitePass = (row, grid, h, out, plan: HermitePlan) => {
+    const n = row.length;
+    const k = out.length;
+    const { a, P, R } = plan;
+    const L = 2 * a + 1;
+    const cells = Math.ceil(k / L);
+    const pad = R + L;
+    const rowAt = this.heapBase;
+    const momAt = rowAt + align16(4 * n);
+    const tabAt = momAt + 8 * cells * P;
+    const outAt = tabAt + 8 * (R + 1) * P;
+    if (!this.reserve(outAt + 8 * (k + 2 * pad))) return false;
+    this.f32.set(row, rowAt >> 2);
+    const lo = grid[0]!;
+    const invh = 1 / h;
+    const step = (grid[k - 1]! - lo) / (k - 1);
+    const u = step * invh;
+    this.exports.hermite(
+      rowAt, n, k, momAt, tabAt, this.invAt, outAt,
+      lo, 1 / step, step, invh, u,
+      a, L, P, R, cells, Math.exp(-0.5 * u * u), Math.exp(-u * u),
+    );
+    const f64 = this.f64;
+    const norm = 1 / (n * h * SQRT_2PI);
+    const first = (outAt >> 3) + pad;
+    for (let i = 0; i < k; i++) out[i] = f64[first + i]! * norm;
+    return true;
+  };
+
   /** The module's exp applied to each value (for tests: it must equal Math.exp bit for bit). */
   exp(values: Float64Array, out: Float64Array): void {
     const n = values.length;
@@ -121,5 +162,7 @@ export class WasmDensities {
  */
 export function fastDensityPass(env: NodeJS.ProcessEnv = process.env): { engine: DensityEngine; pass: RecurrenceDensities } {
   const wasm = env['KEN_WASM'] === '0' ? undefined : WasmDensities.create();
-  return wasm ? { engine: 'wasm', pass: wasm.densities } : { engine: 'js', pass: recurrenceDensities };
+  const expansion = env['KEN_HERMITE'] !== '0';
+  if (!wasm) return { engine: 'js', pass: expansion ? withHermite(recurrenceDensities) : recurrenceDensities };
+  return { engine: 'wasm', pass: expansion ? withHermite(wasm.densities, wasm.hermite) : wasm.densities };
 }

@@ -180,7 +180,7 @@ test('every golden row keeps exactly the reference set with the WebAssembly pass
 
 test('KEN_WASM=0 forces the TypeScript pass; otherwise the WebAssembly one runs', () => {
   assert.equal(fastDensityPass({ KEN_WASM: '0' }).engine, 'js');
-  assert.equal(fastDensityPass({ KEN_WASM: '0' }).pass, recurrenceDensities);
+  assert.equal(fastDensityPass({ KEN_WASM: '0', KEN_HERMITE: '0' }).pass, recurrenceDensities);
   assert.equal(fastDensityPass({}).engine, 'wasm');
   assert.equal(fastDensityPass({ KEN_WASM: '1' }).engine, 'wasm');
 });
