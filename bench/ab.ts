@@ -14,6 +14,8 @@ import type { Kernel } from '../src/ken/kernels';
 interface Build {
   RowPruner: new (fastPass?: (...args: never[]) => void, kernel?: Kernel) => RowPrunerType;
   WasmDensities: { create(): { densities: (...args: never[]) => void } | undefined };
+  /** The build's own fast pass (builds from before it existed: the WebAssembly walk). */
+  fastDensityPass?: () => { pass: (...args: never[]) => void };
   NormalStream: new (seed: string) => { fill(out: Float32Array, scale: number): void };
 }
 
@@ -42,8 +44,8 @@ function main(): void {
     new builds[0]!.NormalStream(`densities-${7 + n + k}`).fill(data, 0.02);
     const mask = new Uint8Array(n);
     const pruners = builds.map((b) => {
-      const wasm = kernel === 'gaussian' ? b.WasmDensities.create() : undefined;
-      const p = new b.RowPruner(wasm?.densities, kernel);
+      const pass = kernel !== 'gaussian' ? undefined : b.fastDensityPass ? b.fastDensityPass().pass : b.WasmDensities.create()?.densities;
+      const p = new b.RowPruner(pass, kernel);
       p.profile = new Float64Array(4);
       return p;
     });

@@ -65,12 +65,13 @@ export function hermiteTermBound(P: number, D: number): number {
   return CRAMER * Math.exp(P * Math.log(D) - LOG_SQRT_FACT[P]!);
 }
 
-/** The least even P whose error stays within `floor` with a factor 2 of margin; 0 when none up to the maximum does. */
-function termsFor(D: number, floor: number): number {
-  // 2 K D^P / sqrt(P!) <= floor, in logarithms (one log per call, none per P)
+/**
+ * The least even P whose error 2 K D^P / sqrt(P!) stays within the floor whose log(floor / 2K) is
+ * `logTarget`, in logarithms (one log per call); 0 when none up to the maximum does.
+ */
+function termsFor(D: number, logTarget: number): number {
   const logD = Math.log(D);
-  const target = Math.log(floor / (2 * CRAMER)) - 1e-12;
-  for (let P = 2; P <= HERMITE_MAX_TERMS; P += 2) if (P * logD - LOG_SQRT_FACT[P]! <= target) return P;
+  for (let P = 2; P <= HERMITE_MAX_TERMS; P += 2) if (P * logD - LOG_SQRT_FACT[P]! <= logTarget) return P;
   return 0;
 }
 
@@ -87,24 +88,31 @@ export function windowRadius(floor: number): number {
  * error of `floor`; `walk` false: the cheapest expansion whatever the walk costs (tests).
  */
 export function hermitePlan(n: number, k: number, u: number, floor: number, walk = true): HermitePlan {
-  const rho = windowRadius(floor);
+  const logFloor = Math.log(floor);
+  const rho = Math.sqrt(-2 * logFloor); // windowRadius(floor)
   const walkCost = n * (2 * Math.min(k, rho / u + 1) + 1 + WALK_VALUE_COST);
   const best: HermitePlan = { a: -1, P: 0, R: 0, cost: Infinity, walkCost };
   if (!(k > 1 && u > 0 && floor > 0 && floor < 1)) return best;
+  const logTarget = logFloor - Math.log(2 * CRAMER) - 1e-12;
   let lastA = -1;
-  for (const target of D_TARGETS) {
-    const a = Math.max(0, Math.round(target / u - 0.5));
+  for (let t = 0; t < D_TARGETS.length; t++) {
+    const a = Math.max(0, Math.round(D_TARGETS[t]! / u - 0.5));
     if (a === lastA || a >= k) continue;
     lastA = a;
     const D = (a + 0.5) * u * (1 + 1e-9); // delta's own rounding is ~1e-15 relative
-    const P = termsFor(D, floor);
+    const P = termsFor(D, logTarget);
     if (P === 0) continue;
     const R = Math.ceil((rho + D) / u);
     const L = 2 * a + 1;
     const cells = Math.min(n, Math.ceil(k / L));
     const span = Math.min(R, k + L) + 1;
     const cost = HERMITE_STEP_COST * (cells * span * (P / 2 + 2) + n * (P / 2 + 4) + span * P);
-    if (cost < best.cost) Object.assign(best, { a, P, R, cost });
+    if (cost < best.cost) {
+      best.a = a;
+      best.P = P;
+      best.R = R;
+      best.cost = cost;
+    }
   }
   if (walk && !(best.cost < walkCost)) best.a = -1;
   return best;
