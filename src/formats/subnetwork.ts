@@ -136,23 +136,26 @@ function newUints(size: number, length: number): Uint8Array | Uint16Array | Uint
 
 /** The kept values of `bytes` (KEN layout, `elem` bytes each) in mask order. */
 export function gatherKept(bytes: Uint8Array, mask: Uint8Array, kept: number, elem: number): Uint8Array {
-  const out = new Uint8Array(kept * elem);
   const n = mask.length;
-  let p = 0;
-  if (elem === 4 && bytes.byteOffset % 4 === 0) {
-    const src = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
-    const dst = new Uint32Array(out.buffer);
-    for (let i = 0; i < n; i++) if (mask[i]) dst[p++] = src[i]!;
-  } else if (elem === 2 && bytes.byteOffset % 2 === 0) {
-    const src = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
-    const dst = new Uint16Array(out.buffer);
-    for (let i = 0; i < n; i++) if (mask[i]) dst[p++] = src[i]!;
-  } else {
+  // branch-free where the width allows: every value is written at the next slot, which advances only
+  // past kept ones (about half are kept, so a branch would mispredict often); one spare slot at the end
+  if ((elem === 4 && bytes.byteOffset % 4 === 0) || (elem === 2 && bytes.byteOffset % 2 === 0)) {
+    const out = new Uint8Array((kept + 1) * elem);
+    const src = elem === 4 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    const dst = elem === 4 ? new Uint32Array(out.buffer) : new Uint16Array(out.buffer);
+    let p = 0;
     for (let i = 0; i < n; i++) {
-      if (mask[i]) {
-        out.set(bytes.subarray(i * elem, (i + 1) * elem), p * elem);
-        p++;
-      }
+      dst[p] = src[i]!;
+      p += (mask[i]! + 255) >> 8; // 1 for any non-zero mask byte
+    }
+    return out.subarray(0, kept * elem);
+  }
+  const out = new Uint8Array(kept * elem);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    if (mask[i]) {
+      out.set(bytes.subarray(i * elem, (i + 1) * elem), p * elem);
+      p++;
     }
   }
   return out;

@@ -281,31 +281,7 @@ export function roundHalfEven(x: number): number {
  * one per thread, so a row costs no allocation.
  */
 export class RowPruner {
-  private cap = 0;
-  private kcap = 0;
-  private floats = new Float32Array(0);
-  private keysA = new Uint32Array(0); // a view of `floats`
-  private keysB = new Uint32Array(0);
-  private idxA = new Int32Array(0);
-  private idxB = new Int32Array(0);
-  private readonly counts = new Int32Array(1024);
-  private order = new Int32Array(0);
-  private sorted = new Float64Array(0);
-  private runStart = new Int32Array(0);
-  private runEnd = new Int32Array(0);
-  private nxt = new Int32Array(0);
-  private prv = new Int32Array(0);
-  private runDone = new Uint8Array(0);
-  private grid = new Float64Array(0);
-  private dens = new Float64Array(0);
-  private gkeys = new Float64Array(0);
-  private gorder = new Int32Array(0);
-  private grounded = new Int32Array(0);
-  private gcounts = new Int32Array(0);
-  private gpos = new Int32Array(0);
-  private gfloat = new Float64Array(0); // the grid in float32
-  private bcounts = new Int32Array(0);
-  private bounds = new Float64Array(0);
+  private s!: RowScratch;
   /** Densities computed so far, and those summed again exactly (near a rounding boundary). */
   densities = 0;
   rechecked = 0;
@@ -329,32 +305,7 @@ export class RowPruner {
   ) {}
 
   private ensure(n: number, k: number): void {
-    if (n > this.cap) {
-      this.cap = n;
-      this.floats = new Float32Array(n);
-      this.keysA = new Uint32Array(this.floats.buffer);
-      this.keysB = new Uint32Array(n);
-      this.idxA = new Int32Array(n);
-      this.idxB = new Int32Array(n);
-      this.order = new Int32Array(n);
-      this.sorted = new Float64Array(n + 1); // and a sentinel
-      this.runStart = new Int32Array(n);
-      this.runEnd = new Int32Array(n);
-      this.nxt = new Int32Array(n + 1);
-      this.prv = new Int32Array(n + 1);
-      this.runDone = new Uint8Array(n);
-    }
-    if (k > this.kcap) {
-      this.kcap = k;
-      this.grid = new Float64Array(k);
-      this.dens = new Float64Array(k);
-      this.bounds = new Float64Array(k);
-      this.gkeys = new Float64Array(k);
-      this.gorder = new Int32Array(k);
-      this.grounded = new Int32Array(k);
-      this.gpos = new Int32Array(k);
-      this.gfloat = new Float64Array(k);
-    }
+    this.s = scratchFor(n, k);
   }
 
   /**
@@ -386,18 +337,18 @@ export class RowPruner {
       return n;
     }
     this.ensure(n, k);
-    const h = bandwidth(row, this.floats);
+    const h = bandwidth(row, this.s.floats);
     // numpy's float32 deviation can vanish where values differ by less than float32 resolves when
     // squared; scikit-learn refuses a zero bandwidth, so the reference has nothing to keep.
     if (!(h > 0 && h < Infinity)) {
       mask.fill(1, offset, offset + n);
       return n;
     }
-    const grid = this.grid.subarray(0, k);
-    const dens = this.dens.subarray(0, k);
+    const grid = this.s.grid.subarray(0, k);
+    const dens = this.s.dens.subarray(0, k);
     fillGrid(min, max, k, grid);
     this.densities += k;
-    const bounds = this.bounds.subarray(0, k);
+    const bounds = this.s.bounds.subarray(0, k);
     let sortedRow = false;
     if (pf) this.lap(PHASE_BANDWIDTH_SORT);
     if (densities?.(row, grid, h, dens, bounds)) {
@@ -438,429 +389,453 @@ export class RowPruner {
       }
     } else if (this.kernel === 'tophat') {
       // counts over the sorted row (the sort is needed below anyway): the same bits, O(n + k)
-      if (!this.bucketSortRow(row, min, max)) this.radixSortRow(row);
+      if (!this.s.bucketSortRow(row, min, max)) this.s.radixSortRow(row);
       sortedRow = true;
       if (pf) this.lap(PHASE_BANDWIDTH_SORT);
-      if (!tophatDensitiesSorted(this.sorted, n, grid, h, dens)) compactDensities(this.kernel, row, grid, h, dens);
+      if (!tophatDensitiesSorted(this.s.sorted, n, grid, h, dens)) compactDensities(this.kernel, row, grid, h, dens);
       if (pf) this.lap(PHASE_DENSITIES);
     } else {
       compactDensities(this.kernel, row, grid, h, dens); // every non-zero term: nothing to recheck
       if (pf) this.lap(PHASE_DENSITIES);
     }
     if (pf) this.lap(PHASE_RECHECKS);
-    const gridOrder = this.orderGrid(dens, k);
+    const gridOrder = this.s.orderGrid(dens, k);
     if (pf) this.lap(PHASE_SELECTION);
-    if (!sortedRow && !this.bucketSortRow(row, min, max)) this.radixSortRow(row);
-    const runs = this.markRuns(n);
+    if (!sortedRow && !this.s.bucketSortRow(row, min, max)) this.s.radixSortRow(row);
+    const runs = this.s.markRuns(n);
     if (pf) this.lap(PHASE_BANDWIDTH_SORT);
-    const kept = runs ? this.select(n, grid, gridOrder, k, mask, offset) : this.selectDistinct(n, grid, gridOrder, k, mask, offset);
+    const kept = runs ? this.s.select(n, grid, gridOrder, k, mask, offset) : this.s.selectDistinct(n, grid, gridOrder, k, mask, offset);
     if (pf) this.lap(PHASE_SELECTION);
     return kept;
   }
+}
 
-  /**
-   * Grid indices by rounded density, highest first, equal densities by ascending index: a counting
-   * sort when the rounded densities are small integers (they are for any row whose bandwidth is not
-   * tiny against its values), else a sort.
-   */
-  private orderGrid(dens: Float64Array, k: number): Int32Array {
-    const order = this.gorder.subarray(0, k);
-    const rounded = this.grounded;
-    const limit = 4 * k + 256;
-    let top = 0;
-    for (let i = 0; i < k; i++) {
-      const r = roundHalfEven(dens[i]!);
-      if (!(r >= 0 && r <= limit)) {
-        top = -1;
-        break;
-      }
-      rounded[i] = r;
-      if (r > top) top = r;
-    }
-    if (top >= 0) {
-      if (this.gcounts.length <= top) this.gcounts = new Int32Array(limit + 1);
-      const counts = this.gcounts;
-      counts.fill(0, 0, top + 1);
-      for (let i = 0; i < k; i++) counts[rounded[i]!]++;
-      let start = 0; // bucket starts, highest density first
-      for (let r = top; r >= 0; r--) {
-        const c = counts[r]!;
-        counts[r] = start;
-        start += c;
-      }
-      for (let i = 0; i < k; i++) order[counts[rounded[i]!]++] = i;
-      return order;
-    }
-    const keys = this.gkeys.subarray(0, k);
-    let fast = k < TWO21;
-    for (let i = 0; i < k && fast; i++) {
-      const r = roundHalfEven(dens[i]!);
-      if (!(r < 4294967296)) fast = false;
-      keys[i] = -r * TWO21 + i;
-    }
-    if (fast) {
-      keys.sort();
+/**
+ * The row's scratch arrays and its hot loops, as closures over them. One per thread (`scratchFor`),
+ * shared by every RowPruner there (a row is pruned synchronously, start to end): with a single
+ * closure instance over `const` arrays, V8 compiles the loops against those very arrays, and
+ * measured the same bucket sort in 10.6 us a 768-wide row where, reading its arrays from an object's
+ * fields (the RowPruner methods before), it took 19-22 us; a second instance of the closures (a
+ * second scratch) loses that. Hence one scratch, sized for rows up to SCRATCH_VALUES at once.
+ */
+function makeRowScratch(cap: number, kcap: number) {
+  const floats = new Float32Array(cap);
+  const keysA = new Uint32Array(floats.buffer); // a view of `floats`
+  const keysB = new Uint32Array(cap);
+  const idxA = new Int32Array(cap);
+  const idxB = new Int32Array(cap);
+  const counts = new Int32Array(1024);
+  const order = new Int32Array(cap);
+  const sorted = new Float64Array(cap + 1); // and a sentinel
+  const runStart = new Int32Array(cap);
+  const runEnd = new Int32Array(cap);
+  const nxt = new Int32Array(cap + 1);
+  const prv = new Int32Array(cap + 1);
+  const runDone = new Uint8Array(cap);
+  const bcounts = new Int32Array(cap + 1);
+  const grid = new Float64Array(kcap);
+  const dens = new Float64Array(kcap);
+  const bounds = new Float64Array(kcap);
+  const gkeys = new Float64Array(kcap);
+  const gorder = new Int32Array(kcap);
+  const grounded = new Int32Array(kcap);
+  const gcounts = new Int32Array(4 * kcap + 257);
+  const gpos = new Int32Array(kcap);
+  const gfloat = new Float64Array(kcap); // the grid in float32
+
+    /**
+     * Grid indices by rounded density, highest first, equal densities by ascending index: a counting
+     * sort when the rounded densities are small integers (they are for any row whose bandwidth is not
+     * tiny against its values), else a sort.
+     */
+    function orderGrid(dens: Float64Array, k: number): Int32Array {
+      const order = gorder.subarray(0, k);
+      const rounded = grounded;
+      const limit = 4 * k + 256;
+      let top = 0;
       for (let i = 0; i < k; i++) {
-        const key = keys[i]!;
-        // key = -r*2^21 + i with 0 <= i < 2^21: recover i exactly
-        order[i] = key - Math.floor(key / TWO21) * TWO21;
+        const r = roundHalfEven(dens[i]!);
+        if (!(r >= 0 && r <= limit)) {
+          top = -1;
+          break;
+        }
+        rounded[i] = r;
+        if (r > top) top = r;
       }
+      if (top >= 0) {
+          const counts = gcounts;
+        counts.fill(0, 0, top + 1);
+        for (let i = 0; i < k; i++) counts[rounded[i]!]++;
+        let start = 0; // bucket starts, highest density first
+        for (let r = top; r >= 0; r--) {
+          const c = counts[r]!;
+          counts[r] = start;
+          start += c;
+        }
+        for (let i = 0; i < k; i++) order[counts[rounded[i]!]++] = i;
+        return order;
+      }
+      const keys = gkeys.subarray(0, k);
+      let fast = k < TWO21;
+      for (let i = 0; i < k && fast; i++) {
+        const r = roundHalfEven(dens[i]!);
+        if (!(r < 4294967296)) fast = false;
+        keys[i] = -r * TWO21 + i;
+      }
+      if (fast) {
+        keys.sort();
+        for (let i = 0; i < k; i++) {
+          const key = keys[i]!;
+          // key = -r*2^21 + i with 0 <= i < 2^21: recover i exactly
+          order[i] = key - Math.floor(key / TWO21) * TWO21;
+        }
+        return order;
+      }
+      const idx = Array.from({ length: k }, (_, i) => i);
+      const roundedAll = idx.map((i) => roundHalfEven(dens[i]!));
+      idx.sort((a, b) => roundedAll[b]! - roundedAll[a]! || a - b);
+      for (let i = 0; i < k; i++) order[i] = idx[i]!;
       return order;
     }
-    const idx = Array.from({ length: k }, (_, i) => i);
-    const roundedAll = idx.map((i) => roundHalfEven(dens[i]!));
-    idx.sort((a, b) => roundedAll[b]! - roundedAll[a]! || a - b);
-    for (let i = 0; i < k; i++) order[i] = idx[i]!;
-    return order;
-  }
 
-  /**
-   * Sorts positions by (value, original index) when the values spread evenly enough: n buckets of
-   * equal width over [min, max] (the bucket is monotone in the value, so bucket order is value order),
-   * filled stably in index order, then an insertion sort (stable, so equal values keep index order)
-   * that only ever moves values within their bucket. False, having done nothing useful, when the buckets are too uneven for that to be
-   * cheap (clustered rows): the radix sort then runs.
-   */
-  private bucketSortRow(row: Float32Array, min: number, max: number): boolean {
-    const n = row.length;
-    if (this.bcounts.length < n + 1) this.bcounts = new Int32Array(n + 1);
-    const counts = this.bcounts;
-    const bucket = this.idxB;
-    counts.fill(0, 0, n + 1);
-    const scale = n / (max - min);
-    const last = n - 1;
-    for (let j = 0; j < n; j++) {
-      let b = Math.floor((row[j]! - min) * scale);
-      if (b > last) b = last;
-      bucket[j] = b;
-      counts[b + 1]++;
-    }
-    // insertion sorts cost about the sum of squared bucket sizes
-    let work = 0;
-    for (let b = 1; b <= n; b++) {
-      const c = counts[b]!;
-      work += c * c;
-      counts[b] = counts[b - 1]! + c;
-    }
-    if (work > 8 * n) return false;
-    const order = this.order;
-    const sorted = this.sorted;
-    for (let j = 0; j < n; j++) {
-      const to = counts[bucket[j]!]++;
-      order[to] = j;
-      sorted[to] = row[j]!;
-    }
-    // One insertion sort over the whole array rather than one per bucket (no per-bucket loop, fewer
-    // mispredicted loop exits; ~15% faster measured): a value of an earlier bucket is strictly smaller
-    // than every value of a later one (the bucket is a monotone function of the value), so no shift
-    // ever crosses a bucket boundary and the result is the per-bucket sorts' exactly.
-    let top = sorted[0]!; // the largest value so far: sorted[i - 1] before each step
-    for (let i = 1; i < n; i++) {
-      const v = sorted[i]!;
-      if (!(v < top)) {
-        top = v;
-        continue;
-      }
-      const j = order[i]!;
-      let q = i - 1;
-      do {
-        sorted[q + 1] = sorted[q]!;
-        order[q + 1] = order[q]!;
-        q--;
-      } while (q >= 0 && v < sorted[q]!);
-      sorted[q + 1] = v;
-      order[q + 1] = j;
-    }
-    return true;
-  }
-
-  /**
-   * Sorts positions by (value, original index), whatever the values; -0 and +0 count as one value.
-   * An LSD radix sort (4 passes of 8 bits, stable, so equal values stay in index order) over the
-   * float32 bits mapped to unsigned integers in value order.
-   */
-  private radixSortRow(row: Float32Array): void {
-    const n = row.length;
-    const order = this.order;
-    const sorted = this.sorted;
-    const floats = this.floats;
-    for (let j = 0; j < n; j++) floats[j] = row[j]! + 0; // -0 + 0 === +0
-    let keys = this.keysA; // the bits of `floats`
-    let idx = this.idxA;
-    let keysOut = this.keysB;
-    let idxOut = this.idxB;
-    const counts = this.counts;
-    counts.fill(0);
-    for (let j = 0; j < n; j++) {
-      const b = keys[j]!;
-      const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-      keys[j] = key;
-      idx[j] = j;
-      counts[key & 255]++;
-      counts[256 + ((key >>> 8) & 255)]++;
-      counts[512 + ((key >>> 16) & 255)]++;
-      counts[768 + (key >>> 24)]++;
-    }
-    for (let pass = 0; pass < 4; pass++) {
-      const base = pass * 256;
-      const shift = pass * 8;
-      if (counts[base + ((keys[0]! >>> shift) & 255)] === n) continue; // one bucket: nothing moves
-      let sum = 0;
-      for (let b = 0; b < 256; b++) {
-        const c = counts[base + b]!;
-        counts[base + b] = sum;
-        sum += c;
-      }
+    /**
+     * Sorts positions by (value, original index) when the values spread evenly enough: n buckets of
+     * equal width over [min, max] (the bucket is monotone in the value, so bucket order is value order),
+     * filled stably in index order, then an insertion sort (stable, so equal values keep index order)
+     * that only ever moves values within their bucket. False, having done nothing useful, when the buckets are too uneven for that to be
+     * cheap (clustered rows): the radix sort then runs.
+     */
+    function bucketSortRow(row: Float32Array, min: number, max: number): boolean {
+      const counts = bcounts;
+      const bucket = idxB;
+      const n = row.length;
+      counts.fill(0, 0, n + 1);
+      const scale = n / (max - min);
+      const last = n - 1;
       for (let j = 0; j < n; j++) {
-        const key = keys[j]!;
-        const to = counts[base + ((key >>> shift) & 255)]++;
-        keysOut[to] = key;
-        idxOut[to] = idx[j]!;
+        let b = Math.floor((row[j]! - min) * scale);
+        if (b > last) b = last;
+        bucket[j] = b;
+        counts[b + 1]++;
       }
-      const swapKeys = keys;
-      keys = keysOut;
-      keysOut = swapKeys;
-      const swapIdx = idx;
-      idx = idxOut;
-      idxOut = swapIdx;
-    }
-    for (let p = 0; p < n; p++) {
-      const j = idx[p]!;
-      order[p] = j;
-      sorted[p] = row[j]!;
-    }
-  }
-
-  /**
-   * runStart/runEnd: the run of equal values each sorted position belongs to. Returns false, having
-   * written nothing, when every value differs from the next (every run is one position long).
-   */
-  private markRuns(n: number): boolean {
-    const sorted = this.sorted;
-    let equal = 0;
-    for (let p = 1; p < n; p++) equal |= +(sorted[p] === sorted[p - 1]); // -0 === +0: one value
-    if (equal === 0) return false;
-    const runStart = this.runStart;
-    const runEnd = this.runEnd;
-    let s = 0;
-    for (let p = 1; p <= n; p++) {
-      if (p === n || sorted[p] !== sorted[s]) {
-        for (let q = s; q < p; q++) {
-          runStart[q] = s;
-          runEnd[q] = p;
+      // insertion sorts cost about the sum of squared bucket sizes
+      let work = 0;
+      for (let b = 1; b <= n; b++) {
+        const c = counts[b]!;
+        work += c * c;
+        counts[b] = counts[b - 1]! + c;
+      }
+      if (work > 8 * n) return false;
+      for (let j = 0; j < n; j++) {
+        const to = counts[bucket[j]!]++;
+        order[to] = j;
+        sorted[to] = row[j]!;
+      }
+      // One insertion sort over the whole array rather than one per bucket (no per-bucket loop, fewer
+      // mispredicted loop exits; ~15% faster measured): a value of an earlier bucket is strictly smaller
+      // than every value of a later one (the bucket is a monotone function of the value), so no shift
+      // ever crosses a bucket boundary and the result is the per-bucket sorts' exactly.
+      let top = sorted[0]!; // the largest value so far: sorted[i - 1] before each step
+      for (let i = 1; i < n; i++) {
+        const v = sorted[i]!;
+        if (!(v < top)) {
+          top = v;
+          continue;
         }
-        s = p;
+        const j = order[i]!;
+        let q = i - 1;
+        do {
+          sorted[q + 1] = sorted[q]!;
+          order[q + 1] = order[q]!;
+          q--;
+        } while (q >= 0 && v < sorted[q]!);
+        sorted[q + 1] = v;
+        order[q + 1] = j;
+      }
+      return true;
+    }
+
+    /**
+     * Sorts positions by (value, original index), whatever the values; -0 and +0 count as one value.
+     * An LSD radix sort (4 passes of 8 bits, stable, so equal values stay in index order) over the
+     * float32 bits mapped to unsigned integers in value order.
+     */
+    function radixSortRow(row: Float32Array): void {
+      const n = row.length;
+      for (let j = 0; j < n; j++) floats[j] = row[j]! + 0; // -0 + 0 === +0
+      let keys = keysA; // the bits of `floats`
+      let idx = idxA;
+      let keysOut = keysB;
+      let idxOut = idxB;
+      counts.fill(0);
+      for (let j = 0; j < n; j++) {
+        const b = keys[j]!;
+        const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+        keys[j] = key;
+        idx[j] = j;
+        counts[key & 255]++;
+        counts[256 + ((key >>> 8) & 255)]++;
+        counts[512 + ((key >>> 16) & 255)]++;
+        counts[768 + (key >>> 24)]++;
+      }
+      for (let pass = 0; pass < 4; pass++) {
+        const base = pass * 256;
+        const shift = pass * 8;
+        if (counts[base + ((keys[0]! >>> shift) & 255)] === n) continue; // one bucket: nothing moves
+        let sum = 0;
+        for (let b = 0; b < 256; b++) {
+          const c = counts[base + b]!;
+          counts[base + b] = sum;
+          sum += c;
+        }
+        for (let j = 0; j < n; j++) {
+          const key = keys[j]!;
+          const to = counts[base + ((key >>> shift) & 255)]++;
+          keysOut[to] = key;
+          idxOut[to] = idx[j]!;
+        }
+        const swapKeys = keys;
+        keys = keysOut;
+        keysOut = swapKeys;
+        const swapIdx = idx;
+        idx = idxOut;
+        idxOut = swapIdx;
+      }
+      for (let p = 0; p < n; p++) {
+        const j = idx[p]!;
+        order[p] = j;
+        sorted[p] = row[j]!;
       }
     }
-    return true;
-  }
 
-  /**
-   * gpos[i]: the first sorted position whose value is >= grid point i (in float32); the grid and
-   * the sorted row both ascend, so one merge finds them all (stepping back too, should rounding
-   * ever make the grid dip).
-   */
-  private gridPositions(n: number, grid: Float64Array, k: number): Int32Array {
-    const sorted = this.sorted;
-    const gpos = this.gpos;
-    const gf = this.gfloat;
-    let ascending = 1;
-    gf[0] = Math.fround(grid[0]!);
-    for (let i = 1; i < k; i++) {
-      gf[i] = Math.fround(grid[i]!);
-      ascending &= +(gf[i]! >= gf[i - 1]!);
+    /**
+     * runStart/runEnd: the run of equal values each sorted position belongs to. Returns false, having
+     * written nothing, when every value differs from the next (every run is one position long).
+     */
+    function markRuns(n: number): boolean {
+      let equal = 0;
+      for (let p = 1; p < n; p++) equal |= +(sorted[p] === sorted[p - 1]); // -0 === +0: one value
+      if (equal === 0) return false;
+      let s = 0;
+      for (let p = 1; p <= n; p++) {
+        if (p === n || sorted[p] !== sorted[s]) {
+          for (let q = s; q < p; q++) {
+            runStart[q] = s;
+            runEnd[q] = p;
+          }
+          s = p;
+        }
+      }
+      return true;
     }
-    if (ascending) {
-      // a forward-only merge, a sentinel ending the row (no bounds test, no stepping back). Measured
-      // against a branch-free merge (one step per value or point): that one wins only at n ~ k and
-      // costs twice as much at n = 8k
-      sorted[n] = Infinity;
+
+    /**
+     * gpos[i]: the first sorted position whose value is >= grid point i (in float32); the grid and
+     * the sorted row both ascend, so one merge finds them all (stepping back too, should rounding
+     * ever make the grid dip).
+     */
+    function gridPositions(n: number, grid: Float64Array, k: number): Int32Array {
+      const gf = gfloat;
+      let ascending = 1;
+      gf[0] = Math.fround(grid[0]!);
+      for (let i = 1; i < k; i++) {
+        gf[i] = Math.fround(grid[i]!);
+        ascending &= +(gf[i]! >= gf[i - 1]!);
+      }
+      if (ascending) {
+        // a forward-only merge, a sentinel ending the row (no bounds test, no stepping back). Measured
+        // against a branch-free merge (one step per value or point): that one wins only at n ~ k and
+        // costs twice as much at n = 8k
+        sorted[n] = Infinity;
+        for (let i = 0, p = 0; i < k; i++) {
+          const g = gf[i]!;
+          while (sorted[p]! < g) p++;
+          gpos[i] = p;
+        }
+        return gpos;
+      }
       for (let i = 0, p = 0; i < k; i++) {
-        const g = gf[i]!;
-        while (sorted[p]! < g) p++;
+        const g = Math.fround(grid[i]!);
+        while (p < n && sorted[p]! < g) p++;
+        while (p > 0 && sorted[p - 1]! >= g) p--;
         gpos[i] = p;
       }
       return gpos;
     }
-    for (let i = 0, p = 0; i < k; i++) {
-      const g = Math.fround(grid[i]!);
-      while (p < n && sorted[p]! < g) p++;
-      while (p > 0 && sorted[p - 1]! >= g) p--;
-      gpos[i] = p;
-    }
-    return gpos;
-  }
 
-  /**
-   * `select` for a row whose values all differ: every run is one position, so a pick keeps exactly
-   * its own position. The same candidates in the same order as `select`, with one shortcut: the next
-   * candidate on a side lies at or beyond the pick's sorted neighbour, so when that neighbour (alive
-   * or not) is already further than the best distance, nothing on that side can tie and its "next
-   * alive" search is skipped. Union-find with path halving.
-   */
-  private selectDistinct(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
-    const sorted = this.sorted;
-    const order = this.order;
-    const nxt = this.nxt; // nxt[p]: p when alive, else a later position (n: none)
-    const prv = this.prv; // shifted by one: prv[p+1] is position p, prv[0] the "none" sentinel
-    for (let p = 0; p <= n; p++) {
-      nxt[p] = p;
-      prv[p] = p;
+    /**
+     * `select` for a row whose values all differ: every run is one position, so a pick keeps exactly
+     * its own position. The same candidates in the same order as `select`, with one shortcut: the next
+     * candidate on a side lies at or beyond the pick's sorted neighbour, so when that neighbour (alive
+     * or not) is already further than the best distance, nothing on that side can tie and its "next
+     * alive" search is skipped. Union-find with path halving.
+     */
+    function selectDistinct(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
+      for (let p = 0; p <= n; p++) {
+        nxt[p] = p;
+        prv[p] = p;
+      }
+      mask.fill(0, offset, offset + n);
+      const gpos = gridPositions(n, grid, k);
+      for (let s = 0; s < k; s++) {
+        const gi = gridOrder[s]!;
+        const g = Math.fround(grid[gi]!);
+        const lo = gpos[gi]!;
+        let pick = -1;
+        let bestD = Infinity;
+        let bestJ = 0;
+        // nearest alive at or right of lo
+        let p = lo;
+        while (nxt[p] !== p) {
+          const up = nxt[nxt[p]!]!;
+          nxt[p] = up;
+          p = up;
+        }
+        if (p < n) {
+          bestD = Math.abs(Math.fround(sorted[p]! - g));
+          bestJ = order[p]!;
+          pick = p;
+        }
+        // nearest alive left of lo (prv is shifted by one)
+        let q = lo;
+        while (prv[q] !== q) {
+          const up = prv[prv[q]!]!;
+          prv[q] = up;
+          q = up;
+        }
+        const left = q - 1;
+        if (left >= 0) {
+          const d = Math.abs(Math.fround(sorted[left]! - g));
+          const j = order[left]!;
+          if (d < bestD || (d === bestD && j < bestJ)) {
+            bestD = d;
+            bestJ = j;
+            pick = left;
+          }
+        }
+        // further candidates tie at best: rare (float32 differences), and only past a near neighbour
+        if (p < n - 1 && Math.abs(Math.fround(sorted[p + 1]! - g)) <= bestD) {
+          for (let r = findNext(p + 1); r < n; r = findNext(r + 1)) {
+            const d = Math.abs(Math.fround(sorted[r]! - g));
+            if (d > bestD) break;
+            const j = order[r]!;
+            if (d < bestD || j < bestJ) {
+              bestD = d;
+              bestJ = j;
+              pick = r;
+            }
+          }
+        }
+        if (left > 0 && Math.abs(Math.fround(sorted[left - 1]! - g)) <= bestD) {
+          for (let r = findPrev(left - 1); r >= 0; r = r > 0 ? findPrev(r - 1) : -1) {
+            const d = Math.abs(Math.fround(sorted[r]! - g));
+            if (d > bestD) break;
+            const j = order[r]!;
+            if (d < bestD || j < bestJ) {
+              bestD = d;
+              bestJ = j;
+              pick = r;
+            }
+          }
+        }
+        nxt[pick] = pick + 1;
+        prv[pick + 1] = pick;
+        mask[offset + order[pick]!] = 1;
+      }
+      return k;
     }
-    mask.fill(0, offset, offset + n);
-    const gpos = this.gridPositions(n, grid, k);
-    for (let s = 0; s < k; s++) {
-      const gi = gridOrder[s]!;
-      const g = Math.fround(grid[gi]!);
-      const lo = gpos[gi]!;
-      let pick = -1;
-      let bestD = Infinity;
-      let bestJ = 0;
-      // nearest alive at or right of lo
-      let p = lo;
+
+    /** The first alive sorted position at or after p (n: none). */
+    function findNext(p: number): number {
       while (nxt[p] !== p) {
         const up = nxt[nxt[p]!]!;
         nxt[p] = up;
         p = up;
       }
-      if (p < n) {
-        bestD = Math.abs(Math.fround(sorted[p]! - g));
-        bestJ = order[p]!;
-        pick = p;
-      }
-      // nearest alive left of lo (prv is shifted by one)
-      let q = lo;
+      return p;
+    }
+
+    /** The last alive sorted position at or before p (-1: none). */
+    function findPrev(p: number): number {
+      let q = p + 1;
       while (prv[q] !== q) {
         const up = prv[prv[q]!]!;
         prv[q] = up;
         q = up;
       }
-      const left = q - 1;
-      if (left >= 0) {
-        const d = Math.abs(Math.fround(sorted[left]! - g));
-        const j = order[left]!;
-        if (d < bestD || (d === bestD && j < bestJ)) {
-          bestD = d;
-          bestJ = j;
-          pick = left;
-        }
+      return q - 1;
+    }
+
+    function select(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
+      for (let p = 0; p <= n; p++) {
+        nxt[p] = p;
+        prv[p] = p;
       }
-      // further candidates tie at best: rare (float32 differences), and only past a near neighbour
-      if (p < n - 1 && Math.abs(Math.fround(sorted[p + 1]! - g)) <= bestD) {
-        for (let r = this.findNext(p + 1); r < n; r = this.findNext(r + 1)) {
-          const d = Math.abs(Math.fround(sorted[r]! - g));
+      runDone.fill(0, 0, n);
+      mask.fill(0, offset, offset + n);
+      let kept = 0;
+      // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
+      // float32 and so is each difference, which can tie values that float64 would tell apart.
+      const gpos = gridPositions(n, grid, k);
+
+      for (let s = 0; s < k; s++) {
+        const gi = gridOrder[s]!;
+        const g = Math.fround(grid[gi]!);
+        const lo = gpos[gi]!;
+        // Distances only grow away from g, so the nearest alive value on each side is a candidate; runs
+        // further out are too while their float32 distance ties. Among equals, the smallest index wins.
+        let pick = -1;
+        let bestD = Infinity;
+        let bestJ = 0;
+        for (let p = findNext(lo); p < n; p = findNext(runEnd[p]!)) {
+          const d = Math.abs(Math.fround(sorted[p]! - g));
           if (d > bestD) break;
-          const j = order[r]!;
+          const j = order[p]!;
           if (d < bestD || j < bestJ) {
             bestD = d;
             bestJ = j;
-            pick = r;
+            pick = p;
           }
         }
-      }
-      if (left > 0 && Math.abs(Math.fround(sorted[left - 1]! - g)) <= bestD) {
-        for (let r = this.findPrev(left - 1); r >= 0; r = r > 0 ? this.findPrev(r - 1) : -1) {
-          const d = Math.abs(Math.fround(sorted[r]! - g));
+        for (let p = lo > 0 ? findPrev(lo - 1) : -1; p >= 0; p = runStart[p]! > 0 ? findPrev(runStart[p]! - 1) : -1) {
+          p = findNext(runStart[p]!); // the run's alive entry with the smallest index
+          const d = Math.abs(Math.fround(sorted[p]! - g));
           if (d > bestD) break;
-          const j = order[r]!;
+          const j = order[p]!;
           if (d < bestD || j < bestJ) {
             bestD = d;
             bestJ = j;
-            pick = r;
+            pick = p;
           }
         }
-      }
-      nxt[pick] = pick + 1;
-      prv[pick + 1] = pick;
-      mask[offset + order[pick]!] = 1;
-    }
-    return k;
-  }
-
-  /** The first alive sorted position at or after p (n: none). */
-  private findNext(p: number): number {
-    const nxt = this.nxt;
-    while (nxt[p] !== p) {
-      const up = nxt[nxt[p]!]!;
-      nxt[p] = up;
-      p = up;
-    }
-    return p;
-  }
-
-  /** The last alive sorted position at or before p (-1: none). */
-  private findPrev(p: number): number {
-    const prv = this.prv;
-    let q = p + 1;
-    while (prv[q] !== q) {
-      const up = prv[prv[q]!]!;
-      prv[q] = up;
-      q = up;
-    }
-    return q - 1;
-  }
-
-  private select(n: number, grid: Float64Array, gridOrder: Int32Array, k: number, mask: Uint8Array, offset: number): number {
-    const sorted = this.sorted;
-    const order = this.order;
-    const runStart = this.runStart;
-    const runEnd = this.runEnd;
-    const nxt = this.nxt;
-    const prv = this.prv; // shifted by one: prv[p+1] is position p, prv[0] the "none" sentinel
-    const runDone = this.runDone;
-    for (let p = 0; p <= n; p++) {
-      nxt[p] = p;
-      prv[p] = p;
-    }
-    runDone.fill(0, 0, n);
-    mask.fill(0, offset, offset + n);
-    let kept = 0;
-    // numpy 1.x computes (float32 row) - (float64 grid point) in float32: the point is rounded to
-    // float32 and so is each difference, which can tie values that float64 would tell apart.
-    const gpos = this.gridPositions(n, grid, k);
-    const findNext = (p: number): number => this.findNext(p);
-    const findPrev = (p: number): number => this.findPrev(p);
-
-    for (let s = 0; s < k; s++) {
-      const gi = gridOrder[s]!;
-      const g = Math.fround(grid[gi]!);
-      const lo = gpos[gi]!;
-      // Distances only grow away from g, so the nearest alive value on each side is a candidate; runs
-      // further out are too while their float32 distance ties. Among equals, the smallest index wins.
-      let pick = -1;
-      let bestD = Infinity;
-      let bestJ = 0;
-      for (let p = findNext(lo); p < n; p = findNext(runEnd[p]!)) {
-        const d = Math.abs(Math.fround(sorted[p]! - g));
-        if (d > bestD) break;
-        const j = order[p]!;
-        if (d < bestD || j < bestJ) {
-          bestD = d;
-          bestJ = j;
-          pick = p;
+        nxt[pick] = pick + 1;
+        prv[pick + 1] = pick;
+        const rs = runStart[pick]!;
+        if (!runDone[rs]) {
+          runDone[rs] = 1;
+          const re = runEnd[pick]!;
+          for (let q = rs; q < re; q++) mask[offset + order[q]!] = 1;
+          kept += re - rs;
         }
       }
-      for (let p = lo > 0 ? findPrev(lo - 1) : -1; p >= 0; p = runStart[p]! > 0 ? findPrev(runStart[p]! - 1) : -1) {
-        p = findNext(runStart[p]!); // the run's alive entry with the smallest index
-        const d = Math.abs(Math.fround(sorted[p]! - g));
-        if (d > bestD) break;
-        const j = order[p]!;
-        if (d < bestD || j < bestJ) {
-          bestD = d;
-          bestJ = j;
-          pick = p;
-        }
-      }
-      nxt[pick] = pick + 1;
-      prv[pick + 1] = pick;
-      const rs = runStart[pick]!;
-      if (!runDone[rs]) {
-        runDone[rs] = 1;
-        const re = runEnd[pick]!;
-        for (let q = rs; q < re; q++) mask[offset + order[q]!] = 1;
-        kept += re - rs;
-      }
+      return kept;
     }
-    return kept;
-  }
+
+  return { cap, kcap, floats, order, sorted, runStart, runEnd, grid, dens, bounds, gorder, orderGrid, bucketSortRow, radixSortRow, markRuns, select, selectDistinct };
 }
+
+/** A thread's scratch: its arrays and the row's steps (tests call the steps directly). */
+export type RowScratch = ReturnType<typeof makeRowScratch>;
+
+/** Rows up to this long share the thread's first scratch (about 1.7 MB). */
+const SCRATCH_VALUES = 16384;
+let threadScratch: RowScratch | undefined;
+
+/** This thread's scratch, made larger (a second one, see makeRowScratch) only for a longer row. */
+export function scratchFor(n: number, k: number): RowScratch {
+  const s = threadScratch;
+  if (s && s.cap >= n && s.kcap >= k) return s;
+  threadScratch = makeRowScratch(Math.max(n, SCRATCH_VALUES, s?.cap ?? 0), Math.max(k, SCRATCH_VALUES, s?.kcap ?? 0));
+  return threadScratch;
+}
+

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NonFiniteRowError, RowPruner, bandwidth, directDensities, fillGrid, nearRoundingBoundary, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
+import { NonFiniteRowError, RowPruner, scratchFor, bandwidth, directDensities, fillGrid, nearRoundingBoundary, recurrenceDensities, roundHalfEven } from '../../src/ken/row';
 import { goldenRows, keptIndices, normals, rowGrid, rowValues } from '../helpers';
 
 /** The reference's grid (linspace min..max) and bandwidth for a row. */
@@ -186,17 +186,8 @@ test('random rows (signs, duplicates, mixed magnitudes) keep what the direct tra
 
 test('rows of distinct values: the distinct-value selection picks what the general one does, float32 distance ties included', () => {
   // the private selections of RowPruner, run on the same sorted row, grid and grid order
-  interface Selections {
-    markRuns(n: number): boolean;
-    select(n: number, grid: Float64Array, order: Int32Array, k: number, mask: Uint8Array, offset: number): number;
-    selectDistinct(n: number, grid: Float64Array, order: Int32Array, k: number, mask: Uint8Array, offset: number): number;
-    runStart: Int32Array;
-    runEnd: Int32Array;
-    grid: Float64Array;
-    gorder: Int32Array;
-  }
   const pruner = new RowPruner();
-  const sel = pruner as unknown as Selections;
+  const sel = scratchFor(1, 1); // the thread's scratch, which the pruner uses too
   let distinct = 0;
   let ties = 0;
   const wrong: string[] = [];
@@ -253,14 +244,6 @@ test('rows of distinct values: the distinct-value selection picks what the gener
 
 test('the bucket sort and the radix sort order a row alike, and the bucket sort steps aside for clustered rows', () => {
   // the two private sorts of RowPruner, compared directly
-  interface Sorts {
-    ensure(n: number, k: number): void;
-    bucketSortRow(row: Float32Array, min: number, max: number): boolean;
-    radixSortRow(row: Float32Array): void;
-    order: Int32Array;
-    sorted: Float64Array;
-  }
-  const pruner = new RowPruner() as unknown as Sorts;
   let bucketed = 0;
   let declined = 0;
   for (let r = 0; r < 200; r++) {
@@ -276,7 +259,7 @@ test('the bucket sort and the radix sort order a row alike, and the bucket sort 
       max = Math.max(max, v);
     }
     if (min === max) continue;
-    pruner.ensure(n, 2);
+    const pruner = scratchFor(n, 2);
     if (!pruner.bucketSortRow(row, min, max)) {
       declined++;
       continue;
