@@ -63,6 +63,10 @@ CFG = dict(vocab_size=5000, hidden_size=128, num_hidden_layers=4, num_attention_
            max_position_embeddings=MAX_LEN, type_vocab_size=2, layer_norm_eps=1e-12, hidden_dropout_prob=0.1,
            attention_probs_dropout_prob=0.1, initializer_range=0.02)
 SEED = 20
+# the corpus the shipped pair was made from: apt's lists of bookworm, bookworm-updates and bookworm-security (main)
+# plus the installed packages' own records, as `apt-cache dumpavail` merges them
+SHIPPED_CORPUS = '79f89cd901e5c953a85da85282a5f801384db191a81e92a45decb526dcf3dcdd'
+MLM_PHASE1_EPOCHS = 30  # phase 1's length (see pretrain); the shipped base's phase 1 ran these 30 epochs
 
 LOG = None
 T0 = time.time()
@@ -509,7 +513,13 @@ def state(model, prefix_drop=()):
 
 # ---------------------------------------------------------------- steps
 
-def pretrain(seqs, val_seqs, args, on_best=None):
+def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
+    """Phase 1: AdamW, warmup one epoch then inverse-square-root decay, at most --mlm-max-epochs epochs (or until
+    --patience epochs bring no lower validation loss). Phase 2, the cooldown: from phase 1's best weights, a fresh
+    AdamW whose lr falls linearly from phase 1's last lr to 0 over at most --cooldown-epochs epochs, stopped when
+    --patience epochs bring no lower validation loss (an lr of 0 cannot lower it: the MLM ends converged). Phase 2
+    depends only on phase 1's best weights and its epoch count, so `resume` (those weights, saved by an earlier
+    run) continues exactly as one run would."""
     torch.manual_seed(SEED)
     model = BertForMaskedLM(CFG)
     decay = [p for n, p in model.named_parameters() if not ('bias' in n or 'LayerNorm' in n)]
@@ -542,7 +552,13 @@ def pretrain(seqs, val_seqs, args, on_best=None):
         f'warmup 1 epoch ({steps_per_epoch} steps), then inverse-square-root decay; at most {args.mlm_max_epochs} epochs; stop after '
         f'{args.patience} epochs without a lower validation loss')
     log('epoch  step  train_loss  val_loss  val_masked_acc  seconds')
-    for epoch in range(1, args.mlm_max_epochs + 1):
+    if resume is not None:
+        model.load_state_dict(resume)
+        best, best_acc = evaluate()
+        best_state, best_epoch, step = state(model), args.mlm_max_epochs, args.mlm_max_epochs * steps_per_epoch
+        log(f'phase 1 read from {args.mlm_resume}: epochs 1-{best_epoch} ({step} steps) of an earlier run of this script; '
+            f'validation MLM loss {best:.4f}, masked-token accuracy {best_acc:.4f} (the log lines of those epochs are that run\'s)')
+    for epoch in range(1, args.mlm_max_epochs + 1 if resume is None else 1):
         tl, tn = 0.0, 0
         for _, ids, att in batches(seqs, args.mlm_batch, rng):
             inp, pick, labels = mask_tokens(ids, gen, CFG['vocab_size'])
@@ -573,7 +589,54 @@ def pretrain(seqs, val_seqs, args, on_best=None):
                 f'{"was still improving" if bad == 0 else f"had not improved for {bad} epoch(s)"}')
             break
     else:
-        log(f'MLM stopped at the epoch cap ({args.mlm_max_epochs}); the validation loss was still improving')
+        if resume is None:
+            log(f'MLM phase 1 ended at its epoch cap ({args.mlm_max_epochs})'
+                f'{"; the validation loss was still improving" if bad == 0 else ""}')
+    if args.cooldown_epochs > 0:
+        model.load_state_dict(best_state)
+        lr0 = args.mlm_lr * inverse_sqrt_schedule(steps_per_epoch)(step)
+        opt = torch.optim.AdamW([{'params': [p for n, p in model.named_parameters() if not ('bias' in n or 'LayerNorm' in n)], 'weight_decay': 0.01},
+                                 {'params': [p for n, p in model.named_parameters() if 'bias' in n or 'LayerNorm' in n], 'weight_decay': 0.0}],
+                                lr=lr0, betas=(0.9, 0.999), eps=1e-6)
+        total = args.cooldown_epochs * steps_per_epoch
+        warm = max(1, steps_per_epoch // 20)  # the fresh moments settle over 5% of an epoch
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_schedule(warm, total))
+        rng = random.Random(SEED + 2)
+        gen = torch.Generator().manual_seed(SEED + 2)
+        torch.manual_seed(SEED + 2)  # dropout's draws: the same whether phase 1 ran in this process or not
+        first = best_epoch + 1
+        bad = 0
+        log(f'MLM phase 2 (cooldown) from epoch {best_epoch}\'s weights: a fresh AdamW, lr {lr0:.3g} (phase 1\'s last) falling '
+            f'linearly to 0 over {args.cooldown_epochs} epochs ({warm} warmup steps); stop after {args.patience} epochs without a '
+            f'lower validation loss')
+        for epoch in range(first, first + args.cooldown_epochs):
+            tl, tn = 0.0, 0
+            for _, ids, att in batches(seqs, args.mlm_batch, rng):
+                inp, pick, labels = mask_tokens(ids, gen, CFG['vocab_size'])
+                if labels.numel() == 0:
+                    continue
+                loss = F.cross_entropy(model(inp, att, pick), labels)
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                step += 1
+                tl += loss.item()
+                tn += 1
+            vl, va = evaluate()
+            log(f'{epoch:5d} {step:5d}  {tl / tn:10.4f}  {vl:8.4f}  {va:14.4f}  {time.time() - T0:7.0f}')
+            if vl < best - 1e-4:
+                best, best_acc, best_state, best_epoch, bad = vl, va, state(model), epoch, 0
+                if on_best:
+                    on_best(best_state)
+            else:
+                bad += 1
+                if bad >= args.patience:
+                    log(f'MLM stopped: validation loss did not improve for {args.patience} epochs (converged by that rule)')
+                    break
+        else:
+            log(f'MLM stopped: the cooldown reached lr 0 after {args.cooldown_epochs} epochs (no further step can lower the loss)')
     model.load_state_dict(best_state)
     log(f'MLM kept epoch {best_epoch}: validation MLM loss {best:.4f}, masked-token accuracy {best_acc:.4f} (perplexity {math.exp(best):.1f})')
     return model
@@ -750,7 +813,9 @@ def main():
     ap.add_argument('--log', default=os.path.join(ROOT, 'scripts', 'demo-pair', 'make_demo_pair.log'))
     ap.add_argument('--mlm-lr', type=float, default=1.5e-3)
     ap.add_argument('--mlm-batch', type=int, default=128)
-    ap.add_argument('--mlm-max-epochs', type=int, default=60)
+    ap.add_argument('--mlm-max-epochs', type=int, default=MLM_PHASE1_EPOCHS, help='phase 1 length (inverse-square-root decay)')
+    ap.add_argument('--cooldown-epochs', type=int, default=12, help='phase 2: lr falling linearly to 0 over at most this many epochs')
+    ap.add_argument('--mlm-resume', help="a base folder saved at phase 1's last epoch: skip phase 1 (its vocab and weights)")
     ap.add_argument('--mlm-stop-file', help='if this file exists at the end of an MLM epoch, the MLM stops there')
     ap.add_argument('--patience', type=int, default=2)
     ap.add_argument('--ft-lr', type=float, default=5e-5)
@@ -777,13 +842,16 @@ def main():
         parts = {k: v[::20] for k, v in parts.items()}
     log(f'corpus: {len(corpus)} packages (apt-cache dumpavail, deduplicated by name), sha256 of the (name, section, '
         f'description) list {digest}')
+    if digest != SHIPPED_CORPUS:
+        log(f'  NOTE: not the corpus of the shipped pair ({SHIPPED_CORPUS[:12]}...): apt holds other records (another '
+            f'source such as bookworm-backports, newer lists, other installed versions), so every split and result differs')
     for s, rows in parts.items():
         log(f'  {s}: {len(rows)} packages, {sum(1 for r in rows if r[1] in SECTIONS)} in the {len(SECTIONS)} sections')
     names = [set(n for n, _, _ in rows) for rows in parts.values()]
     assert all(not (names[i] & names[j]) for i in range(4) for j in range(i + 1, 4)), 'a package in two splits'
 
-    if args.base_from:  # fine-tune again from a saved base (its vocab.txt and model.safetensors); no MLM
-        vocab = open(os.path.join(args.base_from, 'vocab.txt'), encoding='utf-8').read().split('\n')[:-1]
+    if args.base_from or args.mlm_resume:  # a saved base's vocab.txt (fine-tune again, or phase 2 from it)
+        vocab = open(os.path.join(args.base_from or args.mlm_resume, 'vocab.txt'), encoding='utf-8').read().split('\n')[:-1]
     else:
         vocab = train_wordpiece([d for _, _, d in parts['pretrain']], CFG['vocab_size'])
     assert len(vocab) == CFG['vocab_size'], len(vocab)
@@ -799,7 +867,8 @@ def main():
         log(f'base read from {args.base_from} (no pre-training in this run)')
     else:
         bf = os.path.join(args.out, 'pretrained')
-        base_state = state(pretrain(pre, val, args, lambda st: save(bf, st, config('BertForMaskedLM'), vocab)))
+        resume = read_safetensors(os.path.join(args.mlm_resume, 'model.safetensors')) if args.mlm_resume else None
+        base_state = state(pretrain(pre, val, args, lambda st: save(bf, st, config('BertForMaskedLM'), vocab), resume))
 
     labels = sorted(SECTIONS)
     lid = {l: i for i, l in enumerate(labels)}
