@@ -78,18 +78,13 @@ function termsFor(D: number, logTarget: number): number {
 /** Cell half-widths tried, in units of h (D = (a + 1/2) u, rounded to the grid). */
 const D_TARGETS = [0.35, 0.5, 0.7, 0.9, 1.1, 1.4, 1.8];
 
-/** The walk's and the expansion's window radius for a term budget `floor`. */
-export function windowRadius(floor: number): number {
-  return Math.sqrt(-2 * Math.log(floor));
-}
-
 /**
  * The cheapest expansion for a row of n values on k grid points with u = step/h, each term allowed an
  * error of `floor`; `walk` false: the cheapest expansion whatever the walk costs (tests).
  */
 export function hermitePlan(n: number, k: number, u: number, floor: number, walk = true): HermitePlan {
   const logFloor = Math.log(floor);
-  const rho = Math.sqrt(-2 * logFloor); // windowRadius(floor)
+  const rho = Math.sqrt(-2 * logFloor); // terms beyond rho bandwidths are below the floor
   const walkCost = n * (2 * Math.min(k, rho / u + 1) + 1 + WALK_VALUE_COST);
   const best: HermitePlan = { a: -1, P: 0, R: 0, cost: Infinity, walkCost };
   if (!(k > 1 && u > 0 && floor > 0 && floor < 1)) return best;

@@ -134,9 +134,10 @@ export async function runKen(plan: Plan, pool: KenPool | undefined, opts: RunOpt
       prof.read += spent(t0);
       t0 = now();
     }
-    // The base's sha256 off this thread (WebCrypto's digest runs in libuv's pool: the main thread,
-    // which feeds the workers, measured 0.8-1.2 s less busy on the BERT-base pair); awaited before
-    // anything writes into `stored` (it becomes the pruned tensor in place)
+    // The base's sha256 off this thread (WebCrypto's digest runs in libuv's pool), so the thread that
+    // feeds the workers does not spend ~1 s of a BERT-base pair hashing (the whole run's wall time did
+    // not move measurably: BENCHMARKS.md); awaited before anything writes into `stored` (it becomes
+    // the pruned tensor in place)
     const hashing = opts.hashBase ? webcrypto.subtle.digest('SHA-256', stored) : undefined;
     hashing?.catch(() => undefined); // a refusal below leaves it unawaited
     const baseSha = async (): Promise<{ baseSha256?: string }> => (hashing ? { baseSha256: Buffer.from(await hashing).toString('hex') } : {});
