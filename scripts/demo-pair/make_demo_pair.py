@@ -522,10 +522,14 @@ def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
     run) continues exactly as one run would."""
     torch.manual_seed(SEED)
     model = BertForMaskedLM(CFG)
-    decay = [p for n, p in model.named_parameters() if not ('bias' in n or 'LayerNorm' in n)]
-    nodecay = [p for n, p in model.named_parameters() if 'bias' in n or 'LayerNorm' in n]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01}, {'params': nodecay, 'weight_decay': 0.0}],
-                            lr=args.mlm_lr, betas=(0.9, 0.999), eps=1e-6)
+
+    def adamw(lr):
+        decay = [p for n, p in model.named_parameters() if not ('bias' in n or 'LayerNorm' in n)]
+        nodecay = [p for n, p in model.named_parameters() if 'bias' in n or 'LayerNorm' in n]
+        return torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01}, {'params': nodecay, 'weight_decay': 0.0}],
+                                 lr=lr, betas=(0.9, 0.999), eps=1e-6)
+
+    opt = adamw(args.mlm_lr)
     steps_per_epoch = math.ceil(len(seqs) / args.mlm_batch)
     total = steps_per_epoch * args.mlm_max_epochs
     sched = torch.optim.lr_scheduler.LambdaLR(opt, inverse_sqrt_schedule(steps_per_epoch))
@@ -547,7 +551,7 @@ def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
         model.train()
         return tot / n, hit / n
 
-    best, best_state, bad, step = float('inf'), None, 0, 0
+    best, best_acc, best_state, best_epoch, bad, step = float('inf'), 0.0, None, 0, 0, 0
     log(f'MLM: {len(seqs)} pre-training descriptions, {len(val_seqs)} validation; batch {args.mlm_batch}, peak lr {args.mlm_lr}, '
         f'warmup 1 epoch ({steps_per_epoch} steps), then inverse-square-root decay; at most {args.mlm_max_epochs} epochs; stop after '
         f'{args.patience} epochs without a lower validation loss')
@@ -558,7 +562,9 @@ def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
         best_state, best_epoch, step = state(model), args.mlm_max_epochs, args.mlm_max_epochs * steps_per_epoch
         log(f'phase 1 read from {args.mlm_resume}: epochs 1-{best_epoch} ({step} steps) of an earlier run of this script; '
             f'validation MLM loss {best:.4f}, masked-token accuracy {best_acc:.4f} (the log lines of those epochs are that run\'s)')
-    for epoch in range(1, args.mlm_max_epochs + 1 if resume is None else 1):
+
+    def train_epoch(opt, sched, rng, gen):
+        nonlocal step
         tl, tn = 0.0, 0
         for _, ids, att in batches(seqs, args.mlm_batch, rng):
             inp, pick, labels = mask_tokens(ids, gen, CFG['vocab_size'])
@@ -573,17 +579,27 @@ def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
             step += 1
             tl += loss.item()
             tn += 1
+        return tl / tn
+
+    def end_epoch(epoch, train_loss):
+        """Evaluates, logs, keeps the best; True when the patience rule ends the MLM."""
+        nonlocal best, best_acc, best_state, best_epoch, bad
         vl, va = evaluate()
-        log(f'{epoch:5d} {step:5d}  {tl / tn:10.4f}  {vl:8.4f}  {va:14.4f}  {time.time() - T0:7.0f}')
+        log(f'{epoch:5d} {step:5d}  {train_loss:10.4f}  {vl:8.4f}  {va:14.4f}  {time.time() - T0:7.0f}')
         if vl < best - 1e-4:
             best, best_acc, best_state, best_epoch, bad = vl, va, state(model), epoch, 0
             if on_best:
                 on_best(best_state)
-        else:
-            bad += 1
-            if bad >= args.patience:
-                log(f'MLM stopped: validation loss did not improve for {args.patience} epochs (converged by that rule)')
-                break
+            return False
+        bad += 1
+        if bad >= args.patience:
+            log(f'MLM stopped: validation loss did not improve for {args.patience} epochs (converged by that rule)')
+            return True
+        return False
+
+    for epoch in range(1, args.mlm_max_epochs + 1 if resume is None else 1):
+        if end_epoch(epoch, train_epoch(opt, sched, rng, gen)):
+            break
         if args.mlm_stop_file and os.path.exists(args.mlm_stop_file):
             log(f'MLM stopped by the stop file after epoch {epoch} (a time limit, not convergence): the validation loss '
                 f'{"was still improving" if bad == 0 else f"had not improved for {bad} epoch(s)"}')
@@ -595,9 +611,7 @@ def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
     if args.cooldown_epochs > 0:
         model.load_state_dict(best_state)
         lr0 = args.mlm_lr * inverse_sqrt_schedule(steps_per_epoch)(step)
-        opt = torch.optim.AdamW([{'params': [p for n, p in model.named_parameters() if not ('bias' in n or 'LayerNorm' in n)], 'weight_decay': 0.01},
-                                 {'params': [p for n, p in model.named_parameters() if 'bias' in n or 'LayerNorm' in n], 'weight_decay': 0.0}],
-                                lr=lr0, betas=(0.9, 0.999), eps=1e-6)
+        opt = adamw(lr0)
         total = args.cooldown_epochs * steps_per_epoch
         warm = max(1, steps_per_epoch // 20)  # the fresh moments settle over 5% of an epoch
         sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_schedule(warm, total))
@@ -610,31 +624,8 @@ def pretrain(seqs, val_seqs, args, on_best=None, resume=None):
             f'linearly to 0 over {args.cooldown_epochs} epochs ({warm} warmup steps); stop after {args.patience} epochs without a '
             f'lower validation loss')
         for epoch in range(first, first + args.cooldown_epochs):
-            tl, tn = 0.0, 0
-            for _, ids, att in batches(seqs, args.mlm_batch, rng):
-                inp, pick, labels = mask_tokens(ids, gen, CFG['vocab_size'])
-                if labels.numel() == 0:
-                    continue
-                loss = F.cross_entropy(model(inp, att, pick), labels)
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                step += 1
-                tl += loss.item()
-                tn += 1
-            vl, va = evaluate()
-            log(f'{epoch:5d} {step:5d}  {tl / tn:10.4f}  {vl:8.4f}  {va:14.4f}  {time.time() - T0:7.0f}')
-            if vl < best - 1e-4:
-                best, best_acc, best_state, best_epoch, bad = vl, va, state(model), epoch, 0
-                if on_best:
-                    on_best(best_state)
-            else:
-                bad += 1
-                if bad >= args.patience:
-                    log(f'MLM stopped: validation loss did not improve for {args.patience} epochs (converged by that rule)')
-                    break
+            if end_epoch(epoch, train_epoch(opt, sched, rng, gen)):
+                break
         else:
             log(f'MLM stopped: the cooldown reached lr 0 after {args.cooldown_epochs} epochs (no further step can lower the loss)')
     model.load_state_dict(best_state)
