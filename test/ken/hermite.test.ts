@@ -10,7 +10,7 @@ import {
 } from '../../src/ken/hermite-densities';
 import { FIRST_PASS_ERROR, RowPruner, SQRT_2PI, bandwidth, directDensities, fillGrid, recurrenceDensities } from '../../src/ken/row';
 import { WasmDensities, fastDensityPass } from '../../src/ken/wasm-densities';
-import { goldenRows, keptIndices, rowValues } from '../helpers';
+import { goldenRows, keptIndices, normals, rowValues } from '../helpers';
 
 function wasm(): WasmDensities {
   const w = WasmDensities.create();
@@ -18,32 +18,19 @@ function wasm(): WasmDensities {
   return w;
 }
 
-/** Deterministic standard normals (Box-Muller over a xorshift). */
-function gaussians(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  const uni = (): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uni())) * Math.cos(2 * Math.PI * uni());
-}
-
 /** Rows unlike each other: normal, heavy-tailed, a few outliers, uniform, clustered. */
 function rowOf(kind: number, n: number, seed: number): Float32Array {
-  const g = gaussians(seed);
+  const z = normals(n, seed);
+  const z2 = normals(n, seed + 7919);
   const row = new Float32Array(n);
   for (let j = 0; j < n; j++) {
-    const z = g();
+    const v = z[j]!;
     row[j] =
-      kind === 0 ? 0.02 * z
-      : kind === 1 ? 0.01 * z * z * z
-      : kind === 2 ? (j % 23 === 0 ? 0.5 * z : 0.01 * z)
-      : kind === 3 ? Math.abs(z) % 1 - 0.5
-      : Math.round(z * 3) * 0.1 + 0.001 * g();
+      kind === 0 ? 0.02 * v
+      : kind === 1 ? 0.01 * v * v * v
+      : kind === 2 ? (j % 23 === 0 ? 0.5 * v : 0.01 * v)
+      : kind === 3 ? Math.abs(v) % 1 - 0.5
+      : Math.round(v * 3) * 0.1 + 0.001 * z2[j]!;
   }
   return row;
 }
