@@ -8,9 +8,9 @@ import {
   type HermitePass,
   type HermitePlan,
 } from '../../src/ken/hermite-densities';
-import { FIRST_PASS_ERROR, RowPruner, SQRT_2PI, bandwidth, directDensities, fillGrid, recurrenceDensities } from '../../src/ken/row';
+import { FIRST_PASS_ERROR, RowPruner, SQRT_2PI, bandwidth, directDensities, recurrenceDensities } from '../../src/ken/row';
 import { WasmDensities, fastDensityPass } from '../../src/ken/wasm-densities';
-import { goldenRows, keptIndices, normals, rowValues } from '../helpers';
+import { goldenRows, keptIndices, normals, rowGrid, rowValues } from '../helpers';
 
 function wasm(): WasmDensities {
   const w = WasmDensities.create();
@@ -45,18 +45,11 @@ interface Case {
 }
 
 function prepare(row: Float32Array, k: number): Case {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of row) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const grid = new Float64Array(k);
-  fillGrid(min, max, k, grid);
+  const grid = rowGrid(row, k);
   const h = bandwidth(row);
   // RowPruner's first-pass budget: each term off by at most `floor`, each density by `bound`
   const floor = Math.min(1e-4, FIRST_PASS_ERROR * h * SQRT_2PI);
-  return { row, grid, h, floor, bound: floor / (h * SQRT_2PI), u: (max - min) / (k - 1) / h };
+  return { row, grid, h, floor, bound: floor / (h * SQRT_2PI), u: (grid[k - 1]! - grid[0]!) / (k - 1) / h };
 }
 
 const SHAPES: [number, number][] = [[768, 384], [3072, 384], [768, 96], [768, 32], [64, 32], [3072, 1536], [200, 150], [768, 700], [1000, 3]];
